@@ -1,0 +1,44 @@
+// The backend: the store, the services and the handler map served by every front door.
+import { LanguageRegistry } from '../data/registry';
+import { UDHR_VERSION } from '../data/udhr';
+import { openDatabase, type Db } from '../store/db';
+import { FertilityRepo } from '../store/fertility-repo';
+import { LanguagesRepo } from '../store/languages-repo';
+import { RunsRepo } from '../store/runs-repo';
+import { FertilityService } from './fertility-service';
+import type { HandlerMap } from './handler';
+import { fertilityHandlers } from './handlers/fertility';
+import { languageHandlers } from './handlers/languages';
+import { JobRegistry } from './jobs';
+import { appVersion } from '../package-root';
+
+export interface BackendOptions {
+  dbPath: string;
+}
+
+export interface Backend {
+  handlers: HandlerMap;
+  jobs: JobRegistry;
+  db: Db;
+  close(): void;
+}
+
+export function createBackend(options: BackendOptions): Backend {
+  const db = openDatabase(options.dbPath);
+  const jobs = new JobRegistry();
+  const registry = new LanguageRegistry(new LanguagesRepo(db));
+  const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db));
+  const handlers: HandlerMap = {
+    'app.info': async () => ({
+      version: appVersion(),
+      dbPath: options.dbPath,
+      platform: `${process.platform}-${process.arch}`,
+      runtime: `node ${process.versions.node}`,
+      corpusVersion: `udhr ${UDHR_VERSION}`,
+    }),
+    ...languageHandlers(registry),
+    ...fertilityHandlers(fertility),
+    'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+  };
+  return { handlers, jobs, db, close: () => db.close() };
+}

@@ -1,0 +1,252 @@
+// Orchestrates tokenizer fertility: languages -> aligned UDHR segments -> per-paragraph counts
+// (SQLite cache or tokenizer) -> metrics per language. All checks that can fail on user input run
+// before anything is written to the store.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language } from '../../shared/dto';
+import { ApiError } from '../../shared/errors';
+import { toCsv } from '../../shared/csv';
+import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
+import { barChartSvg } from '../analysis/bar-chart-svg';
+import { reportHtml } from '../analysis/report-html';
+import { countCharacters, countWords, FERTILITY_FORMULAS, fertilityMetrics, sumCounts, type TextCounts } from '../analysis/fertility';
+import { alignDocuments, type Alignment } from '../data/alignment';
+import { REFERENCE_LANGUAGE } from '../data/languages';
+import { documentHash, type LanguageRegistry } from '../data/registry';
+import { loadUdhr, UDHR_VERSION, type UdhrDocument } from '../data/udhr';
+import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer } from '../io/tokenizer';
+import { svgToPng } from '../io/png';
+import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
+import type { RunsRepo } from '../store/runs-repo';
+import type { JobContext } from './handler';
+import { throwIfCancelled, yieldToEventLoop } from './jobs';
+
+export const FERTILITY_SETTINGS: FertilitySettings = {
+  specialTokens: 'excluded',
+  wordSegmentation: 'Intl.Segmenter(word, isWordLike)',
+  characterUnit: 'grapheme clusters, whitespace excluded',
+};
+
+export const FERTILITY_CSV_COLUMNS = [
+  'language', 'name', 'tier', 'script', 'segments', 'words', 'characters', 'tokens',
+  'tokens_per_word', 'tokens_per_char', 'tokens_per_segment', 'ratio_to_en',
+] as const satisfies readonly (keyof FertilityRow)[];
+
+export interface FertilityRequest {
+  languages: string[];
+  tokenizer?: string;
+}
+
+export class FertilityService {
+  constructor(
+    private readonly registry: LanguageRegistry,
+    private readonly cache: FertilityRepo,
+    private readonly runs: RunsRepo,
+  ) {}
+
+  async run(request: FertilityRequest, ctx: JobContext): Promise<FertilityResult> {
+    // English is the reference every ratio is taken against: always measured, listed first.
+    const codes = [REFERENCE_LANGUAGE, ...request.languages.filter((c) => c !== REFERENCE_LANGUAGE)];
+    const languages = this.registry.resolve(codes);
+    const files = readTokenizerFiles(request.tokenizer);
+    const documents: Record<string, UdhrDocument> = {};
+    for (const language of languages) documents[language.code] = loadUdhr(language.corpusCode);
+    const alignment = alignDocuments(documents);
+    if (alignment.segments.length === 0) {
+      throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
+    }
+
+    let tokenizer: TextTokenizer | null = null;
+    const getTokenizer = () => {
+      if (!tokenizer) {
+        ctx.progress('loading tokenizer', 0, 1);
+        tokenizer = instantiateTokenizer(files);
+        ctx.progress('loading tokenizer', 1, 1);
+      }
+      return tokenizer;
+    };
+
+    const fromCache: string[] = [];
+    const computed: string[] = [];
+    const countsByLanguage = new Map<string, Map<string, TextCounts>>();
+    for (const [i, language] of languages.entries()) {
+      throwIfCancelled(ctx.signal);
+      const doc = documents[language.code];
+      const key = { tokenizerSha256: files.info.sha256, corpusCode: language.corpusCode, textSha256: documentHash(doc) };
+      let counts = this.cache.load(key);
+      if (counts) {
+        fromCache.push(language.code);
+      } else {
+        counts = await countDocument(doc, language.code, getTokenizer(), ctx);
+        this.cache.save(key, counts);
+        computed.push(language.code);
+      }
+      countsByLanguage.set(language.code, new Map(counts.map((c) => [`${c.section_key}#${c.paragraph}`, c])));
+      ctx.progress('tokenizing', i + 1, languages.length);
+      await yieldToEventLoop();
+    }
+
+    const rows = buildRows(languages, alignment, documents, countsByLanguage);
+    const result: FertilityResult = {
+      rows,
+      tokenizer: files.info,
+      corpus: {
+        name: 'udhr',
+        version: UDHR_VERSION,
+        alignedSegments: alignment.segments.length,
+        mergedArticles: alignment.mergedSections,
+        alignmentHash: alignment.hash,
+      },
+      fromCache,
+      computed,
+      settings: FERTILITY_SETTINGS,
+      formulas: FERTILITY_FORMULAS,
+      createdAt: new Date().toISOString(),
+    };
+    this.runs.record('fertility', { languages: codes, tokenizer: files.info.sha256, ...FERTILITY_SETTINGS }, result);
+    return result;
+  }
+
+  async export(request: FertilityRequest & { outDir: string }, ctx: JobContext): Promise<FertilityExport> {
+    // Validate everything a user can get wrong before computing (and caching) anything.
+    this.registry.resolve(request.languages);
+    readTokenizerFiles(request.tokenizer);
+    const outDir = ensureWritableDir(request.outDir);
+    const result = await this.run(request, ctx);
+    const files = writeFertilityFiles(result, outDir);
+    return { files, result };
+  }
+}
+
+async function countDocument(doc: UdhrDocument, locale: string, tokenizer: TextTokenizer, ctx: JobContext): Promise<ParagraphCounts[]> {
+  const out: ParagraphCounts[] = [];
+  let n = 0;
+  for (const section of doc.sections) {
+    for (const [i, text] of section.paragraphs.entries()) {
+      out.push({
+        section_key: section.key,
+        paragraph: i + 1,
+        tokens: tokenizer.encode(text, false).length,
+        words: countWords(text, locale),
+        characters: countCharacters(text),
+      });
+      if (++n % 16 === 0) {
+        await yieldToEventLoop();
+        throwIfCancelled(ctx.signal);
+      }
+    }
+  }
+  return out;
+}
+
+function buildRows(
+  languages: Language[],
+  alignment: Alignment,
+  documents: Record<string, UdhrDocument>,
+  countsByLanguage: Map<string, Map<string, TextCounts>>,
+): FertilityRow[] {
+  const perSegment = (code: string): TextCounts[] => {
+    const counts = countsByLanguage.get(code)!;
+    const doc = documents[code];
+    return alignment.segments.map((segment) => {
+      if (segment.paragraph !== null) return counts.get(`${segment.section}#${segment.paragraph}`)!;
+      const section = doc.sections.find((s) => s.key === segment.section)!;
+      return sumCounts(section.paragraphs.map((_, i) => counts.get(`${segment.section}#${i + 1}`)!));
+    });
+  };
+  const englishTokens = sumCounts(perSegment(REFERENCE_LANGUAGE)).tokens;
+  return languages.map((language) => ({
+    language: language.code,
+    name: language.name,
+    tier: language.tier,
+    script: language.script,
+    ...fertilityMetrics(perSegment(language.code), englishTokens),
+  }));
+}
+
+/** Creates the folder if needed and proves it is writable, or throws OUTPUT_NOT_WRITABLE. */
+export function ensureWritableDir(dir: string): string {
+  const absolute = resolve(dir);
+  const probe = join(absolute, `.linguascope-write-test-${process.pid}`);
+  try {
+    makeDirs(absolute);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ApiError('OUTPUT_NOT_WRITABLE', `cannot write to the output folder ${absolute} (${code})`, { path: absolute });
+  }
+  return absolute;
+}
+
+/** mkdir -p, one level at a time: Node's recursive mkdir can spin forever on pseudo file systems (/proc). */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d);
+}
+
+export function fertilityChartSvg(result: FertilityResult): string {
+  const tiers = [...new Set(result.rows.map((r) => r.tier))];
+  return barChartSvg(
+    result.rows.map((r) => ({ label: r.language, value: r.ratio_to_en, color: TIER_COLORS[r.tier] })),
+    {
+      title: `Tokenizer fertility relative to English (${result.corpus.alignedSegments} aligned UDHR segments)`,
+      yLabel: 'tokens / English tokens',
+      referenceLine: { value: 1, label: 'parity with English' },
+      legend: tiers.map((t) => ({ label: TIER_LABELS[t], color: TIER_COLORS[t] })),
+    },
+  );
+}
+
+export function writeFertilityFiles(result: FertilityResult, outDir: string): string[] {
+  const svg = fertilityChartSvg(result);
+  const outputs: [string, string | Buffer][] = [
+    ['fertility.csv', toCsv(result.rows, FERTILITY_CSV_COLUMNS)],
+    ['fertility.svg', svg],
+    ['fertility.png', svgToPng(svg)],
+    ['fertility.json', JSON.stringify(result, null, 2) + '\n'],
+    ['report.html', fertilityReportHtml(result, svg)],
+  ];
+  const written: string[] = [];
+  for (const [name, content] of outputs) {
+    const path = join(outDir, name);
+    try {
+      writeFileSync(path, content);
+    } catch (error) {
+      throw new ApiError('OUTPUT_NOT_WRITABLE', `cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { path });
+    }
+    written.push(path);
+  }
+  return written;
+}
+
+export function fertilityReportHtml(result: FertilityResult, svg: string): string {
+  return reportHtml(
+    'LinguaScope — tokenizer fertility',
+    {
+      created: result.createdAt,
+      tokenizer: `${result.tokenizer.source} (${result.tokenizer.modelType}, vocab ${result.tokenizer.vocabSize}, sha256 ${result.tokenizer.sha256})`,
+      corpus: `UDHR (udhr ${result.corpus.version}), ${result.corpus.alignedSegments} aligned segments`,
+      'kept whole': result.corpus.mergedArticles.join(', ') || 'none',
+    },
+    [
+      {
+        heading: 'Tokens per language, relative to English',
+        paragraphs: [
+          'The same declaration text in every language: a ratio above 1 means the tokenizer spends more tokens than on English for the same content, ' +
+            'so the model sees that language in smaller pieces and fits less of it in its context.',
+        ],
+        svg,
+        table: {
+          columns: [...FERTILITY_CSV_COLUMNS],
+          rows: result.rows.map((r) => FERTILITY_CSV_COLUMNS.map((c) => r[c])),
+        },
+      },
+      { heading: 'Formulas', definitions: result.formulas },
+    ],
+  );
+}

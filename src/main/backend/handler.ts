@@ -1,0 +1,15 @@
+import type { BackendMethod, Output, ParsedInput } from '../../shared/contract';
+import type { LogEvent } from '../../shared/dto';
+
+/** What a handler gets besides its argument: cancellation and a way to report progress. */
+export interface JobContext {
+  jobId: string;
+  signal: AbortSignal;
+  progress(stage: string, done: number, total: number): void;
+  log(level: LogEvent['level'], message: string): void;
+}
+
+export type Handler<M extends BackendMethod> = (arg: ParsedInput<M>, ctx: JobContext) => Promise<Output<M>>;
+
+/** Each domain declares the handlers it owns; the backend's map is their union. */
+export type HandlerMap<M extends BackendMethod = BackendMethod> = { [K in M]: Handler<K> };

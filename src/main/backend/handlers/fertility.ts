@@ -1,0 +1,11 @@
+import { readTokenizerFiles } from '../../io/tokenizer';
+import type { FertilityService } from '../fertility-service';
+import type { HandlerMap } from '../handler';
+
+export function fertilityHandlers(service: FertilityService): HandlerMap<'tokenizer.inspect' | 'fertility.run' | 'fertility.export'> {
+  return {
+    'tokenizer.inspect': async ({ path }) => readTokenizerFiles(path).info,
+    'fertility.run': async ({ languages, tokenizer }, ctx) => service.run({ languages, tokenizer }, ctx),
+    'fertility.export': async ({ languages, tokenizer, outDir }, ctx) => service.export({ languages, tokenizer, outDir }, ctx),
+  };
+}

@@ -1,0 +1,65 @@
+// Serves the backend's handler map over one transport: validates every payload against the
+// contract, runs the handler with a job context, and returns typed errors as plain data.
+import { backendContract, isMethod, type BackendMethod } from '../../shared/contract';
+import { ApiError } from '../../shared/errors';
+import type { ApiEventName, ApiEvents } from '../../shared/dto';
+import type { Transport, WireMessage } from '../../shared/rpc';
+import type { HandlerMap, JobContext } from './handler';
+import { JobRegistry } from './jobs';
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError('INTERNAL', `internal error: ${message.split('\n')[0]}`);
+}
+
+function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export function serveConnection(transport: Transport, handlers: HandlerMap, jobs: JobRegistry): () => void {
+  const emit = <E extends ApiEventName>(name: E, payload: ApiEvents[E]) =>
+    transport.send({ kind: 'event', name, payload });
+
+  const respond = async (message: Extract<WireMessage, { kind: 'call' }>) => {
+    const { id, method } = message;
+    try {
+      if (!isMethod(method) || !(method in backendContract)) {
+        throw new ApiError('UNKNOWN_METHOD', `the backend has no method "${method}"`);
+      }
+      const name = method as BackendMethod;
+      const parsed = backendContract[name].input.safeParse(message.arg ?? {});
+      if (!parsed.success) {
+        throw new ApiError('INVALID_ARGUMENT', `${name}: ${describeIssues(parsed.error.issues)}`, {
+          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+        });
+      }
+      const arg = parsed.data as { jobId?: string };
+      const job = jobs.start(arg.jobId);
+      const ctx: JobContext = {
+        jobId: job.jobId,
+        signal: job.signal,
+        progress: (stage, done, total) => emit('progress', { jobId: job.jobId, stage, done, total }),
+        log: (level, text) => emit('log', { level, message: text, jobId: job.jobId }),
+      };
+      try {
+        const handler = handlers[name] as (a: unknown, c: JobContext) => Promise<unknown>;
+        const value = await handler(parsed.data, ctx);
+        transport.send({ kind: 'result', id, ok: true, value });
+      } finally {
+        job.finish();
+      }
+    } catch (error) {
+      const apiError = toApiError(error);
+      if (apiError.code === 'INTERNAL') emit('error', { code: apiError.code, message: apiError.message });
+      transport.send({ kind: 'result', id, ok: false, error: apiError.toData() });
+    }
+  };
+
+  return transport.onMessage((message) => {
+    if (message.kind === 'call') void respond(message);
+  });
+}

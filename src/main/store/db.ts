@@ -1,0 +1,62 @@
+// The SQLite store: one better-sqlite3 connection per backend, WAL journal, timestamp-named
+// migrations applied in order, each in its own transaction.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ApiError } from '../../shared/errors';
+
+export type Db = Database.Database;
+
+export interface Migration {
+  /** File name without extension, e.g. `20261124T2200_init`; sorts in application order. */
+  id: string;
+  sql: string;
+}
+
+const files = import.meta.glob('./migrations/*.sql', { query: '?raw', import: 'default', eager: true }) as Record<
+  string,
+  string
+>;
+
+export const MIGRATIONS: Migration[] = Object.entries(files)
+  .map(([path, sql]) => ({ id: path.replace(/^.*\//, '').replace(/\.sql$/, ''), sql }))
+  .sort((a, b) => a.id.localeCompare(b.id));
+
+export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS): Db {
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new ApiError('STORE_ERROR', `cannot create the folder for the database ${path}: ${(error as Error).message}`);
+    }
+  }
+  let db: Db;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    throw new ApiError('STORE_ERROR', `cannot open the database ${path}: ${(error as Error).message}`);
+  }
+  migrate(db, migrations);
+  return db;
+}
+
+export function migrate(db: Db, migrations: Migration[]): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const ran: string[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.id, new Date().toISOString());
+    })();
+    ran.push(migration.id);
+  }
+  return ran;
+}

@@ -1,0 +1,9 @@
+import type { Api } from '../shared/client';
+
+declare global {
+  interface Window {
+    /** Present in the desktop app (exposed by the preload); absent in the browser harness. */
+    api?: Api;
+  }
+}
+export {};

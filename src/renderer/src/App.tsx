@@ -1,0 +1,54 @@
+import { useEffect, useState } from 'react';
+import type { AppInfo } from '../../shared/dto';
+import { api } from './api';
+import { CorpusStep } from './features/corpus/CorpusStep';
+import { FertilityStep } from './features/fertility/FertilityStep';
+import { LanguagesStep } from './features/languages/LanguagesStep';
+import { useStore } from './state/store';
+import { STEPS, wizard, type StepId } from './state/wizard';
+
+const VIEWS: Record<StepId, () => React.JSX.Element> = {
+  languages: LanguagesStep,
+  corpus: CorpusStep,
+  fertility: FertilityStep,
+};
+
+export function App() {
+  const step = useStore(wizard, (s) => s.step);
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  useEffect(() => {
+    api.app.info({}).then(setInfo, () => setInfo(null));
+  }, []);
+  const View = VIEWS[step];
+  const index = STEPS.findIndex((s) => s.id === step);
+  return (
+    <div className="app">
+      <header>
+        <h1>LinguaScope</h1>
+        <nav aria-label="wizard steps">
+          <ol>
+            {STEPS.map((s, i) => (
+              <li key={s.id}>
+                <button type="button" aria-current={s.id === step ? 'step' : undefined} onClick={() => wizard.set({ step: s.id })}>
+                  {i + 1}. {s.label}
+                </button>
+              </li>
+            ))}
+          </ol>
+        </nav>
+      </header>
+      <main>
+        <View />
+        <div className="wizard-nav">
+          {index > 0 && <button type="button" onClick={() => wizard.set({ step: STEPS[index - 1].id })}>Back</button>}
+          {index < STEPS.length - 1 && (
+            <button type="button" className="primary" onClick={() => wizard.set({ step: STEPS[index + 1].id })}>
+              Next: {STEPS[index + 1].label}
+            </button>
+          )}
+        </div>
+      </main>
+      <footer>{info && `v${info.version} · ${info.corpusVersion} · ${info.runtime} · database ${info.dbPath}`}</footer>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+// The renderer's API: the preload's `window.api` in the desktop app, or the same contract over
+// the harness's WebSocket in a plain browser. Errors always arrive as ApiError.
+import { buildMethods, createRpcClient, type Api } from '../../shared/client';
+import { ApiError, isApiErrorData } from '../../shared/errors';
+import type { Method } from '../../shared/contract';
+import type { Transport, WireMessage } from '../../shared/rpc';
+
+function webSocketTransport(url: string): Transport & { onClose(cb: () => void): void } {
+  const socket = new WebSocket(url);
+  const queued: string[] = [];
+  const listeners = new Set<(m: WireMessage) => void>();
+  const closeListeners = new Set<() => void>();
+  socket.addEventListener('open', () => queued.splice(0).forEach((m) => socket.send(m)));
+  socket.addEventListener('message', (e) => {
+    const message = JSON.parse(String(e.data)) as WireMessage;
+    listeners.forEach((l) => l(message));
+  });
+  socket.addEventListener('close', () => closeListeners.forEach((l) => l()));
+  return {
+    send: (message) => {
+      const text = JSON.stringify(message);
+      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      else queued.push(text);
+    },
+    onMessage: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    onClose: (cb) => closeListeners.add(cb),
+  };
+}
+
+function normalizeErrors(api: Api): Api {
+  const invoke = async (method: Method, arg: unknown) => {
+    const [domain, name] = method.split('.') as [string, string];
+    const fn = (api as unknown as Record<string, Record<string, (a: unknown) => Promise<unknown>>>)[domain][name];
+    try {
+      return await fn(arg);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      if (isApiErrorData(error)) throw ApiError.fromData(error);
+      throw new ApiError('INTERNAL', error instanceof Error ? error.message : String(error));
+    }
+  };
+  return Object.assign(buildMethods(invoke), { on: api.on });
+}
+
+function connect(): Api {
+  if (window.api) return normalizeErrors(window.api);
+  const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const transport = webSocketTransport(`${protocol}//${location.host}/api`);
+  const client = createRpcClient(transport);
+  transport.onClose(() => client.failAll(new ApiError('INTERNAL', 'the connection to the backend was lost; reload the page')));
+  return Object.assign(buildMethods(client.invoke), { on: client.on });
+}
+
+export const api: Api = connect();
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

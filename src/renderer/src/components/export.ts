@@ -1,0 +1,64 @@
+// Chart export from the DOM: the chart's own SVG, a PNG rendered from it, or its data as CSV.
+import { toCsv } from '../../../shared/csv';
+
+export function download(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A standalone copy of the chart's <svg>: namespaced, white background, fonts set inline. */
+export function standaloneSvg(container: HTMLElement): { text: string; width: number; height: number } {
+  const svg = container.querySelector('svg.recharts-surface') ?? container.querySelector('svg');
+  if (!svg) throw new Error('no chart to export');
+  const { width, height } = svg.getBoundingClientRect();
+  const clone = svg.cloneNode(true) as SVGSVGElement;
+  clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  clone.setAttribute('width', String(Math.round(width)));
+  clone.setAttribute('height', String(Math.round(height)));
+  clone.setAttribute('font-family', getComputedStyle(container).fontFamily);
+  const background = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  background.setAttribute('width', '100%');
+  background.setAttribute('height', '100%');
+  background.setAttribute('fill', '#ffffff');
+  clone.insertBefore(background, clone.firstChild);
+  return { text: new XMLSerializer().serializeToString(clone), width, height };
+}
+
+export function exportSvg(container: HTMLElement, basename: string): void {
+  download(`${basename}.svg`, new Blob([standaloneSvg(container).text], { type: 'image/svg+xml' }));
+}
+
+export async function exportPng(container: HTMLElement, basename: string, scale = 2): Promise<void> {
+  const { text, width, height } = standaloneSvg(container);
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
+  try {
+    const image = new Image();
+    await new Promise<void>((resolve, reject) => {
+      image.onload = () => resolve();
+      image.onerror = () => reject(new Error('the chart could not be rendered to PNG'));
+      image.src = url;
+    });
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    const context = canvas.getContext('2d')!;
+    context.scale(scale, scale);
+    context.drawImage(image, 0, 0, width, height);
+    const blob = await new Promise<Blob>((resolve, reject) =>
+      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'),
+    );
+    download(`${basename}.png`, blob);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+export function exportCsv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[], basename: string): void {
+  download(`${basename}.csv`, new Blob([toCsv(rows, columns)], { type: 'text/csv' }));
+}

@@ -1,0 +1,168 @@
+import { useEffect, useState } from 'react';
+import type { FertilityRow, ProgressEvent, TokenizerInfo } from '../../../../shared/dto';
+import { ApiError } from '../../../../shared/errors';
+import { api, errorMessage } from '../../api';
+import { ChartFrame } from '../../components/ChartFrame';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { Progress } from '../../components/Progress';
+import { useStore } from '../../state/store';
+import { wizard } from '../../state/wizard';
+import { FertilityChart, METRIC_LABELS, type FertilityMetric } from './FertilityChart';
+
+const COLUMNS = [
+  'language', 'name', 'tier', 'script', 'segments', 'words', 'characters', 'tokens',
+  'tokens_per_word', 'tokens_per_char', 'tokens_per_segment', 'ratio_to_en',
+] as const satisfies readonly (keyof FertilityRow)[];
+
+function fixed(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(3) : 'n/a';
+}
+
+export function FertilityStep() {
+  const { selected, tokenizerPath, fertility: result } = useStore(wizard, (s) => s);
+  const [metric, setMetric] = useState<FertilityMetric>('ratio_to_en');
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [progress, setProgress] = useState<ProgressEvent | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tokenizer, setTokenizer] = useState<TokenizerInfo | null>(null);
+  const [tokenizerError, setTokenizerError] = useState<string | null>(null);
+  const [dialogHint, setDialogHint] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!jobId) return;
+    return api.on('progress', (p) => p.jobId === jobId && setProgress(p));
+  }, [jobId]);
+
+  const path = tokenizerPath.trim() || undefined;
+
+  const inspect = async () => {
+    setTokenizerError(null);
+    setTokenizer(null);
+    try {
+      setTokenizer(await api.tokenizer.inspect({ path }));
+    } catch (e) {
+      setTokenizerError(errorMessage(e));
+    }
+  };
+
+  const browse = async () => {
+    setDialogHint(null);
+    try {
+      const picked = await api.dialog.openFolder({ title: 'Choose a tokenizer folder (with tokenizer.json)' });
+      if (picked.path) wizard.set({ tokenizerPath: picked.path });
+    } catch (e) {
+      setDialogHint(e instanceof ApiError && e.code === 'NOT_AVAILABLE' ? 'No file dialog here: type the folder path.' : errorMessage(e));
+    }
+  };
+
+  const run = async () => {
+    const id = crypto.randomUUID();
+    setError(null);
+    setProgress(null);
+    setJobId(id);
+    try {
+      const fertility = await api.fertility.run({ languages: selected, tokenizer: path, jobId: id });
+      wizard.set({ fertility });
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setJobId(null);
+    }
+  };
+
+  const cancel = () => jobId && void api.jobs.cancel({ jobId });
+
+  return (
+    <section>
+      <h2>Tokenizer fertility</h2>
+      <p className="hint">
+        How many tokens the tokenizer spends on the same declaration text in each language. More tokens for the same content means the
+        model sees the language in smaller pieces: an early, weight-free signal of disparity.
+      </p>
+      <div className="tokenizer">
+        <label>
+          Tokenizer folder (empty = bundled Gemma tokenizer):{' '}
+          <input
+            aria-label="tokenizer path"
+            value={tokenizerPath}
+            placeholder="bundled:gemma"
+            onChange={(e) => wizard.set({ tokenizerPath: e.target.value })}
+          />
+        </label>
+        <button type="button" onClick={() => void browse()}>Browse…</button>
+        <button type="button" onClick={() => void inspect()}>Inspect</button>
+        {dialogHint && <span className="hint">{dialogHint}</span>}
+        {tokenizer && (
+          <p className="tokenizer-info">
+            {tokenizer.source}: {tokenizer.modelType}, vocabulary {tokenizer.vocabSize.toLocaleString()}
+            {tokenizer.tokenizerClass ? `, ${tokenizer.tokenizerClass}` : ''}, sha256 {tokenizer.sha256.slice(0, 12)}
+          </p>
+        )}
+        <ErrorMessage error={tokenizerError} />
+      </div>
+      <p>
+        <button type="button" className="primary" disabled={!!jobId || selected.length === 0} onClick={() => void run()}>
+          Run fertility ({selected.length} languages{selected.includes('en') ? '' : ' + en'})
+        </button>
+      </p>
+      {jobId && <Progress progress={progress} onCancel={cancel} />}
+      <ErrorMessage error={error} />
+      {result && !jobId && (
+        <div className="results" data-testid="fertility-results">
+          <p className="hint">
+            {result.rows.length} languages on {result.corpus.alignedSegments} aligned segments; tokenizer {result.tokenizer.source}.{' '}
+            {result.fromCache.length > 0 && <span data-testid="cache-note">Served from the cache: {result.fromCache.join(', ')}.</span>}
+          </p>
+          <label>
+            Metric:{' '}
+            <select aria-label="metric" value={metric} onChange={(e) => setMetric(e.target.value as FertilityMetric)}>
+              {(Object.keys(METRIC_LABELS) as FertilityMetric[]).map((m) => (
+                <option key={m} value={m}>{METRIC_LABELS[m]}</option>
+              ))}
+            </select>
+          </label>
+          <ChartFrame
+            title={`Tokenizer fertility: ${METRIC_LABELS[metric]}`}
+            basename="fertility"
+            rows={result.rows}
+            columns={COLUMNS}
+            formula={`${metric} = ${result.formulas[metric]}`}
+          >
+            <FertilityChart rows={result.rows} metric={metric} />
+          </ChartFrame>
+          <table className="fertility">
+            <thead>
+              <tr>
+                <th>Language</th><th>Tier</th><th>Words</th><th>Characters</th><th>Tokens</th>
+                <th>Tokens/word</th><th>Tokens/char</th><th>Tokens/segment</th><th>Ratio to en</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.rows.map((r) => (
+                <tr key={r.language} data-code={r.language}>
+                  <td>{r.name} <code>{r.language}</code></td>
+                  <td>{r.tier}</td>
+                  <td>{r.words}</td>
+                  <td>{r.characters}</td>
+                  <td>{r.tokens}</td>
+                  <td>{fixed(r.tokens_per_word)}</td>
+                  <td>{fixed(r.tokens_per_char)}</td>
+                  <td>{fixed(r.tokens_per_segment)}</td>
+                  <td>{fixed(r.ratio_to_en)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <details>
+            <summary>Formulas and settings</summary>
+            <dl>
+              {Object.entries(result.formulas).map(([k, v]) => (
+                <div key={k}><dt><code>{k}</code></dt><dd>{v}</dd></div>
+              ))}
+            </dl>
+          </details>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,117 @@
+import { useEffect, useState } from 'react';
+import type { Language, Tier } from '../../../../shared/dto';
+import { TIER_LABELS } from '../../../../shared/tiers';
+import { api, errorMessage } from '../../api';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { useStore } from '../../state/store';
+import { wizard } from '../../state/wizard';
+
+const TIERS: Tier[] = ['reference', 'high', 'medium-low'];
+
+export function LanguagesStep() {
+  const selected = useStore(wizard, (s) => s.selected);
+  const [languages, setLanguages] = useState<Language[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [newCode, setNewCode] = useState('');
+  const [addError, setAddError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.languages.list({}).then(setLanguages, (e: unknown) => setError(errorMessage(e)));
+  }, []);
+
+  const toggle = (code: string) =>
+    wizard.set((s) => ({
+      selected: s.selected.includes(code) ? s.selected.filter((c) => c !== code) : [...s.selected, code],
+    }));
+
+  const changeTier = async (code: string, tier: Tier) => {
+    setError(null);
+    try {
+      const updated = await api.languages.setTier({ code, tier });
+      setLanguages((list) => list!.map((l) => (l.code === code ? updated : l)));
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  const add = async () => {
+    setAddError(null);
+    try {
+      const added = await api.languages.add({ code: newCode.trim() });
+      setLanguages((list) => [...(list ?? []), added]);
+      wizard.set((s) => ({ selected: [...s.selected, added.code] }));
+      setNewCode('');
+    } catch (e) {
+      setAddError(errorMessage(e));
+    }
+  };
+
+  if (!languages) return <section aria-busy="true">{error ? <ErrorMessage error={error} /> : 'Loading languages…'}</section>;
+  return (
+    <section>
+      <h2>Languages</h2>
+      <p className="hint">
+        English is the reference. The paper's high-resource languages are zh ru es it; medium/low-resource id ca mr ml hi.
+        Tiers are yours to edit; every gap and chart uses them.
+      </p>
+      <table className="languages">
+        <thead>
+          <tr>
+            <th>Use</th>
+            <th>Code</th>
+            <th>Language</th>
+            <th>Script</th>
+            <th>Tier</th>
+          </tr>
+        </thead>
+        <tbody>
+          {languages.map((l) => (
+            <tr key={l.code} data-code={l.code}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`use ${l.name}`}
+                  checked={selected.includes(l.code)}
+                  onChange={() => toggle(l.code)}
+                />
+              </td>
+              <td>
+                <code>{l.code}</code>
+              </td>
+              <td>{l.name}</td>
+              <td>{l.script}</td>
+              <td>
+                <select aria-label={`tier of ${l.name}`} value={l.tier} onChange={(e) => void changeTier(l.code, e.target.value as Tier)}>
+                  {TIERS.map((t) => (
+                    <option key={t} value={t}>
+                      {TIER_LABELS[t]}
+                    </option>
+                  ))}
+                </select>
+                {l.tier !== l.defaultTier && <span className="badge">edited</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ErrorMessage error={error} />
+      <form
+        className="add-language"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void add();
+        }}
+      >
+        <label>
+          Add a language of the UDHR corpus (code such as <code>de</code> or <code>deu_1996</code>):{' '}
+          <input value={newCode} onChange={(e) => setNewCode(e.target.value)} aria-label="language code to add" />
+        </label>
+        <button type="submit" disabled={!newCode.trim()}>
+          Add
+        </button>
+        <ErrorMessage error={addError} />
+      </form>
+      <p>{selected.length} selected</p>
+    </section>
+  );
+}

@@ -1,0 +1,101 @@
+// The API contract: every method takes one plain-data argument and returns a promise of plain data.
+// Input schemas are validated at the backend boundary (zod); output types are the DTOs in dto.ts.
+// This file is the single source of truth for the backend, the preload, the renderer and the CLI.
+import { z } from 'zod';
+import type {
+  AppInfo,
+  CorpusLanguage,
+  CorpusPreview,
+  FertilityExport,
+  FertilityResult,
+  Language,
+  TokenizerInfo,
+} from './dto';
+
+export const languageCode = z
+  .string()
+  .min(2)
+  .max(32)
+  .regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a language code such as "en", "zh" or "cmn_hans"');
+export const tier = z.enum(['reference', 'high', 'medium-low']);
+const jobId = z.string().min(1).max(64).optional();
+const languageList = z.array(languageCode).min(1).max(600);
+const localPath = z.string().min(1).max(4096);
+const empty = z.object({}).strict();
+
+function method<I extends z.ZodType, O>(input: I) {
+  return { input, output: undefined as unknown as O };
+}
+
+/** Methods served by the backend (utility process / worker). */
+export const backendContract = {
+  'app.info': method<typeof empty, AppInfo>(empty),
+  'languages.list': method<typeof empty, Language[]>(empty),
+  'languages.setTier': method<z.ZodObject<{ code: typeof languageCode; tier: typeof tier }>, Language>(
+    z.object({ code: languageCode, tier }).strict(),
+  ),
+  'languages.add': method<
+    z.ZodObject<{ code: typeof languageCode; tier: z.ZodOptional<typeof tier> }>,
+    Language
+  >(z.object({ code: languageCode, tier: tier.optional() }).strict()),
+  'languages.remove': method<z.ZodObject<{ code: typeof languageCode }>, { removed: boolean }>(
+    z.object({ code: languageCode }).strict(),
+  ),
+  'corpus.languages': method<typeof empty, CorpusLanguage[]>(empty),
+  'corpus.preview': method<
+    z.ZodObject<{ languages: typeof languageList; limit: z.ZodOptional<z.ZodNumber> }>,
+    CorpusPreview
+  >(z.object({ languages: languageList, limit: z.number().int().min(1).max(1000).optional() }).strict()),
+  'tokenizer.inspect': method<z.ZodObject<{ path: z.ZodOptional<typeof localPath> }>, TokenizerInfo>(
+    z.object({ path: localPath.optional() }).strict(),
+  ),
+  'fertility.run': method<
+    z.ZodObject<{
+      languages: typeof languageList;
+      tokenizer: z.ZodOptional<typeof localPath>;
+      jobId: typeof jobId;
+    }>,
+    FertilityResult
+  >(z.object({ languages: languageList, tokenizer: localPath.optional(), jobId }).strict()),
+  'fertility.export': method<
+    z.ZodObject<{
+      languages: typeof languageList;
+      tokenizer: z.ZodOptional<typeof localPath>;
+      outDir: typeof localPath;
+      jobId: typeof jobId;
+    }>,
+    FertilityExport
+  >(
+    z
+      .object({ languages: languageList, tokenizer: localPath.optional(), outDir: localPath, jobId })
+      .strict(),
+  ),
+  'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean }>(
+    z.object({ jobId: z.string().min(1).max(64) }).strict(),
+  ),
+};
+
+/** Methods served by the desktop shell (Electron main): native dialogs. The harness answers
+ * them with NOT_AVAILABLE and the UI falls back to a path field. */
+export const shellContract = {
+  'dialog.openFolder': method<z.ZodObject<{ title: z.ZodOptional<z.ZodString> }>, { path: string | null }>(
+    z.object({ title: z.string().max(200).optional() }).strict(),
+  ),
+};
+
+export const contract = { ...backendContract, ...shellContract };
+
+export type BackendMethod = keyof typeof backendContract;
+export type ShellMethod = keyof typeof shellContract;
+export type Method = keyof typeof contract;
+export type Input<M extends Method> = z.input<(typeof contract)[M]['input']>;
+export type ParsedInput<M extends Method> = z.output<(typeof contract)[M]['input']>;
+export type Output<M extends Method> = (typeof contract)[M]['output'];
+
+export const backendMethods = Object.keys(backendContract) as BackendMethod[];
+export const shellMethods = Object.keys(shellContract) as ShellMethod[];
+export const methods = Object.keys(contract) as Method[];
+
+export function isMethod(name: string): name is Method {
+  return Object.prototype.hasOwnProperty.call(contract, name);
+}

@@ -1,0 +1,134 @@
+// Plain-data shapes returned by the API. Types only.
+
+export type Tier = 'reference' | 'high' | 'medium-low';
+
+export interface Language {
+  /** BCP-47-style code used everywhere in the app, e.g. `en`, `zh`, `ml`. */
+  code: string;
+  name: string;
+  /** ISO 15924 script name, e.g. `Latin`, `Han`, `Devanagari`. */
+  script: string;
+  tier: Tier;
+  /** The tier the built-in registry gives, so the UI can show edits and reset them. */
+  defaultTier: Tier;
+  /** Code of this language's text in the bundled UDHR corpus. */
+  corpusCode: string;
+  builtIn: boolean;
+  /** One of the ten languages of the paper (arXiv 2507.18918). */
+  paper: boolean;
+}
+
+export interface CorpusLanguage {
+  corpusCode: string;
+  bcp47: string;
+  name: string;
+  /** Registry code if this corpus language is already in the registry. */
+  registered: string | null;
+}
+
+export interface AlignedSegment {
+  /** `preamble.3`, `article.26.2`, or `article.26` when paragraphs could not be aligned. */
+  key: string;
+  texts: Record<string, string>;
+}
+
+export interface CorpusPreview {
+  corpus: CorpusInfo;
+  languages: string[];
+  segments: AlignedSegment[];
+}
+
+export interface CorpusInfo {
+  name: 'udhr';
+  version: string;
+  /** Aligned segments shared by all languages of the request. */
+  alignedSegments: number;
+  /** Articles whose paragraphs differed in number between languages; kept as one segment each. */
+  mergedArticles: string[];
+  /** sha256 over the ordered segment keys: identifies the aligned set. */
+  alignmentHash: string;
+}
+
+export interface TokenizerInfo {
+  /** `bundled:gemma` or the folder the user picked. */
+  source: string;
+  path: string;
+  sha256: string;
+  modelType: string;
+  vocabSize: number;
+  tokenizerClass: string | null;
+  bosId: number | null;
+}
+
+export interface FertilityRow {
+  language: string;
+  name: string;
+  tier: Tier;
+  script: string;
+  segments: number;
+  words: number;
+  characters: number;
+  tokens: number;
+  tokens_per_word: number;
+  tokens_per_char: number;
+  tokens_per_segment: number;
+  ratio_to_en: number;
+}
+
+export interface FertilityResult {
+  rows: FertilityRow[];
+  tokenizer: TokenizerInfo;
+  corpus: CorpusInfo;
+  /** Languages whose counts came from the SQLite cache / were computed in this request. */
+  fromCache: string[];
+  computed: string[];
+  settings: FertilitySettings;
+  formulas: Record<string, string>;
+  createdAt: string;
+}
+
+export interface FertilitySettings {
+  specialTokens: 'excluded';
+  wordSegmentation: 'Intl.Segmenter(word, isWordLike)';
+  characterUnit: 'grapheme clusters, whitespace excluded';
+}
+
+export interface FertilityExport {
+  files: string[];
+  result: FertilityResult;
+}
+
+export interface AppInfo {
+  version: string;
+  dbPath: string;
+  platform: string;
+  runtime: string;
+  corpusVersion: string;
+}
+
+export interface ProgressEvent {
+  jobId: string;
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export interface LogEvent {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  jobId?: string;
+}
+
+export interface ErrorEvent {
+  code: string;
+  message: string;
+  jobId?: string;
+}
+
+export interface ApiEvents {
+  progress: ProgressEvent;
+  log: LogEvent;
+  error: ErrorEvent;
+}
+
+export type ApiEventName = keyof ApiEvents;

@@ -1,0 +1,56 @@
+// Typed errors that cross every front door as plain data: {code, message, details?}.
+// `message` is one line a person can act on; `code` is what programs branch on.
+
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT', // payload failed the contract's schema
+  'UNKNOWN_METHOD',
+  'UNKNOWN_LANGUAGE', // not in the registry and not addable
+  'LANGUAGE_NOT_IN_CORPUS', // the corpus has no text for this language
+  'TOKENIZER_NOT_FOUND', // folder/file missing, or folder without tokenizer.json
+  'TOKENIZER_UNREADABLE', // unreadable, not UTF-8, not JSON, or not a tokenizer
+  'OUTPUT_NOT_WRITABLE',
+  'CANCELLED',
+  'NOT_AVAILABLE', // e.g. a native dialog in the browser harness
+  'STORE_ERROR',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ApiErrorData {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class ApiError extends Error implements ApiErrorData {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toData(): ApiErrorData {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromData(data: ApiErrorData): ApiError {
+    return new ApiError(data.code, data.message, data.details);
+  }
+}
+
+export function isApiErrorData(value: unknown): value is ApiErrorData {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ApiErrorData).code === 'string' &&
+    (ERROR_CODES as readonly string[]).includes((value as ApiErrorData).code) &&
+    typeof (value as ApiErrorData).message === 'string'
+  );
+}

@@ -1,0 +1,14 @@
+import type { Tier } from './dto';
+
+/** One colour per tier, used by the UI charts and the exported SVG/PNG alike. */
+export const TIER_COLORS: Record<Tier, string> = {
+  reference: '#4b5563',
+  high: '#2563eb',
+  'medium-low': '#ea580c',
+};
+
+export const TIER_LABELS: Record<Tier, string> = {
+  reference: 'reference (en)',
+  high: 'high-resource',
+  'medium-low': 'medium/low-resource',
+};
