@@ -92,6 +92,10 @@ export type Input<M extends Method> = z.input<(typeof contract)[M]['input']>;
 export type ParsedInput<M extends Method> = z.output<(typeof contract)[M]['input']>;
 export type Output<M extends Method> = (typeof contract)[M]['output'];
 
+/** Long-running methods: they accept a client-chosen `jobId`, report progress events under it and
+ * can be cancelled with `jobs.cancel({jobId})`. */
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export'];
+
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];
 export const methods = Object.keys(contract) as Method[];

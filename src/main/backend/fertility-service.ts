@@ -1,8 +1,8 @@
 // Orchestrates tokenizer fertility: languages -> aligned UDHR segments -> per-paragraph counts
 // (SQLite cache or tokenizer) -> metrics per language. All checks that can fail on user input run
 // before anything is written to the store.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { toCsv } from '../../shared/csv';
@@ -15,6 +15,7 @@ import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
 import { loadUdhr, UDHR_VERSION, type UdhrDocument } from '../data/udhr';
 import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer } from '../io/tokenizer';
+import { makeDirs } from '../io/fs';
 import { svgToPng } from '../io/png';
 import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
 import type { RunsRepo } from '../store/runs-repo';
@@ -177,16 +178,6 @@ export function ensureWritableDir(dir: string): string {
     throw new ApiError('OUTPUT_NOT_WRITABLE', `cannot write to the output folder ${absolute} (${code})`, { path: absolute });
   }
   return absolute;
-}
-
-/** mkdir -p, one level at a time: Node's recursive mkdir can spin forever on pseudo file systems (/proc). */
-function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) {
-    missing.unshift(d);
-    if (dirname(d) === d) break;
-  }
-  for (const d of missing) mkdirSync(d);
 }
 
 export function fertilityChartSvg(result: FertilityResult): string {

@@ -15,6 +15,11 @@ export class JobRegistry {
     return { jobId, signal: controller.signal, finish: () => this.running.delete(jobId) };
   }
 
+  /** A context for a quick call that is not registered and cannot be cancelled. */
+  detached(): { jobId: string; signal: AbortSignal; finish(): void } {
+    return { jobId: `call-${++this.counter}`, signal: new AbortController().signal, finish: () => {} };
+  }
+
   cancel(jobId: string): boolean {
     const controller = this.running.get(jobId);
     if (!controller) return false;

@@ -1,6 +1,6 @@
 // Serves the backend's handler map over one transport: validates every payload against the
 // contract, runs the handler with a job context, and returns typed errors as plain data.
-import { backendContract, isMethod, type BackendMethod } from '../../shared/contract';
+import { backendContract, isMethod, jobMethods, type BackendMethod } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { ApiEventName, ApiEvents } from '../../shared/dto';
 import type { Transport, WireMessage } from '../../shared/rpc';
@@ -37,8 +37,8 @@ export function serveConnection(transport: Transport, handlers: HandlerMap, jobs
           issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
         });
       }
-      const arg = parsed.data as { jobId?: string };
-      const job = jobs.start(arg.jobId);
+      // Only job methods are registered (and so cancellable); `jobs.cancel`'s jobId names its target.
+      const job = jobMethods.includes(name) ? jobs.start((parsed.data as { jobId?: string }).jobId) : jobs.detached();
       const ctx: JobContext = {
         jobId: job.jobId,
         signal: job.signal,

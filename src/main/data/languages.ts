@@ -44,12 +44,18 @@ export function dominantScript(text: string): string {
     const name = hit ? hit.name : 'Other';
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
+  // Japanese mixes kana and kanji: count them as one writing system.
+  const kana = (counts.get('Hiragana') ?? 0) + (counts.get('Katakana') ?? 0);
+  if (kana > 0) {
+    counts.set('Japanese', kana + (counts.get('Han') ?? 0));
+    counts.delete('Hiragana');
+    counts.delete('Katakana');
+    counts.delete('Han');
+  }
   let best = 'Unknown';
   let bestCount = 0;
   for (const [name, count] of counts) {
     if (count > bestCount) [best, bestCount] = [name, count];
   }
-  // Japanese mixes kana and kanji; report Han+kana as Japanese script family.
-  if (best === 'Han' && ((counts.get('Hiragana') ?? 0) + (counts.get('Katakana') ?? 0)) > bestCount / 4) return 'Japanese';
   return best.replace('_', ' ');
 }

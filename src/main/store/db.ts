@@ -1,9 +1,9 @@
 // The SQLite store: one better-sqlite3 connection per backend, WAL journal, timestamp-named
 // migrations applied in order, each in its own transaction.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ApiError } from '../../shared/errors';
+import { makeDirs } from '../io/fs';
 
 export type Db = Database.Database;
 
@@ -25,7 +25,7 @@ export const MIGRATIONS: Migration[] = Object.entries(files)
 export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS): Db {
   if (path !== ':memory:') {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirs(dirname(path));
     } catch (error) {
       throw new ApiError('STORE_ERROR', `cannot create the folder for the database ${path}: ${(error as Error).message}`);
     }

@@ -18,7 +18,7 @@ export function FertilityChart({ rows, metric }: { rows: FertilityRow[]; metric:
     <BarChart width={760} height={380} data={rows} margin={{ top: 16, right: 16, bottom: 8, left: 8 }}>
       <CartesianGrid strokeDasharray="3 3" vertical={false} />
       <XAxis dataKey="language" />
-      <YAxis label={{ value: METRIC_LABELS[metric], angle: -90, position: 'insideLeft', offset: 0 }} width={72} />
+      <YAxis width={56} />
       <Tooltip formatter={(value) => (typeof value === 'number' ? value.toFixed(3) : String(value))} />
       {metric === 'ratio_to_en' && <ReferenceLine y={1} stroke="#dc2626" strokeDasharray="6 4" label="parity" />}
       <Bar dataKey={metric} name={METRIC_LABELS[metric]} isAnimationActive={false}>
