@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from '../../src/main/harness/server';
 import { launchChromium } from '../helpers/browser';
@@ -46,6 +47,21 @@ describe('browser harness: Languages -> Corpus -> Fertility', () => {
     expect(csp).not.toContain('unsafe-eval');
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
+  });
+
+  it('accepts WebSocket connections only from its own origin', async () => {
+    const url = harness.url.replace('http', 'ws') + 'api';
+    const outcome = (origin: string) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(url, { origin });
+        ws.on('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.on('error', () => resolve('refused'));
+      });
+    expect(await outcome('http://evil.example')).toBe('refused');
+    expect(await outcome(harness.url.replace(/\/$/, ''))).toBe('open');
   });
 
   it('lists the ten paper languages with their tiers, and a tier edit persists in SQLite', async () => {
