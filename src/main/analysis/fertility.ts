@@ -1,5 +1,6 @@
 // Tokenizer fertility: how many tokens a tokenizer spends on the same content in each language.
 // Plain functions over counts; the formulas are returned with every result.
+import type { FertilityRow } from '../../shared/dto';
 
 export interface TextCounts {
   tokens: number;
@@ -57,16 +58,8 @@ export function sumCounts(counts: readonly TextCounts[]): TextCounts {
   return total;
 }
 
-export interface FertilityMetrics {
-  segments: number;
-  words: number;
-  characters: number;
-  tokens: number;
-  tokens_per_word: number;
-  tokens_per_char: number;
-  tokens_per_segment: number;
-  ratio_to_en: number;
-}
+/** The numeric part of a fertility row (dto.ts): counts and the ratios over them. */
+export type FertilityMetrics = Omit<FertilityRow, 'language' | 'name' | 'tier' | 'script'>;
 
 /** perSegment: one language's counts for each aligned segment; englishTokens: Σ tokens of en on the same segments. */
 export function fertilityMetrics(perSegment: readonly TextCounts[], englishTokens: number): FertilityMetrics {

@@ -10,10 +10,10 @@ import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
 import { barChartSvg } from '../analysis/bar-chart-svg';
 import { reportHtml } from '../analysis/report-html';
 import { countCharacters, countWords, FERTILITY_FORMULAS, fertilityMetrics, sumCounts, type TextCounts } from '../analysis/fertility';
-import { alignDocuments, type Alignment } from '../data/alignment';
+import { alignDocuments, corpusInfo, type Alignment } from '../data/alignment';
 import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
-import { loadUdhr, UDHR_VERSION, type UdhrDocument } from '../data/udhr';
+import { loadUdhr, type UdhrDocument } from '../data/udhr';
 import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer } from '../io/tokenizer';
 import { makeDirs } from '../io/fs';
 import { svgToPng } from '../io/png';
@@ -91,13 +91,7 @@ export class FertilityService {
     const result: FertilityResult = {
       rows,
       tokenizer: files.info,
-      corpus: {
-        name: 'udhr',
-        version: UDHR_VERSION,
-        alignedSegments: alignment.segments.length,
-        mergedArticles: alignment.mergedSections,
-        alignmentHash: alignment.hash,
-      },
+      corpus: corpusInfo(alignment),
       fromCache,
       computed,
       settings: FERTILITY_SETTINGS,

@@ -4,7 +4,8 @@
 // (`article.26`) made of its paragraphs joined by a newline. Sections missing from any language
 // are dropped. Segment order follows the first document.
 import { createHash } from 'node:crypto';
-import type { UdhrDocument } from './udhr';
+import type { CorpusInfo } from '../../shared/dto';
+import { UDHR_VERSION, type UdhrDocument } from './udhr';
 
 export interface Segment {
   key: string;
@@ -57,4 +58,15 @@ function hashKeys(keys: string[]): string {
 /** The text of a segment in one language. */
 export function segmentText(segment: Segment, code: string): string {
   return segment.paragraphs[code].join('\n');
+}
+
+/** How an alignment of the bundled UDHR corpus is reported with every result. */
+export function corpusInfo(alignment: Alignment): CorpusInfo {
+  return {
+    name: 'udhr',
+    version: UDHR_VERSION,
+    alignedSegments: alignment.segments.length,
+    mergedArticles: alignment.mergedSections,
+    alignmentHash: alignment.hash,
+  };
 }

@@ -1,6 +1,6 @@
-import { alignDocuments } from '../../data/alignment';
+import { alignDocuments, corpusInfo } from '../../data/alignment';
 import type { LanguageRegistry } from '../../data/registry';
-import { loadUdhr, UDHR_VERSION } from '../../data/udhr';
+import { loadUdhr } from '../../data/udhr';
 import type { HandlerMap } from '../handler';
 
 export function languageHandlers(
@@ -17,13 +17,7 @@ export function languageHandlers(
       const documents = Object.fromEntries(resolved.map((l) => [l.code, loadUdhr(l.corpusCode)]));
       const alignment = alignDocuments(documents);
       return {
-        corpus: {
-          name: 'udhr',
-          version: UDHR_VERSION,
-          alignedSegments: alignment.segments.length,
-          mergedArticles: alignment.mergedSections,
-          alignmentHash: alignment.hash,
-        },
+        corpus: corpusInfo(alignment),
         languages: resolved.map((l) => l.code),
         segments: alignment.segments.slice(0, limit ?? 20).map((s) => ({
           key: s.key,
