@@ -15,6 +15,7 @@ export default defineConfig({
           'backend-worker': resolve('src/main/backend/entry-worker.ts'),
           cli: resolve('src/cli/main.ts'),
           harness: resolve('src/main/harness/server.ts'),
+          bench: resolve('bench/run.ts'),
         },
       },
     },

