@@ -9,6 +9,10 @@ export const ERROR_CODES = [
   'TOKENIZER_NOT_FOUND', // folder/file missing, or folder without tokenizer.json
   'TOKENIZER_UNREADABLE', // unreadable, not UTF-8, not JSON, or not a tokenizer
   'OUTPUT_NOT_WRITABLE',
+  'WEIGHTS_NOT_FOUND', // a weight file or shard named by an index is missing
+  'WEIGHTS_INVALID', // truncated, malformed or inconsistent weight file (names file and tensor)
+  'GRAPH_ERROR', // a graph that cannot be built: shape mismatch, an op without a gradient rule
+  'RUNTIME_ERROR', // onnxruntime refused or failed a session
   'CANCELLED',
   'NOT_AVAILABLE', // e.g. a native dialog in the browser harness
   'STORE_ERROR',
