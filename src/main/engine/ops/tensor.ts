@@ -176,3 +176,15 @@ defineOp({
 defineOp({ type: 'Shape', infer: ([x]) => [{ dtype: 'int64', shape: [x!.shape.length] }] });
 defineOp({ type: 'Size', infer: () => [{ dtype: 'int64', shape: [] }] });
 defineOp({ type: 'ScatterND', infer: ([data]) => [{ dtype: data!.dtype, shape: [...data!.shape] }] });
+
+// One-hot rows (targets of a cross-entropy): indices (...) -> (..., depth), values [off, on].
+defineOp({
+  type: 'OneHot',
+  infer: ([indices, depth, values]) => [{ dtype: values!.dtype, shape: [...indices!.shape, knownInts(depth!, 'OneHot')[0]] }],
+});
+// ORT's CPU OneHot has float32 values only: build in float32 and cast (exact for 0 and 1).
+export const oneHot = (indices: Value, depth: number, dtype: Value['dtype']) => {
+  const g = indices.graph;
+  const rows = g.op1('OneHot', [indices, int64s(g, [depth]), g.constant([0, 1], 'float32', [2])], { axis: -1 });
+  return dtype === 'float32' ? rows : g.op1('Cast', [rows], { to: dtype === 'float64' ? 11 : dtype === 'float16' ? 10 : 16 });
+};
