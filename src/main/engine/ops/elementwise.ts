@@ -55,6 +55,12 @@ function binary(type: string, vjp: (a: Value, b: Value, y: Value, dy: Value) => 
 }
 
 binary('Add', (_a, _b, _y, dy) => [dy, dy]);
+// min(a, b): the gradient goes to the smaller operand (to a on ties).
+binary('Min', (a, b, _y, dy) => {
+  const takeA = a.graph.op1('LessOrEqual', [a, b]);
+  const zero = scalarLike(dy, 0);
+  return [where(takeA, dy, zero), where(takeA, zero, dy)];
+});
 binary('Sub', (_a, _b, _y, dy) => [dy, neg(dy)]);
 binary('Mul', (a, b, _y, dy) => [mul(dy, b), mul(dy, a)]);
 // y = a / b: da = dy / b, db = -dy * y / b
@@ -92,6 +98,7 @@ defineOp({ type: 'Sign', infer: sameAsInput, vjp: () => [null] });
 
 defineOp({ type: 'Greater', infer: compare('Greater') });
 defineOp({ type: 'Less', infer: compare('Less') });
+defineOp({ type: 'LessOrEqual', infer: compare('LessOrEqual') });
 defineOp({ type: 'Equal', infer: compare('Equal') });
 defineOp({
   type: 'Where',

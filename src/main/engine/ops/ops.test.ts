@@ -22,6 +22,7 @@ const cases: [string, (...xs: Value[]) => Value, InputSpec[], Check?][] = [
   ['Mul [1]*[3,3]', E.mul, [{ shape: [1] }, { shape: [3, 3] }]],
   ['Div [2,3]/[2,1]', E.div, [{ shape: [2, 3] }, { shape: [2, 1], range: pos }]],
   ['Pow [2,3]^[3]', E.pow, [{ shape: [2, 3], range: pos }, { shape: [3] }]],
+  ['Min broadcast [2,3] vs [3]', (a, b) => a.graph.op1('Min', [a, b]), [{ shape: [2, 3] }, { shape: [3] }]],
   ['Neg', E.neg, [{ shape: [5] }]],
   ['Sqrt', E.sqrt, [{ shape: [2, 3], range: pos }]],
   ['Reciprocal', E.reciprocal, [{ shape: [3, 1], range: pos }]],

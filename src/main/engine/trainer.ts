@@ -1,0 +1,111 @@
+// The host side of training: keeps parameters and AdamW moments as typed arrays, feeds them to
+// the training graph each step and takes the updated ones back. The step counter and the
+// arrays are the whole state: a checkpoint of them resumes bit-identically.
+import { ApiError } from '../../shared/errors';
+import type { Graph, Value } from './graph';
+import { appendAdamW, type AdamWConfig, type TrainableParam } from './optim';
+import { EngineSession, type HostTensor } from './session';
+
+export interface TrainerState {
+  step: number;
+  /** Parameters by name, and their moments as `${name}.m` / `${name}.v`. */
+  tensors: Record<string, HostTensor>;
+}
+
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+}
+
+function zerosLike(t: HostTensor): HostTensor {
+  const Ctor = t.data.constructor as new (n: number) => HostTensor['data'];
+  return { dtype: t.dtype, dims: [...t.dims], data: new Ctor(t.data.length) };
+}
+
+export class Trainer {
+  private constructor(
+    private readonly session: EngineSession,
+    private readonly names: string[],
+    private readonly config: AdamWConfig,
+    private readonly dtype: Value['dtype'],
+    private state: TrainerState,
+  ) {}
+
+  /**
+   * graph: has the params as inputs and a scalar `loss`; this appends backward + AdamW.
+   * initial: the starting value of every parameter, by name.
+   */
+  static async create(
+    graph: Graph,
+    loss: Value,
+    params: readonly TrainableParam[],
+    initial: Record<string, HostTensor>,
+    config: AdamWConfig,
+  ): Promise<Trainer> {
+    graph.output(loss, 'loss');
+    appendAdamW(graph, loss, params, config);
+    const tensors: Record<string, HostTensor> = {};
+    for (const p of params) {
+      const t = initial[p.value.name];
+      if (!t) throw new ApiError('INVALID_ARGUMENT', `no initial value for parameter ${p.value.name}`);
+      tensors[p.value.name] = t;
+      tensors[`${p.value.name}.m`] = zerosLike(t);
+      tensors[`${p.value.name}.v`] = zerosLike(t);
+    }
+    const session = await EngineSession.create(graph.toModel());
+    return new Trainer(session, params.map((p) => p.value.name), config, loss.dtype, { step: 0, tensors });
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  /** One optimizer step on `batch` (the graph's data inputs) with learning rate `lr`. */
+  async train(batch: Record<string, HostTensor>, lr: number, lossScale = 1): Promise<StepResult> {
+    const t = this.state.step + 1;
+    const scalar = (v: number): HostTensor => ({ dtype: this.dtype, dims: [], data: this.dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v) });
+    const feeds: Record<string, HostTensor> = {
+      ...batch,
+      ...this.state.tensors,
+      'adamw.lr': scalar(lr),
+      'adamw.c1': scalar(1 - this.config.beta1 ** t),
+      'adamw.c2': scalar(1 - this.config.beta2 ** t),
+      'adamw.inv_loss_scale': scalar(1 / lossScale),
+    };
+    const out = await this.session.run(feeds);
+    const loss = out.loss.data[0] as number;
+    if (!Number.isFinite(loss)) {
+      throw new ApiError('RUNTIME_ERROR', `the loss became ${loss} at step ${t}; parameters were kept from step ${t - 1}`);
+    }
+    const tensors: Record<string, HostTensor> = {};
+    for (const name of this.names) {
+      tensors[name] = out[`${name}.next`];
+      tensors[`${name}.m`] = out[`${name}.m.next`];
+      tensors[`${name}.v`] = out[`${name}.v.next`];
+    }
+    this.state = { step: t, tensors };
+    return { loss, gradNorm: out.grad_norm.data[0] as number };
+  }
+
+  /** The full state (copies), e.g. to write a checkpoint. */
+  snapshot(): TrainerState {
+    const tensors: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(this.state.tensors)) tensors[k] = { ...v, dims: [...v.dims], data: v.data.slice() };
+    return { step: this.state.step, tensors };
+  }
+
+  restore(state: TrainerState): void {
+    for (const name of Object.keys(this.state.tensors)) {
+      const t = state.tensors[name];
+      const cur = this.state.tensors[name];
+      if (!t || t.data.length !== cur.data.length || t.dtype !== cur.dtype) {
+        throw new ApiError('INVALID_ARGUMENT', `checkpoint tensor ${name} is missing or has another shape/dtype`);
+      }
+    }
+    this.state = { step: state.step, tensors: { ...state.tensors } };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
