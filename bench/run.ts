@@ -1,8 +1,10 @@
 // `npm run bench -- <name>`: benchmarks print JSON lines, the last one a summary object.
 // Built by electron-vite with the product's code (out/main/bench.js); never part of `npm test`.
+import { benchEngine } from './engine';
 import { benchFertility } from './fertility';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  engine: benchEngine,
   fertility: benchFertility,
 };
 
