@@ -69,25 +69,20 @@ defineOp({
 });
 
 const sameAsInput = (inputs: readonly (Value | null)[]): Inferred[] => [{ dtype: inputs[0]!.dtype, shape: [...inputs[0]!.shape] }];
+/** Softmax-family op over `axis`, with its gradient rule in terms of y = op(x). */
+function softmaxFamily(type: string, rule: (y: Value, dy: Value, axis: number) => Value): void {
+  defineOp({
+    type,
+    infer: sameAsInput,
+    vjp: (n, [dy]) => {
+      if (!dy) return [null];
+      const y = n.outputs[0];
+      return [rule(y, dy, normalizeAxis((n.attrs.axis as number | undefined) ?? -1, y.shape.length, type))];
+    },
+  });
+}
+
 // y = softmax(x): dx = y * (dy - sum(dy * y, axis))
-defineOp({
-  type: 'Softmax',
-  infer: sameAsInput,
-  vjp: (n, [dy]) => {
-    if (!dy) return [null];
-    const y = n.outputs[0];
-    const axis = normalizeAxis((n.attrs.axis as number | undefined) ?? -1, y.shape.length, 'Softmax');
-    return [mul(y, sub(dy, reduceSum(mul(dy, y), [axis])))];
-  },
-});
+softmaxFamily('Softmax', (y, dy, axis) => mul(y, sub(dy, reduceSum(mul(dy, y), [axis]))));
 // y = log_softmax(x): dx = dy - exp(y) * sum(dy, axis)
-defineOp({
-  type: 'LogSoftmax',
-  infer: sameAsInput,
-  vjp: (n, [dy]) => {
-    if (!dy) return [null];
-    const y = n.outputs[0];
-    const axis = normalizeAxis((n.attrs.axis as number | undefined) ?? -1, y.shape.length, 'LogSoftmax');
-    return [sub(dy, mul(exp(y), reduceSum(dy, [axis])))];
-  },
-});
+softmaxFamily('LogSoftmax', (y, dy, axis) => sub(dy, mul(exp(y), reduceSum(dy, [axis]))));
