@@ -9,6 +9,9 @@ import { reduceMean } from './ops/reduce';
 import { ADAMW_DEFAULTS } from './optim';
 import type { HostTensor } from './session';
 import { Trainer } from './trainer';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { join } from 'node:path';
+import { tempDir } from '../../../test/helpers/temp';
 
 const N = 64;
 const H = 32;
@@ -58,14 +61,17 @@ describe('training with the engine', () => {
     }
   });
 
-  it('resumes bit-identically from a snapshot', async () => {
+  it('resumes bit-identically from a checkpoint file (safetensors)', async () => {
+    const tmp = tempDir();
     const straight = await mlpTrainer();
     const interrupted = await mlpTrainer();
     const resumed = await mlpTrainer(99); // different init: everything must come from the snapshot
     try {
       for (let i = 0; i < 20; i++) await straight.train(batch, 5e-3);
       for (let i = 0; i < 10; i++) await interrupted.train(batch, 5e-3);
-      resumed.restore(interrupted.snapshot());
+      const file = join(tmp.dir, 'step-10.safetensors');
+      saveCheckpoint(file, interrupted.snapshot());
+      resumed.restore(loadCheckpoint(file));
       for (let i = 0; i < 10; i++) await resumed.train(batch, 5e-3);
       const a = straight.snapshot();
       const b = resumed.snapshot();
@@ -75,6 +81,7 @@ describe('training with the engine', () => {
       }
     } finally {
       await Promise.all([straight.release(), interrupted.release(), resumed.release()]);
+      tmp.cleanup();
     }
   });
 });
