@@ -14,7 +14,7 @@ import { alignDocuments, corpusInfo, type Alignment } from '../data/alignment';
 import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
 import { loadUdhr, type UdhrDocument } from '../data/udhr';
-import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer } from '../io/tokenizer';
+import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer, type TokenizerFiles } from '../io/tokenizer';
 import { makeDirs } from '../io/fs';
 import { svgToPng } from '../io/png';
 import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
@@ -46,10 +46,29 @@ export class FertilityService {
   ) {}
 
   async run(request: FertilityRequest, ctx: JobContext): Promise<FertilityResult> {
+    return this.compute(this.prepare(request), ctx);
+  }
+
+  async export(request: FertilityRequest & { outDir: string }, ctx: JobContext): Promise<FertilityExport> {
+    // Everything a user can get wrong is checked before anything is computed or cached.
+    const prepared = this.prepare(request);
+    const outDir = ensureWritableDir(request.outDir);
+    const result = await this.compute(prepared, ctx);
+    const files = writeFertilityFiles(result, outDir);
+    return { files, result };
+  }
+
+  /** Resolves the languages and reads the tokenizer files: the checks that fail on bad input. */
+  private prepare(request: FertilityRequest): { codes: string[]; languages: Language[]; files: TokenizerFiles } {
     // English is the reference every ratio is taken against: always measured, listed first.
     const codes = [REFERENCE_LANGUAGE, ...request.languages.filter((c) => c !== REFERENCE_LANGUAGE)];
-    const languages = this.registry.resolve(codes);
-    const files = readTokenizerFiles(request.tokenizer);
+    return { codes, languages: this.registry.resolve(codes), files: readTokenizerFiles(request.tokenizer) };
+  }
+
+  private async compute(
+    { codes, languages, files }: { codes: string[]; languages: Language[]; files: TokenizerFiles },
+    ctx: JobContext,
+  ): Promise<FertilityResult> {
     const documents: Record<string, UdhrDocument> = {};
     for (const language of languages) documents[language.code] = loadUdhr(language.corpusCode);
     const alignment = alignDocuments(documents);
@@ -100,16 +119,6 @@ export class FertilityService {
     };
     this.runs.record('fertility', { languages: codes, tokenizer: files.info.sha256, ...FERTILITY_SETTINGS }, result);
     return result;
-  }
-
-  async export(request: FertilityRequest & { outDir: string }, ctx: JobContext): Promise<FertilityExport> {
-    // Validate everything a user can get wrong before computing (and caching) anything.
-    this.registry.resolve(request.languages);
-    readTokenizerFiles(request.tokenizer);
-    const outDir = ensureWritableDir(request.outDir);
-    const result = await this.run(request, ctx);
-    const files = writeFertilityFiles(result, outDir);
-    return { files, result };
   }
 }
 
