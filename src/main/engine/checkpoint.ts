@@ -6,6 +6,7 @@ import type { HostTensor } from './session';
 import type { TrainerState } from './trainer';
 
 const TO_SAFETENSORS: Partial<Record<HostTensor['dtype'], SafetensorsDtype>> = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64' };
+const FROM_SAFETENSORS = Object.fromEntries(Object.entries(TO_SAFETENSORS).map(([ours, theirs]) => [theirs, ours])) as Partial<Record<SafetensorsDtype, HostTensor['dtype']>>;
 
 export function saveCheckpoint(file: string, state: TrainerState): void {
   writeSafetensors(
@@ -36,8 +37,7 @@ export function loadCheckpoint(file: string): TrainerState {
       : entry.dtype === 'I64' ? new BigInt64Array(buffer)
       : null;
     if (!data) throw new ApiError('WEIGHTS_INVALID', `${file}: tensor '${entry.name}' has dtype ${entry.dtype}, not a checkpoint dtype`, { file });
-    const dtype = ({ F32: 'float32', F64: 'float64', I32: 'int32', I64: 'int64' } as const)[entry.dtype as 'F32' | 'F64' | 'I32' | 'I64'];
-    tensors[entry.name] = { dtype, dims: entry.shape, data };
+    tensors[entry.name] = { dtype: FROM_SAFETENSORS[entry.dtype]!, dims: entry.shape, data };
   }
   return { step, tensors };
 }

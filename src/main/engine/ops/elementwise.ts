@@ -1,6 +1,7 @@
 // Elementwise ops (numpy broadcasting). Each forward helper sits beside its gradient rule.
 // Shapes: out = broadcast(a, b); gradients are summed back over broadcast axes (unbroadcast).
 import type { Node, Value } from '../graph';
+import { ONNX_DTYPE } from '../onnx-proto';
 import { defineOp, type Inferred } from './registry';
 import { broadcastShapes, scalarLike, unbroadcast } from './shapes';
 
@@ -31,12 +32,11 @@ export const sign = (x: Value) => op('Sign', x);
 export const greater = (a: Value, b: Value) => op('Greater', a, b);
 export const equal = (a: Value, b: Value) => op('Equal', a, b);
 export const where = (cond: Value, a: Value, b: Value) => cond.graph.op1('Where', [cond, a, b]);
-export const cast = (x: Value, dtype: Value['dtype']) => x.graph.op1('Cast', [x], { to: ONNX_TO[dtype] });
+export const cast = (x: Value, dtype: Value['dtype']) => x.graph.op1('Cast', [x], { to: ONNX_DTYPE[dtype] });
 /** GELU with the tanh approximation (Gemma's gelu_pytorch_tanh), ONNX Gelu from opset 20. */
 export const geluTanh = (x: Value) => x.graph.op1('Gelu', [x], { approximate: 'tanh' });
 
-const ONNX_TO = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, bfloat16: 16 } as const;
-const DTYPE_OF: Record<number, Value['dtype']> = Object.fromEntries(Object.entries(ONNX_TO).map(([k, v]) => [v, k])) as Record<number, Value['dtype']>;
+const DTYPE_OF = Object.fromEntries(Object.entries(ONNX_DTYPE).map(([k, v]) => [v, k])) as Record<number, Value['dtype']>;
 
 const x0 = (n: Node) => n.inputs[0]!;
 const x1 = (n: Node) => n.inputs[1]!;

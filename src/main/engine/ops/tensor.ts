@@ -1,6 +1,7 @@
 // Shape-moving ops: Reshape, Transpose, Slice, Concat, Expand, Gather, Unsqueeze, Squeeze,
 // and the helpers gradient rules use (Shape, Size, Pad, ScatterND).
 import { graphError, type Dim, type Value } from '../graph';
+import { cast } from './elementwise';
 import { defineOp } from './registry';
 import { broadcastShapes, int64s, isStatic, normalizeAxis, numel, shapeOf, unbroadcast } from './shapes';
 
@@ -186,5 +187,5 @@ defineOp({
 export const oneHot = (indices: Value, depth: number, dtype: Value['dtype']) => {
   const g = indices.graph;
   const rows = g.op1('OneHot', [indices, int64s(g, [depth]), g.constant([0, 1], 'float32', [2])], { axis: -1 });
-  return dtype === 'float32' ? rows : g.op1('Cast', [rows], { to: dtype === 'float64' ? 11 : dtype === 'float16' ? 10 : 16 });
+  return dtype === 'float32' ? rows : cast(rows, dtype);
 };
