@@ -3,7 +3,8 @@ import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
 // Three bundles. "main" holds every Node-side entry: the Electron shell, the backend hosts
-// (utility process for Electron, worker thread for the CLI and harness), the CLI and the harness.
+// (utility process for Electron, worker thread for the CLI and harness), the compute worker that
+// holds onnxruntime sessions, the CLI, the harness and the benchmarks.
 export default defineConfig({
   main: {
     build: {
@@ -13,6 +14,7 @@ export default defineConfig({
           app: resolve('src/main/app/index.ts'),
           'backend-utility': resolve('src/main/backend/entry-utility.ts'),
           'backend-worker': resolve('src/main/backend/entry-worker.ts'),
+          'runtime-worker': resolve('src/main/engine/runtime-worker.ts'),
           cli: resolve('src/cli/main.ts'),
           harness: resolve('src/main/harness/server.ts'),
           bench: resolve('bench/run.ts'),

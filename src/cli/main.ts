@@ -21,6 +21,7 @@ Commands:
   languages add CODE [--tier TIER]          add a language of the bundled corpus (tier: high|medium-low|reference)
   languages set-tier CODE TIER              change a language's resource tier
   corpus [--languages en,hi]                aligned segment counts of the bundled corpus
+  system                                    what this machine can run: CPU, memory, execution providers
 
 Common options:
   --db PATH    the SQLite database (default: $LINGUASCOPE_DB, else the app-data folder)
@@ -87,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command || values.help ? 0 : 2;
   }
-  const known = ['demo', 'fertility', 'languages', 'corpus'];
+  const known = ['demo', 'fertility', 'languages', 'corpus', 'system'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}" (commands: ${known.join(', ')})`);
   if (command === 'fertility' && !values.out) throw new UsageError('fertility needs --out DIR');
   const languages = command === 'fertility' ? splitList(values.languages, '--languages') : undefined;
@@ -126,6 +127,17 @@ async function main(argv: string[]): Promise<number> {
         } else {
           throw new UsageError(`unknown languages action "${action}" (list, add, set-tier)`);
         }
+        break;
+      }
+      case 'system': {
+        const caps = await api.system.capabilities({});
+        if (values.json) {
+          console.log(JSON.stringify(caps, null, 2));
+          break;
+        }
+        console.log(`${caps.platform}, ${caps.cpuModel}, ${caps.logicalCores} logical cores, ${caps.memoryFreeMb} of ${caps.memoryTotalMb} MiB free, onnxruntime ${caps.onnxruntime}`);
+        for (const p of caps.providers) console.log(`${p.available ? 'yes' : 'no '} ${p.name.padEnd(7)} ${p.detail}`);
+        console.log(`"auto" runs on: ${caps.preferred}`);
         break;
       }
       case 'corpus': {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type {
   AppInfo,
+  Capabilities,
   CorpusLanguage,
   CorpusPreview,
   FertilityExport,
@@ -30,6 +31,7 @@ function method<I extends z.ZodType, O>(input: I) {
 /** Methods served by the backend (utility process / worker). */
 export const backendContract = {
   'app.info': method<typeof empty, AppInfo>(empty),
+  'system.capabilities': method<typeof empty, Capabilities>(empty),
   'languages.list': method<typeof empty, Language[]>(empty),
   'languages.setTier': method<z.ZodObject<{ code: typeof languageCode; tier: typeof tier }>, Language>(
     z.object({ code: languageCode, tier }).strict(),

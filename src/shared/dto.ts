@@ -106,6 +106,38 @@ export interface AppInfo {
   corpusVersion: string;
 }
 
+/** onnxruntime execution providers LinguaScope knows how to ask for. */
+export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+
+/** One provider as probed on this machine: a tiny session was created and run on it. */
+export interface ProviderReport {
+  name: ProviderName;
+  available: boolean;
+  /** What happened ("ran a test MatMul") or why not, with what it would need. */
+  detail: string;
+  probeMs: number;
+}
+
+/** One try while creating a session: the provider used, or why it was passed over. */
+export interface ProviderAttempt {
+  name: ProviderName;
+  ok: boolean;
+  detail: string;
+}
+
+/** "What can this machine run": shown by the model step. */
+export interface Capabilities {
+  platform: string;
+  cpuModel: string;
+  logicalCores: number;
+  memoryTotalMb: number;
+  memoryFreeMb: number;
+  onnxruntime: string;
+  providers: ProviderReport[];
+  /** The provider a session asked for with "auto" would get. */
+  preferred: ProviderName;
+}
+
 export interface ProgressEvent {
   jobId: string;
   stage: string;

