@@ -6,6 +6,14 @@ import { add, geluTanh, mul } from '../src/main/engine/ops/elementwise';
 import { matmul } from '../src/main/engine/ops/linalg';
 import { reduceSum } from '../src/main/engine/ops/reduce';
 import { EngineSession, type HostTensor } from '../src/main/engine/session';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { readWeightIndex, writeSafetensors } from '../src/main/io/safetensors';
+import { RuntimeHost } from '../src/main/engine/runtime-host';
+import { WeightFolder } from '../src/main/engine/weights';
 import { emit, machine } from './machine';
 
 const D = 2304;
@@ -82,6 +90,8 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
   const mlpFlops = 2 * T * D * FF * 3;
   emit({ bench: 'engine', step: 'mlp_lora', T, rank: RANK, fwd_ms: Number(fwdMs.toFixed(2)), fwdbwd_ms: Number(fwdBwdMs.toFixed(2)), fwd_gflops: Number((mlpFlops / (fwdMs * 1e6)).toFixed(1)) });
 
+  const overhead = await matmulOverhead();
+  const zeroCopy = await zeroCopyLoad();
   return {
     machine: machine().cpu,
     gemm_gflops: Number(gemmGflops.toFixed(1)),
@@ -89,6 +99,96 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
     mlp_fwdbwd_ms: Number(fwdBwdMs.toFixed(2)),
     fwdbwd_over_fwd: Number((fwdBwdMs / fwdMs).toFixed(2)),
     mlp_fwd_roofline_ratio: Number((mlpFlops / (fwdMs * 1e6) / gemmGflops).toFixed(3)),
-    rss_mb_over_weights: null, // zero-copy safetensors loading is not built yet (issue 3, next part)
+    matmul_overhead_engine_pct: overhead.enginePct,
+    matmul_overhead_worker_pct: overhead.workerPct,
+    rss_mb_over_weights: zeroCopy.mapped.ratio,
+    rss_mb_over_weights_prepacked: zeroCopy.prepacked.ratio,
   };
+}
+
+/** Our MatMul graph through EngineSession and through the compute worker vs the same MatMul
+ * run by bare onnxruntime-node (its own Tensor objects, no wrapper), interleaved so drift
+ * affects all three alike. */
+async function matmulOverhead(): Promise<{ enginePct: number; workerPct: number }> {
+  const g = new Graph('gemm');
+  const a = g.input('a', 'float32', [256, D]);
+  g.output(matmul(a, weight(g, 'w', D, FF, 1)), 'y');
+  const model = g.toModel();
+  const options = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } } as ort.InferenceSession.SessionOptions;
+  const bare = await ort.InferenceSession.create(model, options);
+  const engine = await EngineSession.create(model, { provider: 'cpu' });
+  const host = new RuntimeHost();
+  const remote = await host.load(model, { provider: 'cpu' });
+  const data = randomF32(256 * D, 1, 2);
+  const feeds = { a: { dtype: 'float32' as const, dims: [256, D], data } };
+  const times = { bare: [] as number[], engine: [] as number[], worker: [] as number[] };
+  const timed = async (list: number[], run: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await run();
+    list.push(performance.now() - t0);
+  };
+  for (let i = 0; i < 13; i++) {
+    await timed(times.bare, () => bare.run({ a: new ort.Tensor('float32', data, [256, D]) }));
+    await timed(times.engine, () => engine.run(feeds));
+    await timed(times.worker, () => remote.run(feeds));
+  }
+  await Promise.all([bare.release(), engine.release(), remote.release()]);
+  await host.close();
+  const median = (xs: number[]) => [...xs.slice(3)].sort((p, q) => p - q)[Math.floor((xs.length - 3) / 2)];
+  const [b, e, w] = [median(times.bare), median(times.engine), median(times.worker)];
+  const pct = (x: number) => Number((((x - b) / b) * 100).toFixed(1));
+  emit({ bench: 'engine', step: 'matmul_overhead', bare_ms: Number(b.toFixed(2)), engine_ms: Number(e.toFixed(2)), worker_ms: Number(w.toFixed(2)), engine_pct: pct(e), worker_pct: pct(w) });
+  return { enginePct: pct(e), workerPct: pct(w) };
+}
+
+const ZERO_COPY_TENSORS = 12; // 12 x [2304, 9216] f32 = 1.02 GB
+
+interface ZeroCopyFigure {
+  ratio: number;
+  rss_growth_mb: number;
+  load_ms: number;
+}
+
+/** Writes a 1 GB safetensors file and loads it in fresh processes, with MatMul weights kept
+ * memory-mapped (prepacking off: the product's setting for big models) and prepacked. */
+async function zeroCopyLoad(): Promise<{ mapped: ZeroCopyFigure; prepacked: ZeroCopyFigure }> {
+  const dir = mkdtempSync(join(tmpdir(), 'linguascope-zero-copy-'));
+  try {
+    const file = join(dir, 'model.safetensors');
+    writeSafetensors(
+      file,
+      Array.from({ length: ZERO_COPY_TENSORS }, (_, i) => ({ name: `w${i}`, dtype: 'F32' as const, shape: [D, FF], data: randomF32(D * FF, 0.02, 100 + i) })),
+    );
+    const weightBytes = statSync(file).size;
+    const child = (mode: string): ZeroCopyFigure => {
+      const out = execFileSync(process.execPath, [process.argv[1], ZERO_COPY_CHILD, dir, mode], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { rss_growth: number; load_ms: number };
+      return { ratio: Number((r.rss_growth / weightBytes).toFixed(3)), rss_growth_mb: Math.round(r.rss_growth / 2 ** 20), load_ms: Math.round(r.load_ms) };
+    };
+    const mapped = child('mapped');
+    const prepacked = child('prepacked');
+    emit({ bench: 'engine', step: 'zero_copy_load', weight_mb: Math.round(weightBytes / 2 ** 20), mapped, prepacked });
+    return { mapped, prepacked };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const ZERO_COPY_CHILD = '__zero-copy-child';
+
+/** In a fresh process: resident memory before and after loading and running the 1 GB graph. */
+export async function zeroCopyChild(dir: string, mode: string): Promise<void> {
+  const index = readWeightIndex(dir);
+  const g = new Graph('zero-copy');
+  const x = g.input('x', 'float32', [1, D]);
+  const weights = new WeightFolder(dir, index, g);
+  const ys = Array.from({ length: ZERO_COPY_TENSORS }, (_, i) => matmul(x, weights.get(`w${i}`, { shape: [D, FF] })));
+  g.output(g.op1('Concat', ys, { axis: 0 }), 'y');
+  const model = g.toModel();
+  const before = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const session = await EngineSession.create(model, { provider: 'cpu', externalDataFolder: dir, disablePrepacking: mode === 'mapped' });
+  await session.run({ x: { dtype: 'float32', dims: [1, D], data: randomF32(D, 1, 3) } });
+  const loadMs = performance.now() - t0;
+  console.log(JSON.stringify({ rss_growth: process.memoryUsage().rss - before, load_ms: loadMs }));
 }

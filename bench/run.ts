@@ -1,6 +1,6 @@
 // `npm run bench -- <name>`: benchmarks print JSON lines, the last one a summary object.
 // Built by electron-vite with the product's code (out/main/bench.js); never part of `npm test`.
-import { benchEngine } from './engine';
+import { benchEngine, ZERO_COPY_CHILD, zeroCopyChild } from './engine';
 import { benchFertility } from './fertility';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -9,6 +9,11 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
 };
 
 const name = process.argv[2];
+if (name === ZERO_COPY_CHILD) {
+  // A fresh process for one memory measurement (see bench/engine.ts).
+  await zeroCopyChild(process.argv[3], process.argv[4]);
+  process.exit(0);
+}
 const bench = name ? BENCHES[name] : undefined;
 if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>`);

@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { ApiError } from '../../shared/errors';
 import { probeProviders } from './providers';
 import type { RuntimeReply, RuntimeRequest } from './runtime-protocol';
-import { EngineSession } from './session';
+import { EngineSession, type HostTensor } from './session';
 
 if (!parentPort) throw new Error('runtime-worker must run in a worker thread');
 const port = parentPort;
@@ -40,7 +40,11 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
 
 port.on('message', (request: RuntimeRequest) => {
   handle(request).then(
-    (value) => port.postMessage({ id: request.id, ok: true, value } satisfies RuntimeReply),
+    (value) => {
+      // Output tensors move to the caller without a copy (their buffers are ours alone).
+      const transfer = request.op === 'run' ? Object.values(value as Record<string, HostTensor>).map((t) => t.data.buffer as ArrayBuffer) : [];
+      port.postMessage({ id: request.id, ok: true, value } satisfies RuntimeReply, transfer);
+    },
     (error: unknown) => {
       const data = error instanceof ApiError ? error.toData() : { code: 'INTERNAL' as const, message: (error as Error)?.message ?? String(error) };
       port.postMessage({ id: request.id, ok: false, error: data } satisfies RuntimeReply);
