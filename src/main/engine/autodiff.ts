@@ -4,7 +4,7 @@
 import { graphError, type Node, type Value } from './graph';
 import { getOpDef } from './ops/registry';
 import { add } from './ops/elementwise';
-import { shapeOf } from './ops/shapes';
+import { expandTo, shapeOf } from './ops/shapes';
 
 /** d loss / d param for each param; `seed` is d loss (default 1, loss must be a scalar). */
 export function gradients(loss: Value, params: readonly Value[], seed?: Value): Value[] {
@@ -47,5 +47,5 @@ export function gradients(loss: Value, params: readonly Value[], seed?: Value): 
     });
   }
   // A parameter the loss does not depend on gets zeros of its shape.
-  return params.map((p) => grads.get(p.id) ?? g.op1('Expand', [g.scalar(0, p.dtype), shapeOf(p)]));
+  return params.map((p) => grads.get(p.id) ?? expandTo(g.scalar(0, p.dtype), shapeOf(p)));
 }

@@ -1,7 +1,7 @@
-// Composite layers: gradients against float64 finite differences, forward values against
-// direct float64 JavaScript evaluations of the formulas.
+// Composite layers: gradients against float64 finite differences (analytic in float64 to 1e-6 and
+// in float32 to 1e-3), empty batches, forward values against direct float64 JavaScript evaluations.
 import { describe, expect, it } from 'vitest';
-import { maxGradError, rng } from '../../../test/helpers/gradcheck';
+import { expectEmptyBatchGradients, maxGradError, rng, type FloatType, type InputSpec } from '../../../test/helpers/gradcheck';
 import { ApiError } from '../../shared/errors';
 import { gradients } from './autodiff';
 import { Graph, type Value } from './graph';
@@ -10,31 +10,64 @@ import { mul } from './ops/elementwise';
 import { reduceSum } from './ops/reduce';
 import { EngineSession } from './session';
 
-const TOL = 1e-6;
+const TOLERANCE: Record<FloatType, number> = { float64: 1e-6, float32: 1e-3 };
+const DTYPES: FloatType[] = ['float64', 'float32'];
 
-function constantLike(x: Value, data: ArrayLike<number>, shape: number[], dtype: Value['dtype'] = 'float64') {
+/** A constant in x's dtype (or `dtype`), so each builder runs in float32 and float64 alike. */
+function constantLike(x: Value, data: ArrayLike<number>, shape: number[], dtype: Value['dtype'] = x.dtype) {
   return x.graph.constant(data, dtype, shape);
 }
 
-describe('composite gradients vs float64 finite differences', () => {
-  it.each<[string, (...xs: Value[]) => Value, { shape: number[]; int?: { max: number }; range?: [number, number] }[]]>([
-    ['RMSNorm (1 + w), Gemma', (x, w) => rmsNorm(x, w, 1e-6, true), [{ shape: [2, 3, 4] }, { shape: [4] }]],
-    ['RMSNorm w, Llama', (x, w) => rmsNorm(x, w, 1e-5, false), [{ shape: [3, 5] }, { shape: [5] }]],
-    ['soft-cap that bites (c = 0.5)', (x) => softcap(x, 0.5), [{ shape: [2, 3], range: [-2, 2] }]],
-    ['rotary, rotate-half', (x) => {
-      const { cos, sin } = rotaryTables([0, 1, 5], 4, 10000);
-      return rotary(x, constantLike(x, cos, [3, 4]), constantLike(x, sin, [3, 4]));
-    }, [{ shape: [1, 2, 3, 4] }]],
-    ['attention: GQA 4q/2kv, soft-cap, sliding window 2, padding', (q, k, v) =>
-      attention(q, k, v, { scale: 0.5, softcap: 1.5, mask: constantLike(q, attentionMask([4, 2], 4, 2), [2, 1, 4, 4], 'bool') }),
+const rotaryCase = (positions: number[]) => (x: Value) => {
+  const { cos, sin } = rotaryTables(positions, 4, 10000);
+  return rotary(x, constantLike(x, cos, [positions.length, 4]), constantLike(x, sin, [positions.length, 4]));
+};
+/** Attention with the mask of `attentionMask(lengths, T, window)` (B = lengths.length). */
+const attentionCase = (lengths: number[], T: number, options: { scale: number; softcap?: number; window?: number }) => (q: Value, k: Value, v: Value) =>
+  attention(q, k, v, { ...options, mask: constantLike(q, attentionMask(lengths, T, options.window), [lengths.length, 1, T, T], 'bool') });
+
+type Case = [string, (...xs: Value[]) => Value, InputSpec[]];
+
+const cases: Case[] = [
+  ['RMSNorm (1 + w), Gemma', (x, w) => rmsNorm(x, w, 1e-6, true), [{ shape: [2, 3, 4] }, { shape: [4] }]],
+  ['RMSNorm w, Llama', (x, w) => rmsNorm(x, w, 1e-5, false), [{ shape: [3, 5] }, { shape: [5] }]],
+  ['RMSNorm, D = 1', (x, w) => rmsNorm(x, w, 1e-5, false), [{ shape: [3, 1] }, { shape: [1] }]],
+  ['soft-cap that bites (c = 0.5)', (x) => softcap(x, 0.5), [{ shape: [2, 3], range: [-2, 2] }]],
+  ['rotary, rotate-half', rotaryCase([0, 1, 5]), [{ shape: [1, 2, 3, 4] }]],
+  ['rotary, one position', rotaryCase([7]), [{ shape: [1, 1, 1, 4] }]],
+  ['attention: GQA 4q/2kv, soft-cap, sliding window 2, padding', attentionCase([4, 2], 4, { scale: 0.5, softcap: 1.5, window: 2 }),
     [{ shape: [2, 4, 4, 2] }, { shape: [2, 2, 4, 2] }, { shape: [2, 2, 4, 2] }]],
-    ['attention: MHA, causal only', (q, k, v) => attention(q, k, v, { scale: 1, mask: constantLike(q, attentionMask([3], 3), [1, 1, 3, 3], 'bool') }),
-      [{ shape: [1, 2, 3, 2] }, { shape: [1, 2, 3, 2] }, { shape: [1, 2, 3, 2] }]],
-    ['cross-entropy, mean', (logits, targets) => crossEntropy(logits, targets), [{ shape: [4, 5] }, { shape: [4], int: { max: 5 } }]],
-    ['cross-entropy, padding weights', (logits, targets) => crossEntropy(logits, targets, constantLike(logits, [1, 1, 0, 1], [4], 'float64')),
-      [{ shape: [4, 5] }, { shape: [4], int: { max: 5 } }]],
-  ])('%s', async (_name, build, specs) => {
-    expect(await maxGradError(build, specs)).toBeLessThan(TOL);
+  ['attention: MHA, causal only', attentionCase([3], 3, { scale: 1 }), [{ shape: [1, 2, 3, 2] }, { shape: [1, 2, 3, 2] }, { shape: [1, 2, 3, 2] }]],
+  ['attention: MQA 3q/1kv, T = 1, D = 1', attentionCase([1], 1, { scale: 1 }), [{ shape: [1, 3, 1, 1] }, { shape: [1, 1, 1, 1] }, { shape: [1, 1, 1, 1] }]],
+  ['cross-entropy, mean', (logits, targets) => crossEntropy(logits, targets), [{ shape: [4, 5] }, { shape: [4], int: { max: 5 } }]],
+  ['cross-entropy, padding weights', (logits, targets) => crossEntropy(logits, targets, constantLike(logits, [1, 1, 0, 1], [4])),
+    [{ shape: [4, 5] }, { shape: [4], int: { max: 5 } }]],
+  ['cross-entropy, (B, T, V) = (1, 3, 3)', (logits, targets) => crossEntropy(logits, targets), [{ shape: [1, 3, 3] }, { shape: [1, 3], int: { max: 3 } }]],
+];
+
+// Batch 0: forward and backward run with empty gradients (zero for weights). The mean
+// cross-entropy of no positions is 0/0 = NaN, as in PyTorch; only its gradients' shapes are checked.
+const emptyBatch: Case[] = [
+  ['RMSNorm (1 + w), batch 0', (x, w) => rmsNorm(x, w, 1e-6, true), [{ shape: [0, 3, 4] }, { shape: [4] }]],
+  ['soft-cap, batch 0', (x) => softcap(x, 0.5), [{ shape: [0, 3] }]],
+  ['rotary, batch 0', rotaryCase([0, 1, 5]), [{ shape: [0, 2, 3, 4] }]],
+  ['attention: GQA 4q/2kv, soft-cap, window, batch 0', attentionCase([], 4, { scale: 0.5, softcap: 1.5, window: 2 }),
+    [{ shape: [0, 4, 4, 2] }, { shape: [0, 2, 4, 2] }, { shape: [0, 2, 4, 2] }]],
+  ['attention: MHA, batch 0', attentionCase([], 3, { scale: 1 }), [{ shape: [0, 2, 3, 2] }, { shape: [0, 2, 3, 2] }, { shape: [0, 2, 3, 2] }]],
+  ['cross-entropy, 0 positions', (logits, targets) => crossEntropy(logits, targets), [{ shape: [0, 5] }, { shape: [0], int: { max: 5 } }]],
+  ['cross-entropy, padding weights, (B, T, V) = (0, 3, 5)', (logits, targets) => crossEntropy(logits, targets, constantLike(logits, [], [0, 3])),
+    [{ shape: [0, 3, 5] }, { shape: [0, 3], int: { max: 5 } }]],
+];
+
+describe.each(DTYPES)('composite gradients vs float64 finite differences, analytic in %s', (dtype) => {
+  it.each(cases)('%s', async (_name, build, specs) => {
+    expect(await maxGradError(build, specs, { dtype })).toBeLessThan(TOLERANCE[dtype]);
+  });
+});
+
+describe.each(DTYPES)('composites with an empty batch, in %s', (dtype) => {
+  it.each(emptyBatch)('%s', async (_name, build, specs) => {
+    await expectEmptyBatchGradients(build, specs, { dtype });
   });
 });
 

@@ -4,7 +4,8 @@ import { graphError, type Value } from './graph';
 import { add, cast, div, mul, neg, sqrt, tanh, where } from './ops/elementwise';
 import { matmul, transposeLast } from './ops/linalg';
 import { logSoftmax, reduceMean, reduceSum, softmax } from './ops/reduce';
-import { concat, expand, oneHot, reshape, slice, unsqueeze } from './ops/tensor';
+import { int64s, reshapeTo, shapeOf } from './ops/shapes';
+import { concat, oneHot, slice, unsqueeze } from './ops/tensor';
 
 const s = (x: Value, v: number) => x.graph.scalar(v, x.dtype);
 
@@ -69,22 +70,29 @@ export interface AttentionOptions {
   mask: Value;
 }
 
-/** Causal attention with grouped KV heads. q (B, Hq, T, D); k, v (B, Hkv, T, D), Hq % Hkv == 0. Returns (B, Hq, T, D). */
+/** Causal attention with grouped KV heads. q (B, Hq, T, D); k, v (B, Hkv, T, D), Hq % Hkv == 0;
+ * B and T may be symbolic. Returns (B, Hq, T, D). The G = Hq / Hkv query heads of a group are
+ * one axis of q, so MatMul broadcasts each KV head over its group (no copies of K or V). */
 export function attention(q: Value, k: Value, v: Value, options: AttentionOptions): Value {
-  const [B, Hq, T, D] = q.shape;
+  const [, Hq, , D] = q.shape;
   const Hkv = k.shape[1];
   if (typeof Hq !== 'number' || typeof Hkv !== 'number' || Hq % Hkv) throw graphError(`attention: ${Hq} query heads cannot share ${Hkv} KV heads`);
-  const repeat = (x: Value) => {
-    if (Hq === Hkv) return x;
-    if (![B, T, D].every((d) => typeof d === 'number')) throw graphError('attention: grouped heads need static B, T, D here');
-    const [b, t, d] = [B, T, D] as number[];
-    return reshape(expand(unsqueeze(x, [2]), [b, Hkv, Hq / Hkv, t, d]), [b, Hq, t, d]);
-  };
-  let scores = mul(matmul(q, transposeLast(repeat(k))), s(q, options.scale));
+  if (typeof D !== 'number') throw graphError('attention: the head dim must be static');
+  const grouped = Hq !== Hkv;
+  const g = q.graph;
+  const qShape = shapeOf(q);
+  // (B, Hq, T, D) -> (B, Hkv, G, T, D), with B and T read from q at run time.
+  const groupedShape = concat([slice(qShape, 0, 0, 1), int64s(g, [Hkv, Hq / Hkv]), slice(qShape, 0, 2, 4)], 0);
+  const qg = grouped ? reshapeTo(q, groupedShape) : q;
+  const kg = grouped ? unsqueeze(k, [2]) : k;
+  const vg = grouped ? unsqueeze(v, [2]) : v;
+  const mask = grouped ? unsqueeze(options.mask, [2]) : options.mask;
+  let scores = mul(matmul(qg, transposeLast(kg)), s(q, options.scale));
   if (options.softcap) scores = softcap(scores, options.softcap);
   const lowest = q.dtype === 'float64' ? -1e300 : -3.4028234663852886e38;
-  scores = where(options.mask, scores, s(scores, lowest));
-  return matmul(softmax(scores, -1), repeat(v));
+  scores = where(mask, scores, s(scores, lowest));
+  const out = matmul(softmax(scores, -1), vg);
+  return grouped ? reshapeTo(out, qShape) : out;
 }
 
 /** Mean cross-entropy over the positions where `weights` (same shape as targets) is 1. logits (N, V), targets (N) int64. */

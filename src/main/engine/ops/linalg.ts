@@ -33,3 +33,36 @@ defineOp({
     return [unbroadcast(matmul(dy, transposeLast(b)), a), unbroadcast(matmul(transposeLast(a), dy), b)];
   },
 });
+
+/** x (N, K) times a weight stored as (M, K) (the Hugging Face Linear layout), plus an optional
+ * bias (M): Gemm with transB = 1, so the stored weight is used in place, never transposed. */
+export const linear = (x: Value, weight: Value, bias?: Value) =>
+  x.graph.op1('Gemm', bias ? [x, weight, bias] : [x, weight], { transB: 1 });
+
+defineOp({
+  type: 'Gemm',
+  infer: ([a, b, c], attrs) => {
+    if ((attrs.transA ?? 0) !== 0 || (attrs.alpha ?? undefined) !== undefined || (attrs.beta ?? undefined) !== undefined) {
+      throw graphError('Gemm: only transA = 0 with alpha = beta = 1 is supported');
+    }
+    if (a!.shape.length !== 2 || b!.shape.length !== 2) throw graphError(`Gemm: operands must be matrices, got [${a!.shape}] and [${b!.shape}]`);
+    const transB = attrs.transB === 1;
+    const [k1, k2, n] = [a!.shape[1], b!.shape[transB ? 1 : 0], b!.shape[transB ? 0 : 1]];
+    if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
+      throw graphError(`Gemm: inner dimensions differ: [${a!.shape}] x [${b!.shape}]${transB ? '^T' : ''}`);
+    }
+    if (c && c.shape.length === 1 && typeof c.shape[0] === 'number' && typeof n === 'number' && c.shape[0] !== n) {
+      throw graphError(`Gemm: bias of size ${c.shape[0]} does not match ${n} outputs`);
+    }
+    return [{ dtype: a!.dtype, shape: [a!.shape[0], n] }];
+  },
+  // Y = A B' (+ C), B' = B or B^T: dA = dY B'^T, dB' = A^T dY (transposed back when transB), dC = Σ rows.
+  vjp: (n, [dy]) => {
+    if (!dy) return [null, null, null];
+    const [a, b, c] = n.inputs;
+    const transB = n.attrs.transB === 1;
+    const da = transB ? matmul(dy, b!) : matmul(dy, transposeLast(b!));
+    const db = transB ? matmul(transposeLast(dy), a!) : matmul(transposeLast(a!), dy);
+    return [da, db, c ? unbroadcast(dy, c) : null];
+  },
+});

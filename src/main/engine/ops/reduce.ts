@@ -2,7 +2,7 @@
 import { graphError, type Value } from '../graph';
 import { div, exp, mul, sub, cast, equal } from './elementwise';
 import { defineOp, type Inferred } from './registry';
-import { int64s, normalizeAxis, shapeOf } from './shapes';
+import { expandTo, int64s, normalizeAxis, shapeOf } from './shapes';
 
 function constantAxes(v: Value | null, op: string): number[] | null {
   if (!v) return null;
@@ -18,9 +18,13 @@ function reducedShape([x, axesValue]: readonly (Value | null)[], keepdims: boole
   return [{ dtype: x!.dtype, shape }];
 }
 
-export const reduceSum = (x: Value, axes: number[], keepdims = true) => x.graph.op1('ReduceSum', [x, int64s(x.graph, axes)], { keepdims: keepdims ? 1 : 0 });
-export const reduceMean = (x: Value, axes: number[], keepdims = true) => x.graph.op1('ReduceMean', [x, int64s(x.graph, axes)], { keepdims: keepdims ? 1 : 0 });
-export const reduceMax = (x: Value, axes: number[], keepdims = true) => x.graph.op1('ReduceMax', [x, int64s(x.graph, axes)], { keepdims: keepdims ? 1 : 0 });
+// Axes are emitted non-negative: onnxruntime 1.30's CPU reductions return an empty input unreduced
+// when an axis is negative (ReduceSum([0,5], axes [-1]) gives [0,5]; axes [1] gives [0]).
+const reduce = (type: string) => (x: Value, axes: number[], keepdims = true) =>
+  x.graph.op1(type, [x, int64s(x.graph, axes.map((a) => normalizeAxis(a, x.shape.length, type)))], { keepdims: keepdims ? 1 : 0 });
+export const reduceSum = reduce('ReduceSum');
+export const reduceMean = reduce('ReduceMean');
+export const reduceMax = reduce('ReduceMax');
 export const softmax = (x: Value, axis = -1) => x.graph.op1('Softmax', [x], { axis });
 export const logSoftmax = (x: Value, axis = -1) => x.graph.op1('LogSoftmax', [x], { axis });
 
@@ -32,7 +36,7 @@ function spread(dy: Value, x: Value, axesValue: Value | null, keepdims: boolean)
     const axes = constantAxes(axesValue, 'reduce') ?? [...Array(x.shape.length).keys()];
     d = g.op1('Unsqueeze', [d, int64s(g, axes.map((a) => normalizeAxis(a, x.shape.length, 'reduce')))]);
   }
-  return g.op1('Expand', [d, shapeOf(x)]);
+  return expandTo(d, shapeOf(x));
 }
 
 /** Number of elements reduced into each output element, as x's dtype: size(x) / size(y). */

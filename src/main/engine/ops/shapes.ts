@@ -50,6 +50,22 @@ export function shapeOf(x: Value): Value {
   return isStatic(x.shape) ? int64s(x.graph, x.shape) : x.graph.op1('Shape', [x]);
 }
 
+/**
+ * Expand(x, shape). A result with a static zero-size axis is an empty constant instead:
+ * onnxruntime 1.30 with graph optimizations on (basic or all) drops an Expand whose input comes
+ * from another node when the constant target has 0 where the input has 1 (it treats the Expand as
+ * a no-op), so e.g. Expand([1,3] -> [0,3]) returns [1,3]; with optimizations disabled it is right.
+ */
+export function expandTo(x: Value, shape: Value): Value {
+  const y = x.graph.op1('Expand', [x, shape]);
+  return isStatic(y.shape) && numel(y.shape) === 0 ? x.graph.constant([], y.dtype, y.shape) : y;
+}
+
+/** Reshape to `shape` taken literally (allowzero: a 0 is a zero-size axis, not "copy this dim"). */
+export function reshapeTo(x: Value, shape: Value): Value {
+  return x.graph.op1('Reshape', [x, shape], { allowzero: 1 });
+}
+
 /** Sums `grad` (the shape of a broadcast result) back to the shape of `target`. */
 export function unbroadcast(grad: Value, target: Value): Value {
   if (sameShape(grad.shape, target.shape)) return grad;
@@ -61,5 +77,5 @@ export function unbroadcast(grad: Value, target: Value): Value {
     else if (target.shape[i - lead] === 1 && grad.shape[i] !== 1) axes.push(i);
   }
   const summed = axes.length ? g.op1('ReduceSum', [grad, int64s(g, axes)], { keepdims: 1 }) : grad;
-  return sameShape(summed.shape, target.shape) ? summed : g.op1('Reshape', [summed, shapeOf(target)]);
+  return sameShape(summed.shape, target.shape) ? summed : reshapeTo(summed, shapeOf(target));
 }

@@ -3,14 +3,22 @@
 import { graphError, type Dim, type Value } from '../graph';
 import { cast } from './elementwise';
 import { defineOp } from './registry';
-import { broadcastShapes, int64s, isStatic, normalizeAxis, numel, shapeOf, unbroadcast } from './shapes';
+import { broadcastShapes, expandTo, int64s, isStatic, normalizeAxis, numel, reshapeTo, shapeOf, unbroadcast } from './shapes';
 
 /** The values of an int64 constant, or the dims of `v` when it is Shape(v). */
 export function knownInts(v: Value, op: string): Dim[] {
   const init = v.graph.initializers.find((i) => i.value === v);
   if (init && init.data instanceof Uint8Array) return Array.from(new BigInt64Array(init.data.slice().buffer), Number);
   if (v.node?.opType === 'Shape') return [...v.node.inputs[0]!.shape];
-  throw graphError(`${op}: the shape/indices input must be a constant or Shape(x)`);
+  // Shapes assembled from pieces of other shapes: Concat of known parts, Slice of a known vector.
+  if (v.node?.opType === 'Concat') return v.node.inputs.flatMap((part) => knownInts(part!, op));
+  if (v.node?.opType === 'Slice' && v.shape.length === 1) {
+    const [source, starts, ends] = v.node.inputs;
+    const whole = knownInts(source!, op);
+    const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + whole.length : i, 0), whole.length);
+    return whole.slice(clamp(knownInts(starts!, op)[0] as number), clamp(knownInts(ends!, op)[0] as number));
+  }
+  throw graphError(`${op}: the shape/indices input must be a constant, Shape(x), or Concat/Slice of those`);
 }
 
 export const reshape = (x: Value, shape: readonly number[]) => x.graph.op1('Reshape', [x, int64s(x.graph, shape)]);
@@ -18,24 +26,42 @@ export const transpose = (x: Value, perm: number[]) => x.graph.op1('Transpose', 
 export const unsqueeze = (x: Value, axes: number[]) => x.graph.op1('Unsqueeze', [x, int64s(x.graph, axes)]);
 export const squeeze = (x: Value, axes: number[]) => x.graph.op1('Squeeze', [x, int64s(x.graph, axes)]);
 export const concat = (xs: Value[], axis: number) => xs[0].graph.op1('Concat', xs, { axis });
-export const expand = (x: Value, shape: readonly number[]) => x.graph.op1('Expand', [x, int64s(x.graph, shape)]);
+export const expand = (x: Value, shape: readonly number[]) => expandTo(x, int64s(x.graph, shape));
 /** x[..., start:end, ...] along `axis`, step 1. */
 export const slice = (x: Value, axis: number, start: number, end: number) =>
   x.graph.op1('Slice', [x, int64s(x.graph, [start]), int64s(x.graph, [end]), int64s(x.graph, [axis])]);
 /** Rows of `table` (V, D) for integer `indices` (...): (..., D). */
 export const gather = (table: Value, indices: Value, axis = 0) => table.graph.op1('Gather', [table, indices], { axis });
 
-const reshapeBack = (dy: Value, x: Value) => dy.graph.op1('Reshape', [dy, shapeOf(x)]);
+const reshapeBack = (dy: Value, x: Value) => reshapeTo(dy, shapeOf(x));
+
+/** The dim a Reshape's -1 stands for: what is left of x's elements once `others` are taken out.
+ * Symbolic dims cancel by name; a leftover product of names becomes a name such as "batch*seq". */
+function inferredDim(shape: readonly Dim[], others: readonly Dim[]): Dim {
+  const names = shape.filter((d): d is string => typeof d === 'string');
+  let ratio = numel(shape.filter((d): d is number => typeof d === 'number'));
+  for (const d of others) {
+    if (typeof d === 'number') {
+      ratio /= d;
+      continue;
+    }
+    const at = names.indexOf(d);
+    if (at < 0) throw graphError(`Reshape: cannot tell what -1 is when reshaping [${shape}] into a shape with ${d}`);
+    names.splice(at, 1);
+  }
+  if (!Number.isInteger(ratio)) throw graphError(`Reshape: cannot reshape [${shape}] into [${others}] plus -1`);
+  if (names.length === 0) return ratio;
+  const name = names.join('*');
+  return ratio === 1 ? name : `${ratio}*${name}`;
+}
 
 defineOp({
   type: 'Reshape',
-  infer: ([x, shape]) => {
-    const target = knownInts(shape!, 'Reshape').map((d, i) => (d === 0 ? x!.shape[i] : d));
+  // A 0 in the target copies x's dim unless allowzero (then it is a zero-size axis).
+  infer: ([x, shape], attrs) => {
+    const target = knownInts(shape!, 'Reshape').map((d, i) => (d === 0 && !attrs.allowzero ? x!.shape[i] : d));
     const minus = target.indexOf(-1);
-    if (minus >= 0) {
-      if (!isStatic(x!.shape) || !isStatic(target.filter((d) => d !== -1))) throw graphError('Reshape: -1 needs static shapes');
-      target[minus] = numel(x!.shape) / numel(target.filter((d) => d !== -1) as number[]);
-    }
+    if (minus >= 0) target[minus] = inferredDim(x!.shape, target.filter((_, i) => i !== minus));
     if (isStatic(x!.shape) && isStatic(target) && numel(x!.shape) !== numel(target)) {
       throw graphError(`Reshape: cannot reshape [${x!.shape}] into [${target}]`);
     }
@@ -168,7 +194,7 @@ defineOp({
     if (((n.attrs.axis as number | undefined) ?? 0) !== 0) throw graphError('Gather gradient: only axis 0 is supported');
     const [table, indices] = [n.inputs[0]!, n.inputs[1]!];
     const g = table.graph;
-    const zeros = g.op1('Expand', [g.scalar(0, table.dtype), shapeOf(table)]);
+    const zeros = expandTo(g.scalar(0, table.dtype), shapeOf(table));
     const idx = g.op1('Unsqueeze', [g.op1('Cast', [indices], { to: 7 }), int64s(g, [-1])]);
     return [g.op1('ScatterND', [zeros, idx, dy], { reduction: 'add' }), null];
   },
