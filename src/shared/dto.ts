@@ -106,6 +106,30 @@ export interface AppInfo {
   corpusVersion: string;
 }
 
+/** A local model folder as the model step shows it (read from config.json and the weight headers). */
+export interface ModelInfo {
+  path: string;
+  /** config.json's class, e.g. Gemma2ForCausalLM. */
+  architecture: string;
+  arch: 'gemma2' | 'llama' | 'mistral' | 'qwen2';
+  layers: number;
+  dModel: number;
+  vocabSize: number;
+  heads: number;
+  kvHeads: number;
+  parameters: number;
+  /** Stored dtypes, e.g. "BF16" or "F32". */
+  dtype: string;
+  weightBytes: number;
+  files: number;
+  /** Memory a forward run needs (float32 weights plus a margin for activations). */
+  memoryBytes: number;
+  maxPositions: number;
+  /** tokenizer.json in the folder, or null (token ids must then be given). */
+  tokenizer: string | null;
+  slidingWindowLayers: number;
+}
+
 /** onnxruntime execution providers LinguaScope knows how to ask for. */
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 

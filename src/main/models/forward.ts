@@ -1,0 +1,113 @@
+// The forward graph of a decoder LLM (Gemma-2, Llama, Mistral, Qwen2) over a checkpoint folder,
+// following Hugging Face transformers' modeling code. Tokens travel flat, (N = B*T, d), through
+// norms, projections and MLPs; attention reshapes to (B, H, T, Dh). Weights stay in their
+// safetensors files (external data) and are used in the stored (out, in) layout by Gemm.
+//
+// Inputs:  input_ids (B, T) int64, right-padded; token_index (M) int64 = flat indices b*T + t of
+//          the real tokens; rope_cos, rope_sin (T, Dh); one boolean mask (B, 1, T, T) per
+//          attention window in use: mask_full, mask_w{W}.
+// Outputs: blocks.L.hook_resid_{pre,mid,post} (M, d) for the hooks asked for, logits (M, V).
+import { ApiError } from '../../shared/errors';
+import { Graph, type Value } from '../engine/graph';
+import { attention, rmsNorm, rotary, softcap } from '../engine/nn';
+import { add, geluTanh, mul, sigmoid } from '../engine/ops/elementwise';
+import { linear } from '../engine/ops/linalg';
+import { int64s, reshapeTo, shapeOf } from '../engine/ops/shapes';
+import { concat, gather, reshape, transpose } from '../engine/ops/tensor';
+import type { WeightIndex } from '../io/safetensors';
+import { WeightFolder } from '../engine/weights';
+import type { ModelConfig } from './config';
+
+export type HookKind = 'resid_pre' | 'resid_mid' | 'resid_post';
+export const HOOK_KINDS: readonly HookKind[] = ['resid_pre', 'resid_mid', 'resid_post'];
+
+export const hookName = (layer: number, kind: HookKind) => `blocks.${layer}.hook_${kind}`;
+
+export function parseHookName(name: string, layers: number): { layer: number; kind: HookKind } {
+  const m = /^blocks\.(\d+)\.hook_(resid_pre|resid_mid|resid_post)$/.exec(name);
+  if (!m) throw new ApiError('INVALID_ARGUMENT', `unknown hook "${name}" (hooks are blocks.L.hook_resid_pre, hook_resid_mid, hook_resid_post)`);
+  const layer = Number(m[1]);
+  if (layer >= layers) throw new ApiError('INVALID_ARGUMENT', `hook "${name}": the model has layers 0..${layers - 1}`);
+  return { layer, kind: m[2] as HookKind };
+}
+
+export interface ForwardOutputs {
+  /** TransformerLens hook names, e.g. blocks.12.hook_resid_post. */
+  hooks: readonly string[];
+  logits: boolean;
+}
+
+export const maskInput = (window: number | null) => (window === null ? 'mask_full' : `mask_w${window}`);
+
+export interface ForwardGraph {
+  graph: Graph;
+  /** Mask inputs the graph declares (one per distinct window). */
+  maskWindows: (number | null)[];
+  /** Stored bytes of the weights the graph reads. */
+  weightBytes: number;
+}
+
+export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs): ForwardGraph {
+  const c = config;
+  const wanted = new Map<string, { layer: number; kind: HookKind }>();
+  for (const name of outputs.hooks) wanted.set(name, parseHookName(name, c.numLayers));
+  if (!wanted.size && !outputs.logits) throw new ApiError('INVALID_ARGUMENT', 'ask for at least one hook or the logits');
+  // Layers after the last hook are only needed for the logits.
+  const lastLayer = outputs.logits ? c.numLayers - 1 : Math.max(...[...wanted.values()].map((h) => h.layer));
+
+  const g = new Graph(`${c.arch}-forward`);
+  const w = new WeightFolder(folder, index, g);
+  const d = c.hiddenSize;
+  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const tokenIndex = g.input('token_index', 'int64', ['tokens']);
+  const cos = g.input('rope_cos', 'float32', ['seq', c.headDim]);
+  const sin = g.input('rope_sin', 'float32', ['seq', c.headDim]);
+  const maskWindows = [...new Set(c.windows.slice(0, lastLayer + 1))];
+  const masks = new Map(maskWindows.map((win) => [win, g.input(maskInput(win), 'bool', ['batch', 1, 'seq', 'seq'])]));
+
+  const embed = w.get('model.embed_tokens.weight', { shape: [c.vocabSize, d] });
+  let h = reshape(gather(embed, ids), [-1, d]); // (N, d)
+  if (c.gemmaStyle) h = mul(h, g.scalar(Math.fround(Math.sqrt(d)), 'float32'));
+
+  const norm = (x: Value, name: string) => rmsNorm(x, w.get(name, { shape: [d] }), c.rmsNormEps, c.gemmaStyle);
+  const proj = (x: Value, name: string, out: number, inp: number, bias = false) =>
+    linear(x, w.get(`${name}.weight`, { shape: [out, inp] }), bias ? w.get(`${name}.bias`, { shape: [out] }) : undefined);
+  const idsShape = shapeOf(ids);
+  // (N, H*Dh) -> (B, H, T, Dh)
+  const heads = (x: Value, n: number) => transpose(reshapeTo(x, concat([idsShape, int64s(g, [n, c.headDim])], 0)), [0, 2, 1, 3]);
+  const emit = (layer: number, kind: HookKind, value: Value) => {
+    const name = hookName(layer, kind);
+    if (wanted.has(name)) g.output(gather(value, tokenIndex), name);
+  };
+
+  for (let L = 0; L <= lastLayer; L++) {
+    const p = `model.layers.${L}`;
+    emit(L, 'resid_pre', h);
+    const x = norm(h, `${p}.input_layernorm.weight`);
+    const q = rotary(heads(proj(x, `${p}.self_attn.q_proj`, c.numHeads * c.headDim, d, c.qkvBias), c.numHeads), cos, sin);
+    const k = rotary(heads(proj(x, `${p}.self_attn.k_proj`, c.numKvHeads * c.headDim, d, c.qkvBias), c.numKvHeads), cos, sin);
+    const v = heads(proj(x, `${p}.self_attn.v_proj`, c.numKvHeads * c.headDim, d, c.qkvBias), c.numKvHeads);
+    const a = attention(q, k, v, { scale: c.attentionScale, softcap: c.attnSoftcap ?? undefined, mask: masks.get(c.windows[L])! });
+    let attnOut = proj(reshape(transpose(a, [0, 2, 1, 3]), [-1, c.numHeads * c.headDim]), `${p}.self_attn.o_proj`, d, c.numHeads * c.headDim);
+    if (c.gemmaStyle) attnOut = norm(attnOut, `${p}.post_attention_layernorm.weight`);
+    h = add(h, attnOut);
+    emit(L, 'resid_mid', h);
+    const m = norm(h, c.gemmaStyle ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`);
+    const gate = proj(m, `${p}.mlp.gate_proj`, c.intermediateSize, d);
+    const act = c.activation === 'gelu_tanh' ? geluTanh(gate) : mul(gate, sigmoid(gate));
+    let mlpOut = proj(mul(act, proj(m, `${p}.mlp.up_proj`, c.intermediateSize, d)), `${p}.mlp.down_proj`, d, c.intermediateSize);
+    if (c.gemmaStyle) mlpOut = norm(mlpOut, `${p}.post_feedforward_layernorm.weight`);
+    h = add(h, mlpOut);
+    emit(L, 'resid_post', h);
+  }
+
+  if (outputs.logits) {
+    // Only the real tokens go through the final norm and the (large) unembedding.
+    const last = norm(gather(h, tokenIndex), 'model.norm.weight');
+    const unembed = c.tieEmbeddings ? embed : w.get('lm_head.weight', { shape: [c.vocabSize, d] });
+    let logits = linear(last, unembed);
+    if (c.finalSoftcap) logits = softcap(logits, c.finalSoftcap);
+    g.output(logits, 'logits');
+  }
+  return { graph: g, maskWindows, weightBytes: w.bytesUsed };
+}

@@ -1,0 +1,185 @@
+// A local Hugging Face model folder: inspection (what the model step shows) and forward runs in
+// the compute worker with the hooks asked for. Inputs are prepared on the host: right padding,
+// the real tokens' flat indices, rotary tables computed the way transformers computes them
+// (float32 inverse frequencies and angles), and one boolean mask per attention window.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApiError } from '../../shared/errors';
+import type { ModelInfo } from '../../shared/dto';
+import { attentionMask } from '../engine/nn';
+import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
+import type { HostTensor } from '../engine/session';
+import { readWeightIndex, type WeightIndex } from '../io/safetensors';
+import { parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
+import { buildForwardGraph, maskInput, type ForwardOutputs } from './forward';
+
+export interface ModelFolder {
+  path: string;
+  config: ModelConfig;
+  index: WeightIndex;
+  info: ModelInfo;
+}
+
+const BYTES: Record<string, number> = { F32: 4, F64: 8, BF16: 2, F16: 2 };
+
+/** Reads config.json and the safetensors headers (no weights) and checks they fit together. */
+export function openModelFolder(folder: string): ModelFolder {
+  const path = resolve(folder);
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    throw new ApiError('WEIGHTS_NOT_FOUND', `${path}: no such folder; expected a model folder with config.json, *.safetensors and tokenizer.json`, { file: path });
+  }
+  const configFile = join(path, 'config.json');
+  if (!existsSync(configFile)) throw new ApiError('WEIGHTS_NOT_FOUND', `${path}: has no config.json`, { file: configFile });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(configFile, 'utf8'));
+  } catch (error) {
+    throw new ApiError('WEIGHTS_INVALID', `config.json: is not valid JSON (${(error as Error).message})`, { file: configFile });
+  }
+  const config = parseModelConfig(raw, configFile);
+  const index = readWeightIndex(path);
+  const embed = index.tensors.get('model.embed_tokens.weight');
+  if (!embed) throw new ApiError('WEIGHTS_INVALID', `${path}: the weights have no tensor 'model.embed_tokens.weight'`, { file: index.files[0], tensor: 'model.embed_tokens.weight' });
+  const dtypes = [...new Set([...index.tensors.values()].map((t) => t.dtype))];
+  const weightBytes = [...index.tensors.values()].reduce((sum, t) => sum + t.byteLength, 0);
+  const parameters = parameterCount(config);
+  const tokenizer = existsSync(join(path, 'tokenizer.json')) ? join(path, 'tokenizer.json') : null;
+  const info: ModelInfo = {
+    path,
+    architecture: config.architecture,
+    arch: config.arch,
+    layers: config.numLayers,
+    dModel: config.hiddenSize,
+    vocabSize: config.vocabSize,
+    heads: config.numHeads,
+    kvHeads: config.numKvHeads,
+    parameters,
+    dtype: dtypes.join('+'),
+    weightBytes,
+    files: index.files.length,
+    // Weights stored in 16 bits are widened to float32 at load; activations are small beside them.
+    memoryBytes: Math.round(parameters * 4 * 1.05),
+    maxPositions: config.maxPositions,
+    tokenizer,
+    slidingWindowLayers: config.windows.filter((w) => w !== null).length,
+  };
+  for (const t of index.tensors.values()) {
+    if (!(t.dtype in BYTES)) {
+      throw new ApiError('WEIGHTS_INVALID', `${t.file}: tensor '${t.name}' is ${t.dtype}; weights must be F32, BF16, F16 or F64`, { file: t.file, tensor: t.name });
+    }
+  }
+  return { path, config, index, info };
+}
+
+/** cos/sin (T, Dh) as transformers computes them in float32 (rotate-half layout). */
+export function ropeTables(rope: RopeConfig, headDim: number, T: number): { cos: Float32Array; sin: Float32Array } {
+  const f = Math.fround;
+  const half = headDim / 2;
+  const inv = new Float32Array(half);
+  for (let i = 0; i < half; i++) inv[i] = f(1 / f(rope.theta ** f((2 * i) / headDim)));
+  if (rope.type === 'llama3') {
+    const { factor = 8, lowFreqFactor = 1, highFreqFactor = 4, originalMaxPositions = 8192 } = rope;
+    const lowWavelen = originalMaxPositions / lowFreqFactor;
+    const highWavelen = originalMaxPositions / highFreqFactor;
+    for (let i = 0; i < half; i++) {
+      const wavelen = f((2 * Math.PI) / inv[i]);
+      const scaled = wavelen > lowWavelen ? f(inv[i] / factor) : inv[i];
+      if (wavelen < highWavelen || wavelen > lowWavelen) {
+        inv[i] = scaled;
+      } else {
+        const smooth = f((originalMaxPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor));
+        inv[i] = f(f(f(1 - smooth) * f(scaled / factor)) + f(smooth * scaled));
+      }
+    }
+  }
+  const cos = new Float32Array(T * headDim);
+  const sin = new Float32Array(T * headDim);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = f(inv[i] * t);
+      const [c, s] = [Math.cos(angle), Math.sin(angle)];
+      cos[t * headDim + i] = cos[t * headDim + i + half] = c;
+      sin[t * headDim + i] = sin[t * headDim + i + half] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+export interface ForwardResult {
+  /** Token ids per phrase, as run. */
+  tokens: number[][];
+  /** Per output name, float32 (M, width) rows of the real tokens, phrase after phrase. */
+  outputs: Record<string, { data: Float32Array; width: number }>;
+}
+
+/** A model loaded in the compute worker for one set of outputs. */
+export class LoadedModel {
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly outputs: ForwardOutputs,
+    private readonly session: RemoteSession,
+    private readonly maskWindows: (number | null)[],
+  ) {}
+
+  get provider(): string {
+    return this.session.provider;
+  }
+
+  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal): Promise<LoadedModel> {
+    const built = buildForwardGraph(folder.config, folder.path, folder.index, outputs);
+    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: folder.path, disablePrepacking: true }, signal);
+    return new LoadedModel(folder, outputs, session, built.maskWindows);
+  }
+
+  /** Checks the phrases against the model's limits before anything runs. */
+  validate(phrases: readonly (readonly number[])[]): void {
+    const c = this.folder.config;
+    if (phrases.length === 0) throw new ApiError('INVALID_ARGUMENT', 'no phrases to run');
+    phrases.forEach((ids, p) => {
+      if (ids.length === 0) throw new ApiError('INVALID_ARGUMENT', `phrase ${p + 1} has no tokens`);
+      if (ids.length > c.maxPositions) {
+        throw new ApiError('INVALID_ARGUMENT', `phrase ${p + 1} has ${ids.length} tokens; the model's context is ${c.maxPositions} (max_position_embeddings)`, { limit: c.maxPositions });
+      }
+      const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= c.vocabSize);
+      if (bad !== undefined) throw new ApiError('INVALID_ARGUMENT', `phrase ${p + 1}: token id ${bad} is outside the vocabulary (0..${c.vocabSize - 1})`);
+    });
+  }
+
+  feeds(phrases: readonly (readonly number[])[]): Record<string, HostTensor> {
+    const c = this.folder.config;
+    const B = phrases.length;
+    const T = Math.max(...phrases.map((p) => p.length));
+    const ids = new BigInt64Array(B * T);
+    const index: bigint[] = [];
+    phrases.forEach((p, b) => {
+      p.forEach((id, t) => {
+        ids[b * T + t] = BigInt(id);
+        index.push(BigInt(b * T + t));
+      });
+    });
+    const { cos, sin } = ropeTables(c.rope, c.headDim, T);
+    const lengths = phrases.map((p) => p.length);
+    const feeds: Record<string, HostTensor> = {
+      input_ids: { dtype: 'int64', dims: [B, T], data: ids },
+      token_index: { dtype: 'int64', dims: [index.length], data: BigInt64Array.from(index) },
+      rope_cos: { dtype: 'float32', dims: [T, c.headDim], data: cos },
+      rope_sin: { dtype: 'float32', dims: [T, c.headDim], data: sin },
+    };
+    for (const win of this.maskWindows) {
+      feeds[maskInput(win)] = { dtype: 'bool', dims: [B, 1, T, T], data: attentionMask(lengths, T, win ?? undefined) };
+    }
+    return feeds;
+  }
+
+  async run(phrases: readonly (readonly number[])[], signal?: AbortSignal): Promise<ForwardResult> {
+    this.validate(phrases);
+    const out = await this.session.run(this.feeds(phrases), undefined, signal);
+    const outputs: ForwardResult['outputs'] = {};
+    for (const [name, t] of Object.entries(out)) outputs[name] = { data: t.data as Float32Array, width: t.dims[1] };
+    return { tokens: phrases.map((p) => [...p]), outputs };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
