@@ -8,6 +8,7 @@ import { PAPER_LANGUAGES } from '../main/data/languages';
 import { startBackendWorker } from '../main/backend/worker-host';
 import { resolveDbPath } from '../main/store/paths';
 import { tier as tierSchema } from '../shared/contract';
+import type { ModelInfo } from '../shared/dto';
 
 const HELP = `LinguaScope — cross-linguistic SAE activation workbench (headless)
 
@@ -22,6 +23,12 @@ Commands:
   languages set-tier CODE TIER              change a language's resource tier
   corpus [--languages en,hi]                aligned segment counts of the bundled corpus
   system                                    what this machine can run: CPU, memory, execution providers
+  model --model DIR                         a local model folder: architecture, layers, parameters, dtype, memory
+  activations --model DIR (--text "..." | --token-ids 2,651,...) --out FILE.safetensors
+              [--layers all|0,5,12] [--hooks resid_post,resid_mid,resid_pre] [--logits] [--no-bos]
+                                            residual-stream activations (one [tokens, d_model] float32 tensor per hook)
+  make-random-model --arch gemma2 --preset gemma-2-2b|tiny --dtype bf16|f32|f16 --out DIR [--seed N]
+                                            a config-correct model folder with deterministic random weights
 
 Common options:
   --db PATH    the SQLite database (default: $LINGUASCOPE_DB, else the app-data folder)
@@ -69,6 +76,27 @@ async function runFertility(api: Api, languages: string[], outDir: string, token
   for (const f of files) console.log(`  ${f}`);
 }
 
+function parseIntList(value: string, flag: string): number[] {
+  const items = splitList(value, flag);
+  return items.map((item) => {
+    if (!/^\d+$/.test(item)) throw new UsageError(`${flag}: "${item}" is not a non-negative integer`);
+    return Number(item);
+  });
+}
+
+function parseHook(kind: string): 'resid_pre' | 'resid_mid' | 'resid_post' {
+  const k = kind.replace(/^hook_/, '');
+  if (k !== 'resid_pre' && k !== 'resid_mid' && k !== 'resid_post') throw new UsageError(`--hooks: "${kind}" is not one of resid_pre, resid_mid, resid_post`);
+  return k;
+}
+
+function printModel(info: ModelInfo): void {
+  const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`${info.architecture}: ${info.layers} layers, d_model ${info.dModel}, ${info.heads} heads / ${info.kvHeads} KV heads, vocab ${info.vocabSize}`);
+  console.log(`${(info.parameters / 1e6).toFixed(1)}M parameters, stored ${info.dtype} in ${info.files} file(s) (${gib(info.weightBytes)}); a run needs about ${gib(info.memoryBytes)}`);
+  console.log(`tokenizer: ${info.tokenizer ?? 'none (use --token-ids)'}; context ${info.maxPositions}; ${info.slidingWindowLayers} sliding-window layers`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -78,6 +106,17 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       tokenizer: { type: 'string' },
       tier: { type: 'string' },
+      model: { type: 'string' },
+      text: { type: 'string' },
+      'token-ids': { type: 'string' },
+      layers: { type: 'string' },
+      hooks: { type: 'string' },
+      logits: { type: 'boolean', default: false },
+      'no-bos': { type: 'boolean', default: false },
+      arch: { type: 'string' },
+      preset: { type: 'string' },
+      dtype: { type: 'string' },
+      seed: { type: 'string' },
       db: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -88,11 +127,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command || values.help ? 0 : 2;
   }
-  const known = ['demo', 'fertility', 'languages', 'corpus', 'system'];
+  const known = ['demo', 'fertility', 'languages', 'corpus', 'system', 'model', 'activations', 'make-random-model'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}" (commands: ${known.join(', ')})`);
   if (command === 'fertility' && !values.out) throw new UsageError('fertility needs --out DIR');
   const languages = command === 'fertility' ? splitList(values.languages, '--languages') : undefined;
 
+  if (['model', 'activations'].includes(command) && !values.model) throw new UsageError(`${command} needs --model DIR`);
+  if (command === 'activations') {
+    if (!values.out) throw new UsageError('activations needs --out FILE.safetensors');
+    if ((values.text === undefined) === (values['token-ids'] === undefined)) throw new UsageError('activations needs exactly one of --text "..." or --token-ids 2,651,...');
+  }
+  if (command === 'make-random-model' && (!values.arch || !values.preset || !values.dtype || !values.out)) {
+    throw new UsageError('make-random-model needs --arch, --preset, --dtype and --out');
+  }
   const worker = await startBackendWorker(resolveDbPath(values.db));
   const api = createApi(worker.open());
   try {
@@ -138,6 +185,57 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${caps.platform}, ${caps.cpuModel}, ${caps.logicalCores} logical cores, ${caps.memoryFreeMb} of ${caps.memoryTotalMb} MiB free, onnxruntime ${caps.onnxruntime}`);
         for (const p of caps.providers) console.log(`${p.available ? 'yes' : 'no '} ${p.name.padEnd(7)} ${p.detail}`);
         console.log(`"auto" runs on: ${caps.preferred}`);
+        break;
+      }
+      case 'model': {
+        const info = await api.model.inspect({ path: resolve(values.model!) });
+        if (values.json) console.log(JSON.stringify(info, null, 2));
+        else printModel(info);
+        break;
+      }
+      case 'activations': {
+        const done = progressPrinter(api);
+        const result = await api.model
+          .activations({
+            model: resolve(values.model!),
+            text: values.text,
+            tokenIds: values['token-ids'] !== undefined ? parseIntList(values['token-ids'], '--token-ids') : undefined,
+            bos: !values['no-bos'],
+            layers: values.layers === undefined || values.layers === 'all' ? 'all' : parseIntList(values.layers, '--layers'),
+            hooks: values.hooks !== undefined ? (splitList(values.hooks, '--hooks').map(parseHook)) : undefined,
+            logits: values.logits,
+            out: resolve(values.out!),
+          })
+          .finally(done);
+        if (values.json) console.log(JSON.stringify(result, null, 2));
+        else {
+          console.log(`${result.tokens.length} tokens through ${result.model.architecture} (${result.model.layers} layers) on ${result.provider}`);
+          console.log(`wrote ${result.tensors.length} tensors to ${result.file}`);
+          for (const t of result.tensors.slice(0, 4)) console.log(`  ${t.name} [${t.shape.join(', ')}]`);
+          if (result.tensors.length > 4) console.log(`  ... ${result.tensors.length - 4} more`);
+        }
+        break;
+      }
+      case 'make-random-model': {
+        const arch = values.arch!;
+        const dtype = values.dtype!;
+        if (!['gemma2', 'llama', 'mistral', 'qwen2'].includes(arch)) throw new UsageError('--arch must be gemma2, llama, mistral or qwen2');
+        if (!['f32', 'bf16', 'f16'].includes(dtype)) throw new UsageError('--dtype must be f32, bf16 or f16');
+        const done = progressPrinter(api);
+        const made = await api.model
+          .makeRandom({
+            arch: arch as 'gemma2',
+            preset: values.preset!,
+            dtype: dtype as 'f32',
+            out: resolve(values.out!),
+            seed: values.seed !== undefined ? parseIntList(values.seed, '--seed')[0] : undefined,
+          })
+          .finally(done);
+        if (values.json) console.log(JSON.stringify(made, null, 2));
+        else {
+          console.log(`wrote ${made.path}`);
+          printModel(made.info);
+        }
         break;
       }
       case 'corpus': {

@@ -3,6 +3,7 @@
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
 import type {
+  ActivationsExport,
   AppInfo,
   Capabilities,
   CorpusLanguage,
@@ -10,6 +11,8 @@ import type {
   FertilityExport,
   FertilityResult,
   Language,
+  ModelInfo,
+  RandomModelResult,
   TokenizerInfo,
 } from './dto';
 
@@ -27,6 +30,33 @@ const empty = z.object({}).strict();
 function method<I extends z.ZodType, O>(input: I) {
   return { input, output: undefined as unknown as O };
 }
+
+export const hookKind = z.enum(['resid_pre', 'resid_mid', 'resid_post']);
+const activationsInput = z
+  .object({
+    model: localPath,
+    text: z.string().min(1).max(100_000).optional(),
+    tokenIds: z.array(z.number().int().min(0).max(2 ** 31)).min(1).max(1_000_000).optional(),
+    /** Prepend the tokenizer's BOS to `text` (default true, as the model was trained). */
+    bos: z.boolean().optional(),
+    layers: z.union([z.literal('all'), z.array(z.number().int().min(0).max(1000)).min(1).max(1000)]),
+    hooks: z.array(hookKind).min(1).max(3).optional(),
+    logits: z.boolean().optional(),
+    out: localPath,
+    jobId,
+  })
+  .strict()
+  .refine((v) => (v.text === undefined) !== (v.tokenIds === undefined), { message: 'give exactly one of text or tokenIds' });
+const makeRandomInput = z
+  .object({
+    arch: z.enum(['gemma2', 'llama', 'mistral', 'qwen2']),
+    preset: z.string().min(1).max(64),
+    dtype: z.enum(['f32', 'bf16', 'f16']),
+    out: localPath,
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    jobId,
+  })
+  .strict();
 
 /** Methods served by the backend (utility process / worker). */
 export const backendContract = {
@@ -72,6 +102,9 @@ export const backendContract = {
       .object({ languages: languageList, tokenizer: localPath.optional(), outDir: localPath, jobId })
       .strict(),
   ),
+  'model.inspect': method<z.ZodObject<{ path: typeof localPath }>, ModelInfo>(z.object({ path: localPath }).strict()),
+  'model.activations': method<typeof activationsInput, ActivationsExport>(activationsInput),
+  'model.makeRandom': method<typeof makeRandomInput, RandomModelResult>(makeRandomInput),
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean }>(
     z.object({ jobId: z.string().min(1).max(64) }).strict(),
   ),
@@ -96,7 +129,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
 
 /** Long-running methods: they accept a client-chosen `jobId`, report progress events under it and
  * can be cancelled with `jobs.cancel({jobId})`. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -130,6 +130,22 @@ export interface ModelInfo {
   slidingWindowLayers: number;
 }
 
+/** What `model.activations` wrote. */
+export interface ActivationsExport {
+  file: string;
+  /** The token ids that were run (also in the file's metadata as token_ids). */
+  tokens: number[];
+  tensors: { name: string; shape: number[] }[];
+  provider: string;
+  model: ModelInfo;
+}
+
+export interface RandomModelResult {
+  path: string;
+  files: string[];
+  info: ModelInfo;
+}
+
 /** onnxruntime execution providers LinguaScope knows how to ask for. */
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 

@@ -13,6 +13,7 @@ import { JobRegistry } from './jobs';
 import { appVersion } from '../package-root';
 import { RuntimeHost } from '../engine/runtime-host';
 import { capabilities } from '../engine/capabilities';
+import { ModelService } from './model-service';
 
 export interface BackendOptions {
   dbPath: string;
@@ -32,6 +33,7 @@ export function createBackend(options: BackendOptions): Backend {
   const jobs = new JobRegistry();
   const registry = new LanguageRegistry(new LanguagesRepo(db));
   const runtime = new RuntimeHost();
+  const models = new ModelService(runtime);
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db));
   const handlers: HandlerMap = {
     'app.info': async () => ({
@@ -44,6 +46,9 @@ export function createBackend(options: BackendOptions): Backend {
     'system.capabilities': async () => capabilities(runtime),
     ...languageHandlers(registry),
     ...fertilityHandlers(fertility),
+    'model.inspect': async ({ path }) => models.inspect(path),
+    'model.activations': async (arg, ctx) => models.activations(arg, ctx),
+    'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
   };
   return {

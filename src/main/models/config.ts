@@ -186,3 +186,29 @@ export function parameterCount(c: ModelConfig): number {
   const embed = c.vocabSize * c.hiddenSize * (c.tieEmbeddings ? 1 : 2);
   return c.numLayers * (attn + mlp + norms) + embed + c.hiddenSize;
 }
+
+/** Every weight tensor an architecture reads, with its shape (HF names and layouts). */
+export function expectedTensors(c: ModelConfig): { name: string; shape: number[]; norm: boolean }[] {
+  const d = c.hiddenSize;
+  const out: { name: string; shape: number[]; norm: boolean }[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, d], norm: false }];
+  for (let L = 0; L < c.numLayers; L++) {
+    const p = `model.layers.${L}`;
+    const norms = c.gemmaStyle
+      ? ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm']
+      : ['input_layernorm', 'post_attention_layernorm'];
+    for (const n of norms) out.push({ name: `${p}.${n}.weight`, shape: [d], norm: true });
+    const q = c.numHeads * c.headDim;
+    const kv = c.numKvHeads * c.headDim;
+    for (const [n, rows] of [['q_proj', q], ['k_proj', kv], ['v_proj', kv]] as const) {
+      out.push({ name: `${p}.self_attn.${n}.weight`, shape: [rows, d], norm: false });
+      if (c.qkvBias) out.push({ name: `${p}.self_attn.${n}.bias`, shape: [rows], norm: false });
+    }
+    out.push({ name: `${p}.self_attn.o_proj.weight`, shape: [d, q], norm: false });
+    out.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, d], norm: false });
+    out.push({ name: `${p}.mlp.up_proj.weight`, shape: [c.intermediateSize, d], norm: false });
+    out.push({ name: `${p}.mlp.down_proj.weight`, shape: [d, c.intermediateSize], norm: false });
+  }
+  out.push({ name: 'model.norm.weight', shape: [d], norm: true });
+  if (!c.tieEmbeddings) out.push({ name: 'lm_head.weight', shape: [c.vocabSize, d], norm: false });
+  return out;
+}

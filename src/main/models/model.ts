@@ -3,14 +3,14 @@
 // the real tokens' flat indices, rotary tables computed the way transformers computes them
 // (float32 inverse frequencies and angles), and one boolean mask per attention window.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import type { ModelInfo } from '../../shared/dto';
 import { attentionMask } from '../engine/nn';
 import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { readWeightIndex, type WeightIndex } from '../io/safetensors';
-import { parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
+import { expectedTensors, parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
 import { buildForwardGraph, maskInput, type ForwardOutputs } from './forward';
 
 export interface ModelFolder {
@@ -38,8 +38,6 @@ export function openModelFolder(folder: string): ModelFolder {
   }
   const config = parseModelConfig(raw, configFile);
   const index = readWeightIndex(path);
-  const embed = index.tensors.get('model.embed_tokens.weight');
-  if (!embed) throw new ApiError('WEIGHTS_INVALID', `${path}: the weights have no tensor 'model.embed_tokens.weight'`, { file: index.files[0], tensor: 'model.embed_tokens.weight' });
   const dtypes = [...new Set([...index.tensors.values()].map((t) => t.dtype))];
   const weightBytes = [...index.tensors.values()].reduce((sum, t) => sum + t.byteLength, 0);
   const parameters = parameterCount(config);
@@ -63,6 +61,22 @@ export function openModelFolder(folder: string): ModelFolder {
     tokenizer,
     slidingWindowLayers: config.windows.filter((w) => w !== null).length,
   };
+  // Every tensor the architecture reads must be there with the config's shape.
+  for (const { name, shape } of expectedTensors(config)) {
+    const t = index.tensors.get(name);
+    if (!t) {
+      const where = index.files.length === 1 ? basename(index.files[0]) : `the ${index.files.length} shards`;
+      throw new ApiError('WEIGHTS_INVALID', `${where}: has no tensor '${name}', which ${config.architecture} needs`, { file: index.files[0], tensor: name });
+    }
+    if (t.shape.length !== shape.length || t.shape.some((dim, i) => dim !== shape[i])) {
+      throw new ApiError('WEIGHTS_INVALID', `${basename(t.file)}: tensor '${name}' has shape [${t.shape.join(', ')}], but config.json implies [${shape.join(', ')}]`, {
+        file: t.file,
+        tensor: name,
+        expected: shape,
+        found: t.shape,
+      });
+    }
+  }
   for (const t of index.tensors.values()) {
     if (!(t.dtype in BYTES)) {
       throw new ApiError('WEIGHTS_INVALID', `${t.file}: tensor '${t.name}' is ${t.dtype}; weights must be F32, BF16, F16 or F64`, { file: t.file, tensor: t.name });
