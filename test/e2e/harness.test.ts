@@ -13,7 +13,7 @@ import { tempDir } from '../helpers/temp';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 const PAPER = ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'];
 
-describe('browser harness: Languages -> Corpus -> Fertility', () => {
+describe('browser harness: Languages -> Corpus -> Model -> Fertility', () => {
   const tmp = tempDir();
   const dbPath = join(tmp.dir, 'harness.db');
   let harness: Awaited<ReturnType<typeof startHarness>>;
@@ -99,6 +99,8 @@ describe('browser harness: Languages -> Corpus -> Fertility', () => {
   });
 
   it('runs fertility, draws ten bars, serves the second run from the cache, and exports CSV/SVG/PNG', async () => {
+    await page.getByRole('button', { name: 'Next: Model' }).click();
+    await page.getByRole('heading', { name: 'Model' }).waitFor();
     await page.getByRole('button', { name: 'Next: Fertility' }).click();
     await page.getByRole('button', { name: /Run fertility/ }).click();
     await page.getByTestId('fertility-results').waitFor({ timeout: 90_000 });

@@ -4,12 +4,14 @@ import { api } from './api';
 import { CorpusStep } from './features/corpus/CorpusStep';
 import { FertilityStep } from './features/fertility/FertilityStep';
 import { LanguagesStep } from './features/languages/LanguagesStep';
+import { ModelStep } from './features/model/ModelStep';
 import { useStore } from './state/store';
 import { STEPS, wizard, type StepId } from './state/wizard';
 
 const VIEWS: Record<StepId, () => React.JSX.Element> = {
   languages: LanguagesStep,
   corpus: CorpusStep,
+  model: ModelStep,
   fertility: FertilityStep,
 };
 

@@ -1,9 +1,10 @@
-import type { FertilityResult } from '../../../shared/dto';
+import type { FertilityResult, ModelInfo } from '../../../shared/dto';
 import { createStore } from './store';
 
 export const STEPS = [
   { id: 'languages', label: 'Languages' },
   { id: 'corpus', label: 'Corpus' },
+  { id: 'model', label: 'Model' },
   { id: 'fertility', label: 'Fertility' },
 ] as const;
 
@@ -16,6 +17,12 @@ export interface WizardState {
   /** Tokenizer folder; empty means the bundled Gemma tokenizer. */
   tokenizerPath: string;
   fertility: FertilityResult | null;
+  /** The chosen model folder: always one that inspected cleanly (a failed inspection keeps the
+   * previous choice). Empty = none chosen yet. Hook: once the bundled demo model exists, put its
+   * path here and the Model step preselects (and inspects) it. */
+  modelPath: string;
+  /** `model.inspect` of modelPath, kept so the step does not re-read the folder on every visit. */
+  model: ModelInfo | null;
 }
 
 export const wizard = createStore<WizardState>({
@@ -23,4 +30,6 @@ export const wizard = createStore<WizardState>({
   selected: ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'],
   tokenizerPath: '',
   fertility: null,
+  modelPath: '',
+  model: null,
 });

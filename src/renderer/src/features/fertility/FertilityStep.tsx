@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
 import type { FertilityRow, ProgressEvent, TokenizerInfo } from '../../../../shared/dto';
-import { ApiError } from '../../../../shared/errors';
 import { api, errorMessage } from '../../api';
 import { ChartFrame } from '../../components/ChartFrame';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { FolderField } from '../../components/FolderField';
 import { Progress } from '../../components/Progress';
 import { useStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
@@ -26,7 +26,6 @@ export function FertilityStep() {
   const [error, setError] = useState<string | null>(null);
   const [tokenizer, setTokenizer] = useState<TokenizerInfo | null>(null);
   const [tokenizerError, setTokenizerError] = useState<string | null>(null);
-  const [dialogHint, setDialogHint] = useState<string | null>(null);
 
   useEffect(() => {
     if (!jobId) return;
@@ -42,16 +41,6 @@ export function FertilityStep() {
       setTokenizer(await api.tokenizer.inspect({ path }));
     } catch (e) {
       setTokenizerError(errorMessage(e));
-    }
-  };
-
-  const browse = async () => {
-    setDialogHint(null);
-    try {
-      const picked = await api.dialog.openFolder({ title: 'Choose a tokenizer folder (with tokenizer.json)' });
-      if (picked.path) wizard.set({ tokenizerPath: picked.path });
-    } catch (e) {
-      setDialogHint(e instanceof ApiError && e.code === 'NOT_AVAILABLE' ? 'No file dialog here: type the folder path.' : errorMessage(e));
     }
   };
 
@@ -80,18 +69,16 @@ export function FertilityStep() {
         model sees the language in smaller pieces: an early, weight-free signal of disparity.
       </p>
       <div className="tokenizer">
-        <label>
-          Tokenizer folder (empty = bundled Gemma tokenizer):{' '}
-          <input
-            aria-label="tokenizer path"
-            value={tokenizerPath}
-            placeholder="bundled:gemma"
-            onChange={(e) => wizard.set({ tokenizerPath: e.target.value })}
-          />
-        </label>
-        <button type="button" onClick={() => void browse()}>Browse…</button>
-        <button type="button" onClick={() => void inspect()}>Inspect</button>
-        {dialogHint && <span className="hint">{dialogHint}</span>}
+        <FolderField
+          label="Tokenizer folder (empty = bundled Gemma tokenizer):"
+          name="tokenizer path"
+          value={tokenizerPath}
+          placeholder="bundled:gemma"
+          dialogTitle="Choose a tokenizer folder (with tokenizer.json)"
+          onChange={(value) => wizard.set({ tokenizerPath: value })}
+        >
+          <button type="button" onClick={() => void inspect()}>Inspect</button>
+        </FolderField>
         {tokenizer && (
           <p className="tokenizer-info">
             {tokenizer.source}: {tokenizer.modelType}, vocabulary {tokenizer.vocabSize.toLocaleString()}
