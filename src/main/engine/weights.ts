@@ -2,9 +2,11 @@
 // onnxruntime holds only names, offsets and lengths, never the weights. onnxruntime resolves the
 // locations against one folder (SessionOptions.externalDataFolder) and refuses paths that leave
 // it, absolute paths and symbolic links that point elsewhere, so every tensor of one graph must
-// come from files in one folder (a checkpoint folder, sharded or not).
+// come from files under one folder: the checkpoint folder, or the common ancestor of the real
+// paths of every file a fused graph reads (`commonRoot`).
 // bf16/f16/f64 weights become float32 through a Cast that onnxruntime folds once at load.
-import { basename, relative, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import type { SafetensorsDtype, TensorEntry, WeightIndex } from '../io/safetensors';
 import { graphError, type Graph, type Value } from './graph';
@@ -21,6 +23,8 @@ const STORED: Partial<Record<SafetensorsDtype, DType>> = {
 };
 
 export interface WeightOptions {
+  /** The initializer's name in the graph (default: the tensor's name). */
+  as?: string;
   /** The shape the architecture expects; a different stored shape is WEIGHTS_INVALID. */
   shape?: readonly number[];
   /** The dtype the graph computes in (default float32); other stored floats are cast. */
@@ -81,15 +85,36 @@ export function externalWeight(g: Graph, entry: TensorEntry, folder: string, opt
   if (!stored) {
     throw new ApiError('WEIGHTS_INVALID', `${file}: tensor '${entry.name}' is ${entry.dtype}; weights must be F32, BF16, F16 or F64`, { file: entry.file, tensor: entry.name });
   }
-  const location = relative(folder, entry.file);
-  if (location.startsWith('..') || location.includes(':') || location === '') {
-    throw graphError(`tensor '${entry.name}' lives in ${entry.file}, outside the weight folder ${folder}; one graph reads weights from one folder`);
+  const name = options.as ?? entry.name;
+  let init: Value;
+  const inMemory = (entry as TensorEntry & { data?: Uint8Array }).data;
+  if (inMemory) {
+    // Inflated in memory (e.g. a compressed .npz entry): the bytes go into the model.
+    init = g.initializer(name, stored, entry.shape, inMemory);
+  } else {
+    // onnxruntime compares real paths: resolve symbolic links (the Hugging Face cache uses them).
+    const location = relative(realpathSync(folder), realpathSync(entry.file));
+    if (location.startsWith('..') || isAbsolute(location) || location === '') {
+      throw graphError(`tensor '${entry.name}' lives in ${entry.file}, outside ${folder}, the folder this graph reads weights from`);
+    }
+    init = g.initializer(name, stored, entry.shape, { location: location.split(sep).join('/'), offset: entry.offset, length: entry.byteLength });
   }
-  const init = g.initializer(entry.name, stored, entry.shape, {
-    location: location.split(sep).join('/'),
-    offset: entry.offset,
-    length: entry.byteLength,
-  });
   const want = options.dtype ?? (stored === 'int64' || stored === 'int32' ? stored : 'float32');
   return init.dtype === want ? init : cast(init, want);
+}
+
+/** The deepest folder holding every file (by real path): the external-data root of a graph that
+ * reads several checkpoint folders. Windows files on different drives have none. */
+export function commonRoot(files: readonly string[]): string {
+  const parts = files.map((f) => dirname(realpathSync(f)).split(sep));
+  const first = parts[0];
+  let n = first.length;
+  for (const p of parts) {
+    let i = 0;
+    while (i < n && i < p.length && p[i] === first[i]) i++;
+    n = i;
+  }
+  const root = first.slice(0, n).join(sep);
+  if (n === 0 || (n === 1 && first[0] !== '')) throw graphError(`the weight files have no common folder (${files.slice(0, 2).join(', ')}); put the model and the SAEs on one drive`);
+  return root === '' ? sep : root;
 }

@@ -47,16 +47,37 @@ export interface ForwardGraph {
   weightBytes: number;
 }
 
-export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs): ForwardGraph {
+/** What a graph built on top of the forward pass (e.g. SAE encoding) gets. */
+export interface ForwardContext {
+  g: Graph;
+  /** Flat (N = B*T, d) residual values of the tapped hooks, every token (padding included). */
+  tapped: Map<string, Value>;
+  /** Shape(input_ids) = [B, T]. */
+  idsShape: Value;
+}
+
+export interface ForwardExtension {
+  /** Hooks whose flat values `extend` receives. */
+  taps: readonly string[];
+  extend(ctx: ForwardContext): void;
+  /** The folder external-data locations resolve against (an ancestor of every file the graph
+   * reads); default: the model folder. */
+  root?: string;
+}
+
+export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs, extension?: ForwardExtension): ForwardGraph {
   const c = config;
   const wanted = new Map<string, { layer: number; kind: HookKind }>();
   for (const name of outputs.hooks) wanted.set(name, parseHookName(name, c.numLayers));
-  if (!wanted.size && !outputs.logits) throw new ApiError('INVALID_ARGUMENT', 'ask for at least one hook or the logits');
+  const taps = new Set(extension?.taps ?? []);
+  const tapLayers = [...taps].map((name) => parseHookName(name, c.numLayers).layer);
+  if (!wanted.size && !outputs.logits && !taps.size) throw new ApiError('INVALID_ARGUMENT', 'ask for at least one hook or the logits');
   // Layers after the last hook are only needed for the logits.
-  const lastLayer = outputs.logits ? c.numLayers - 1 : Math.max(...[...wanted.values()].map((h) => h.layer));
+  const lastLayer = outputs.logits ? c.numLayers - 1 : Math.max(...[...wanted.values()].map((h) => h.layer), ...tapLayers);
 
   const g = new Graph(`${c.arch}-forward`);
-  const w = new WeightFolder(folder, index, g);
+  const w = new WeightFolder(extension?.root ?? folder, index, g);
+  const tapped = new Map<string, Value>();
   const d = c.hiddenSize;
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const tokenIndex = g.input('token_index', 'int64', ['tokens']);
@@ -78,6 +99,7 @@ export function buildForwardGraph(config: ModelConfig, folder: string, index: We
   const emit = (layer: number, kind: HookKind, value: Value) => {
     const name = hookName(layer, kind);
     if (wanted.has(name)) g.output(gather(value, tokenIndex), name);
+    if (taps.has(name)) tapped.set(name, value);
   };
 
   for (let L = 0; L <= lastLayer; L++) {
@@ -109,5 +131,6 @@ export function buildForwardGraph(config: ModelConfig, folder: string, index: We
     if (c.finalSoftcap) logits = softcap(logits, c.finalSoftcap);
     g.output(logits, 'logits');
   }
+  extension?.extend({ g, tapped, idsShape });
   return { graph: g, maskWindows, weightBytes: w.bytesUsed };
 }

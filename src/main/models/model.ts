@@ -11,7 +11,7 @@ import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { readWeightIndex, type WeightIndex } from '../io/safetensors';
 import { expectedTensors, parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
-import { buildForwardGraph, maskInput, type ForwardOutputs } from './forward';
+import { buildForwardGraph, maskInput, type ForwardExtension, type ForwardOutputs } from './forward';
 
 export interface ModelFolder {
   path: string;
@@ -139,9 +139,9 @@ export class LoadedModel {
     return this.session.provider;
   }
 
-  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal): Promise<LoadedModel> {
-    const built = buildForwardGraph(folder.config, folder.path, folder.index, outputs);
-    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: folder.path, disablePrepacking: true }, signal);
+  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal, extension?: ForwardExtension): Promise<LoadedModel> {
+    const built = buildForwardGraph(folder.config, folder.path, folder.index, outputs, extension);
+    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: extension?.root ?? folder.path, disablePrepacking: true }, signal);
     return new LoadedModel(folder, outputs, session, built.maskWindows);
   }
 
@@ -185,9 +185,14 @@ export class LoadedModel {
     return feeds;
   }
 
-  async run(phrases: readonly (readonly number[])[], signal?: AbortSignal): Promise<ForwardResult> {
+  /** Runs the graph with the model's feeds plus `extra` (inputs an extension declared). */
+  async runRaw(phrases: readonly (readonly number[])[], extra: Record<string, HostTensor> = {}, signal?: AbortSignal): Promise<Record<string, HostTensor>> {
     this.validate(phrases);
-    const out = await this.session.run(this.feeds(phrases), undefined, signal);
+    return this.session.run({ ...this.feeds(phrases), ...extra }, undefined, signal);
+  }
+
+  async run(phrases: readonly (readonly number[])[], signal?: AbortSignal): Promise<ForwardResult> {
+    const out = await this.runRaw(phrases, {}, signal);
     const outputs: ForwardResult['outputs'] = {};
     for (const [name, t] of Object.entries(out)) outputs[name] = { data: t.data as Float32Array, width: t.dims[1] };
     return { tokens: phrases.map((p) => [...p]), outputs };

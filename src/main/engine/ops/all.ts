@@ -3,3 +3,4 @@ import './elementwise';
 import './linalg';
 import './reduce';
 import './tensor';
+import './select';

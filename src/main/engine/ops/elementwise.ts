@@ -61,6 +61,12 @@ binary('Min', (a, b, _y, dy) => {
   const zero = scalarLike(dy, 0);
   return [where(takeA, dy, zero), where(takeA, zero, dy)];
 });
+// max(a, b): the gradient goes to the larger operand (to a on ties).
+binary('Max', (a, b, _y, dy) => {
+  const takeA = a.graph.op1('GreaterOrEqual', [a, b]);
+  const zero = scalarLike(dy, 0);
+  return [where(takeA, dy, zero), where(takeA, zero, dy)];
+});
 binary('Sub', (_a, _b, _y, dy) => [dy, neg(dy)]);
 binary('Mul', (a, b, _y, dy) => [mul(dy, b), mul(dy, a)]);
 // y = a / b: da = dy / b, db = -dy * y / b
@@ -97,6 +103,7 @@ unary('Gelu', (x, _y, dy) => {
 defineOp({ type: 'Sign', infer: sameAsInput, vjp: () => [null] });
 
 defineOp({ type: 'Greater', infer: compare('Greater') });
+defineOp({ type: 'GreaterOrEqual', infer: compare('GreaterOrEqual') });
 defineOp({ type: 'Less', infer: compare('Less') });
 defineOp({ type: 'LessOrEqual', infer: compare('LessOrEqual') });
 defineOp({ type: 'Equal', infer: compare('Equal') });

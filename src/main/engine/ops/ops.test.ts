@@ -32,6 +32,7 @@ const cases: Case[] = [
   ['Div [2,3]/[2,1]', E.div, [{ shape: [2, 3] }, { shape: [2, 1], range: pos }]],
   ['Div [3]/scalar', E.div, [{ shape: [3] }, { shape: [], range: pos }]],
   ['Pow [2,3]^[3]', E.pow, [{ shape: [2, 3], range: pos }, { shape: [3] }]],
+  ['Max broadcast [2,3] vs [3]', (a, b) => a.graph.op1('Max', [a, b]), [{ shape: [2, 3] }, { shape: [3] }]],
   ['Min broadcast [2,3] vs [3]', (a, b) => a.graph.op1('Min', [a, b]), [{ shape: [2, 3] }, { shape: [3] }]],
   ['Neg', E.neg, [{ shape: [5] }]],
   ['Sqrt', E.sqrt, [{ shape: [2, 3], range: pos }]],

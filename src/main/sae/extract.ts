@@ -1,0 +1,116 @@
+// Fused extraction: one graph runs the model up to the last SAE layer and every SAE on its hook,
+// and returns per phrase and SAE the sparse (feature, mean, max) lists and fidelity sums. The
+// model's and the SAEs' files are read in place through one external-data root: the deepest
+// folder holding all of them.
+import { ApiError } from '../../shared/errors';
+import type { RuntimeHost } from '../engine/runtime-host';
+import type { HostTensor } from '../engine/session';
+import { commonRoot } from '../engine/weights';
+import { LoadedModel, type ModelFolder } from '../models/model';
+import { saeGraph, saeSummaries } from './encode';
+import { checkSaeFitsModel, type SaeSpec } from './sae';
+
+export interface ExtractionSettings {
+  /** Count the BOS token in the per-phrase reductions (default: excluded). */
+  includeBos: boolean;
+}
+
+export const DEFAULT_EXTRACTION: ExtractionSettings = { includeBos: false };
+
+/** One phrase's summary under one SAE. */
+export interface PhraseSummary {
+  features: Uint32Array;
+  mean: Float32Array;
+  max: Float32Array;
+  /** Σ‖x − x̂‖², Σ‖x‖², Σ cos, Σ L0, counted tokens. */
+  fidelity: [number, number, number, number, number];
+  sumX: Float32Array;
+}
+
+export class SaeExtractor {
+  private constructor(
+    readonly model: LoadedModel,
+    readonly saes: readonly SaeSpec[],
+    readonly settings: ExtractionSettings,
+    private readonly bosId: number | null,
+  ) {}
+
+  static async load(folder: ModelFolder, saes: readonly SaeSpec[], runtime: RuntimeHost, settings: ExtractionSettings = DEFAULT_EXTRACTION, signal?: AbortSignal): Promise<SaeExtractor> {
+    if (saes.length === 0) throw new ApiError('INVALID_ARGUMENT', 'choose at least one SAE');
+    const hooks = new Set<string>();
+    for (const s of saes) {
+      checkSaeFitsModel(s, folder.info);
+      if (hooks.has(s.hookName!)) throw new ApiError('INVALID_ARGUMENT', `two SAEs read ${s.hookName}; choose one per hook`);
+      hooks.add(s.hookName!);
+    }
+    const files = [...folder.index.files, ...saes.flatMap((s) => Object.values(s.tensors).filter((t) => t && !t.data).map((t) => t!.file))];
+    const root = commonRoot(files);
+    const model = await LoadedModel.load(
+      folder,
+      runtime,
+      { hooks: [], logits: false },
+      signal,
+      {
+        taps: [...hooks],
+        root,
+        extend: ({ g, tapped, idsShape }) => {
+          const mask = g.input('count_mask', 'float32', ['batch', 'seq']);
+          saes.forEach((spec, i) => {
+            const x = tapped.get(spec.hookName!)!;
+            const summaries = saeSummaries(x, saeGraph(x, spec, root, `sae${i}`), mask, idsShape, spec);
+            for (const [name, value] of Object.entries(summaries)) g.output(value, `sae${i}.${name}`);
+          });
+        },
+      },
+    );
+    return new SaeExtractor(model, saes, settings, folder.config.bosTokenId);
+  }
+
+  /** Summaries per phrase (outer) and SAE (inner). */
+  async run(phrases: readonly (readonly number[])[], signal?: AbortSignal): Promise<PhraseSummary[][]> {
+    const B = phrases.length;
+    const T = Math.max(...phrases.map((p) => p.length));
+    const mask = new Float32Array(B * T);
+    phrases.forEach((p, b) =>
+      p.forEach((id, t) => {
+        if (!this.settings.includeBos && t === 0 && id === this.bosId) return;
+        mask[b * T + t] = 1;
+      }),
+    );
+    const out = await this.model.runRaw(phrases, { count_mask: { dtype: 'float32', dims: [B, T], data: mask } }, signal);
+    const result: PhraseSummary[][] = phrases.map(() => []);
+    this.saes.forEach((spec, i) => {
+      const get = (name: string): HostTensor => out[`sae${i}.${name}`];
+      const nans = (get('nans').data as Float32Array)[0];
+      if (nans > 0) {
+        throw new ApiError('WEIGHTS_INVALID', `${spec.source}: the SAE on ${spec.hookName} produced ${nans} NaN values; its weights (or the model's up to that layer) contain NaN or Inf`, { file: spec.source });
+      }
+      const index = get('index').data as BigInt64Array;
+      const mean = get('mean').data as Float32Array;
+      const max = get('max').data as Float32Array;
+      const fidelity = get('fidelity').data as Float32Array;
+      const sumX = get('sumX').data as Float32Array;
+      // NonZero lists coordinates in row-major order: each phrase's features are contiguous.
+      let at = 0;
+      for (let b = 0; b < B; b++) {
+        const start = at;
+        while (at < mean.length && Number(index[2 * at]) === b) at++;
+        const features = new Uint32Array(at - start);
+        for (let j = start; j < at; j++) features[j - start] = Number(index[2 * j + 1]);
+        const f = fidelity.subarray(b * 4, b * 4 + 4);
+        result[b].push({
+          features,
+          mean: mean.slice(start, at),
+          max: max.slice(start, at),
+          fidelity: [f[0], f[1], f[2], f[3], mask.subarray(b * T, (b + 1) * T).reduce((s, v) => s + v, 0)],
+          sumX: sumX.slice(b * spec.dIn, (b + 1) * spec.dIn),
+        });
+      }
+    });
+    return result;
+  }
+
+  release(): Promise<void> {
+    return this.model.release();
+  }
+}

@@ -1,0 +1,138 @@
+// SAE loading and encoding against SAELens 6.54 (scripts/reference/make_sae_fixtures.py): every
+// architecture and normalisation SAELens writes, plus Gemma Scope params.npz (stored and deflated),
+// encode and reconstruction within 1e-5; the fused model+SAE graph against SAELens run on HF
+// transformers' activations; and the typed errors for SAEs that do not fit.
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers/temp';
+import { Graph } from '../engine/graph';
+import { RuntimeHost } from '../engine/runtime-host';
+import { EngineSession } from '../engine/session';
+import { readSafetensorsHeader, readTensorAsFloat32 } from '../io/safetensors';
+import { openModelFolder } from '../models/model';
+import { saeGraph } from './encode';
+import { SaeExtractor } from './extract';
+import { checkSaeFitsModel, findSaes, loadSae, type SaeSpec } from './sae';
+
+const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
+const saelens = join(fixtures, 'saes', 'saelens');
+const gemmascope = join(fixtures, 'saes', 'gemmascope', 'layer_1', 'width_128');
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+function reference(dir: string) {
+  const header = readSafetensorsHeader(join(dir, 'reference.safetensors'));
+  const get = (name: string) => ({ data: readTensorAsFloat32(header.tensors.get(name)!), shape: header.tensors.get(name)!.shape });
+  return { x: get('x'), acts: get('feature_acts'), recon: get('reconstruction') };
+}
+
+async function encode(spec: SaeSpec, x: { data: Float32Array; shape: number[] }) {
+  const g = new Graph('sae');
+  const input = g.input('x', 'float32', ['n', spec.dIn]);
+  const root = spec.format === 'saelens' ? join(spec.tensors.W_enc.file, '..') : join(spec.tensors.W_enc.file, '..');
+  const { acts, recon } = saeGraph(input, spec, root, 'sae');
+  g.output(acts, 'acts');
+  g.output(recon, 'recon');
+  const session = await EngineSession.create(g.toModel(), { provider: 'cpu', externalDataFolder: root });
+  try {
+    const out = await session.run({ x: { dtype: 'float32', dims: x.shape, data: x.data } });
+    return { acts: out.acts.data as Float32Array, recon: out.recon.data as Float32Array };
+  } finally {
+    await session.release();
+  }
+}
+
+const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+describe('SAE encoding vs SAELens', () => {
+  const variants = readdirSync(saelens).sort();
+  it.each(variants)('SAELens %s: feature activations and reconstruction within 1e-5', async (name) => {
+    const spec = await loadSae(join(saelens, name));
+    expect(spec.format).toBe('saelens');
+    const ref = reference(join(saelens, name));
+    const ours = await encode(spec, ref.x);
+    expect(maxAbs(ours.acts, ref.acts.data)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbs(ours.recon, ref.recon.data)).toBeLessThanOrEqual(1e-5);
+    // The fixture's SAE really fires some features and leaves most silent.
+    const active = ref.acts.data.filter((v) => v > 0).length / ref.x.shape[0];
+    expect(active).toBeGreaterThan(1);
+    expect(active).toBeLessThan(spec.dSae / 2);
+  });
+
+  it.each(readdirSync(gemmascope).sort())('Gemma Scope %s/params.npz: read in place (stored) or inflated (deflated), within 1e-5', async (name) => {
+    const dir = join(gemmascope, name);
+    const spec = await loadSae(join(dir, 'params.npz'));
+    expect(spec).toMatchObject({ format: 'gemmascope', architecture: 'jumprelu', applyBDecToInput: false, normalize: 'none', hookName: 'blocks.1.hook_resid_post', dIn: 64, dSae: 128 });
+    const compressed = name.endsWith('-compressed');
+    expect(spec.tensors.W_enc.data === undefined).toBe(!compressed);
+    const ref = reference(dir);
+    const ours = await encode(spec, ref.x);
+    expect(maxAbs(ours.acts, ref.acts.data)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbs(ours.recon, ref.recon.data)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('fused model + SAE extraction', () => {
+  const runtime = new RuntimeHost();
+  afterAll(() => runtime.close());
+
+  it('per-phrase mean and max of every feature equal SAELens on HF activations (gemma2 fixture, layer 1)', async () => {
+    const folder = openModelFolder(join(fixtures, 'models', 'gemma2'));
+    const spec = await loadSae(join(saelens, 'jumprelu'));
+    const ref = reference(join(saelens, 'jumprelu'));
+    const modelRef = readSafetensorsHeader(join(fixtures, 'models', 'gemma2', 'reference.safetensors'));
+    const ids = new BigInt64Array(readFileSync(modelRef.file).buffer.slice(modelRef.tensors.get('input_ids')!.offset, modelRef.tensors.get('input_ids')!.offset + 3 * 10 * 8));
+    const lengths = [10, 7, 4];
+    const phrases = lengths.map((len, b) => Array.from(ids.subarray(b * 10, b * 10 + len), Number));
+    const extractor = await SaeExtractor.load(folder, [spec], runtime);
+    try {
+      const out = await extractor.run(phrases);
+      let row = 0;
+      let worst = 0;
+      phrases.forEach((p, b) => {
+        // The fixture phrases do not start with BOS (id 2), so every token counts.
+        expect(p[0]).not.toBe(2);
+        const mean = new Float64Array(spec.dSae);
+        const max = new Float64Array(spec.dSae);
+        for (let t = 0; t < p.length; t++, row++) {
+          for (let f = 0; f < spec.dSae; f++) {
+            const v = ref.acts.data[row * spec.dSae + f];
+            mean[f] += v / p.length;
+            max[f] = Math.max(max[f], v);
+          }
+        }
+        const s = out[b][0];
+        expect(Array.from(s.features)).toEqual([...Array(spec.dSae).keys()].filter((f) => max[f] > 0));
+        s.features.forEach((f, j) => {
+          worst = Math.max(worst, Math.abs(s.mean[j] - mean[f]), Math.abs(s.max[j] - max[f]));
+        });
+        expect(s.fidelity[4]).toBe(p.length);
+      });
+      // Model (≤ 6e-6 vs HF) and SAE errors combined.
+      expect(worst).toBeLessThan(1e-4);
+    } finally {
+      await extractor.release();
+    }
+  });
+
+  it('finds every SAE under a folder, and says exactly what does not fit a model', async () => {
+    const all = await findSaes(join(fixtures, 'saes'));
+    expect(all.length).toBe(readdirSync(saelens).length + readdirSync(gemmascope).length);
+    const spec = all[0];
+    const model = { dModel: 2304, layers: 26, architecture: 'Gemma2ForCausalLM' };
+    expect(() => checkSaeFitsModel(spec, model)).toThrow(expect.objectContaining({ code: 'WEIGHTS_INVALID', message: expect.stringContaining('size 64 (d_in), the model\'s residual stream has 2304') }));
+    expect(() => checkSaeFitsModel({ ...spec, hookName: 'blocks.30.hook_resid_post' }, { ...model, dModel: 64 })).toThrow(/needs layer 30, Gemma2ForCausalLM has layers 0\.\.25/);
+  });
+
+  it('rejects an SAE whose shapes disagree, and a cfg without a needed key', async () => {
+    const bad = join(tmp.dir, 'bad-cfg');
+    cpSync(join(saelens, 'topk'), bad, { recursive: true });
+    const cfg = JSON.parse(readFileSync(join(bad, 'cfg.json'), 'utf8'));
+    writeFileSync(join(bad, 'cfg.json'), JSON.stringify({ ...cfg, k: undefined }));
+    await expect(loadSae(bad)).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringContaining('a topk SAE needs a positive integer "k"') });
+    writeFileSync(join(bad, 'cfg.json'), JSON.stringify({ ...cfg, d_sae: 256 }));
+    await expect(loadSae(bad)).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringContaining('d_sae is 256 but W_enc is [64, 128]') });
+  });
+});

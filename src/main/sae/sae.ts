@@ -1,0 +1,242 @@
+// Sparse autoencoders from disk, in three formats, described by one `SaeSpec`:
+// - Gemma Scope: `params.npz` (W_enc (d, w), W_dec (w, d), b_enc, b_dec, threshold), JumpReLU,
+//   applied to the raw residual stream (no normalisation, b_dec not subtracted from the input);
+//   the layer comes from the path (`layer_{L}/width_{W}/average_l0_{N}/params.npz`).
+// - SAELens: a folder with `cfg.json` + `sae_weights.safetensors` (architectures standard = ReLU,
+//   jumprelu, topk), honouring apply_b_dec_to_input, normalize_activations (none,
+//   constant_norm_rescale, layer_norm) and rescale_acts_by_decoder_norm (topk).
+// - LinguaScope: one `.safetensors` whose metadata `linguascope_sae` holds the same settings in
+//   SAELens's key names (what `make-random-saes` and SAE training write).
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ApiError } from '../../shared/errors';
+import { readSafetensorsHeader, type TensorEntry } from '../io/safetensors';
+import { readNpz, type NpzTensor } from './npz';
+
+export type SaeArchitecture = 'jumprelu' | 'standard' | 'topk';
+export type SaeNormalization = 'none' | 'constant_norm_rescale' | 'layer_norm';
+export type SaeFormat = 'gemmascope' | 'saelens' | 'linguascope';
+
+export interface SaeSpec {
+  /** The file or folder the user named. */
+  source: string;
+  format: SaeFormat;
+  architecture: SaeArchitecture;
+  dIn: number;
+  dSae: number;
+  /** TopK's k. */
+  k: number | null;
+  applyBDecToInput: boolean;
+  normalize: SaeNormalization;
+  rescaleActsByDecoderNorm: boolean;
+  /** TransformerLens hook, e.g. blocks.12.hook_resid_post; null when the files do not say. */
+  hookName: string | null;
+  modelName: string | null;
+  /** Gemma Scope's average_l0 from the path, when present. */
+  averageL0: number | null;
+  tensors: { W_enc: NpzTensor; W_dec: NpzTensor; b_enc: NpzTensor; b_dec: NpzTensor; threshold: NpzTensor | null };
+  /** Content fingerprint for the cache: settings, shapes, sizes and sampled bytes of each tensor. */
+  fingerprint: string;
+}
+
+export const SAE_LINGUASCOPE_KEY = 'linguascope_sae';
+
+function invalid(file: string, message: string, details: Record<string, unknown> = {}): ApiError {
+  return new ApiError('WEIGHTS_INVALID', `${basename(file)}: ${message}`, { file, ...details });
+}
+
+const SUPPORTED_NORMS: readonly SaeNormalization[] = ['none', 'constant_norm_rescale', 'layer_norm'];
+
+/** Settings in SAELens's key names (cfg.json, or our metadata). */
+function settingsFromCfg(cfg: Record<string, unknown>, file: string) {
+  const arch = String(cfg.architecture ?? 'standard');
+  if (arch !== 'standard' && arch !== 'jumprelu' && arch !== 'topk') {
+    throw invalid(file, `SAE architecture "${arch}" is not supported (standard, jumprelu, topk)`);
+  }
+  const norm = String(cfg.normalize_activations ?? 'none');
+  if (norm === 'expected_average_only_in') {
+    throw invalid(file, 'normalize_activations "expected_average_only_in" needs the release\'s norm scaling factor folded into the weights first (SAELens does this when it loads from its registry); fold it and save with normalize_activations "none"');
+  }
+  if (!(SUPPORTED_NORMS as readonly string[]).includes(norm)) throw invalid(file, `normalize_activations "${norm}" is not supported (${SUPPORTED_NORMS.join(', ')})`);
+  const metadata = (typeof cfg.metadata === 'object' && cfg.metadata !== null ? cfg.metadata : {}) as Record<string, unknown>;
+  const k = cfg.k === undefined || cfg.k === null ? null : Number(cfg.k);
+  if (arch === 'topk' && (k === null || !Number.isInteger(k) || k < 1)) throw invalid(file, `a topk SAE needs a positive integer "k", got ${JSON.stringify(cfg.k)}`);
+  const hook = metadata.hook_name ?? cfg.hook_name;
+  const model = metadata.model_name ?? cfg.model_name;
+  return {
+    architecture: arch as SaeArchitecture,
+    k: arch === 'topk' ? k : null,
+    applyBDecToInput: cfg.apply_b_dec_to_input === undefined ? arch !== 'jumprelu' : Boolean(cfg.apply_b_dec_to_input),
+    normalize: norm as SaeNormalization,
+    rescaleActsByDecoderNorm: Boolean(cfg.rescale_acts_by_decoder_norm),
+    hookName: typeof hook === 'string' ? hook : null,
+    modelName: typeof model === 'string' ? model : null,
+    dIn: cfg.d_in === undefined ? null : Number(cfg.d_in),
+    dSae: cfg.d_sae === undefined ? null : Number(cfg.d_sae),
+  };
+}
+
+function sample(entry: NpzTensor): Buffer {
+  if (entry.data) return Buffer.from(entry.data.subarray(0, 4096));
+  const fd = openSync(entry.file, 'r');
+  try {
+    const n = Math.min(entry.byteLength, 4096);
+    const head = Buffer.alloc(n);
+    const tail = Buffer.alloc(n);
+    readSync(fd, head, 0, n, entry.offset);
+    readSync(fd, tail, 0, n, entry.offset + entry.byteLength - n);
+    return Buffer.concat([head, tail]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fingerprint(settings: object, tensors: SaeSpec['tensors']): string {
+  const h = createHash('sha256').update(JSON.stringify(settings));
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!t) continue;
+    h.update(`${name}:${t.dtype}:${t.shape.join('x')}:${t.byteLength}`);
+    h.update(sample(t));
+  }
+  return h.digest('hex');
+}
+
+function finish(source: string, format: SaeFormat, s: ReturnType<typeof settingsFromCfg>, tensors: Map<string, NpzTensor>, file: string, averageL0: number | null): SaeSpec {
+  const need = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw invalid(file, `has no '${name}', which a ${s.architecture} SAE needs (found: ${[...tensors.keys()].join(', ') || 'nothing'})`, { tensor: name });
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16' && t.dtype !== 'F64') throw invalid(file, `'${name}' is ${t.dtype}; SAE weights must be floats`, { tensor: name });
+    return t;
+  };
+  const W_enc = need('W_enc');
+  const W_dec = need('W_dec');
+  const b_enc = need('b_enc');
+  const b_dec = need('b_dec');
+  const threshold = s.architecture === 'jumprelu' ? need('threshold') : null;
+  if (W_enc.shape.length !== 2) throw invalid(file, `W_enc has shape [${W_enc.shape}], expected [d_in, d_sae]`, { tensor: 'W_enc' });
+  const [dIn, dSae] = W_enc.shape;
+  const expect = (t: NpzTensor, name: string, shape: number[]) => {
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw invalid(file, `${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] (W_enc is [${dIn}, ${dSae}])`, { tensor: name });
+    }
+  };
+  expect(W_dec, 'W_dec', [dSae, dIn]);
+  expect(b_enc, 'b_enc', [dSae]);
+  expect(b_dec, 'b_dec', [dIn]);
+  if (threshold) expect(threshold, 'threshold', [dSae]);
+  if (s.dIn !== null && s.dIn !== dIn) throw invalid(file, `d_in is ${s.dIn} but W_enc is [${dIn}, ${dSae}]`);
+  if (s.dSae !== null && s.dSae !== dSae) throw invalid(file, `d_sae is ${s.dSae} but W_enc is [${dIn}, ${dSae}]`);
+  if (s.k !== null && s.k > dSae) throw invalid(file, `k = ${s.k} exceeds d_sae = ${dSae}`);
+  const t = { W_enc, W_dec, b_enc, b_dec, threshold };
+  const { dIn: _a, dSae: _b, ...settings } = s;
+  return { source, format, ...settings, dIn, dSae, averageL0, tensors: t, fingerprint: fingerprint({ format, ...settings }, t) };
+}
+
+const GEMMA_SCOPE_PATH = /layer_(\d+)[\\/]width_[^\\/]+[\\/]average_l0_(\d+)/;
+
+async function loadGemmaScope(source: string, file: string): Promise<SaeSpec> {
+  const tensors = await readNpz(file);
+  const m = GEMMA_SCOPE_PATH.exec(file);
+  const hook = m ? `blocks.${m[1]}.hook_resid_post` : null;
+  const settings = { architecture: 'jumprelu' as const, k: null, applyBDecToInput: false, normalize: 'none' as const, rescaleActsByDecoderNorm: false, hookName: hook, modelName: null, dIn: null, dSae: null };
+  return finish(source, 'gemmascope', settings, tensors, file, m ? Number(m[2]) : null);
+}
+
+async function loadSaeLens(source: string, folder: string): Promise<SaeSpec> {
+  const cfgFile = join(folder, 'cfg.json');
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw invalid(cfgFile, `is not valid JSON (${(error as Error).message})`);
+  }
+  const weights = join(folder, 'sae_weights.safetensors');
+  if (!existsSync(weights)) throw new ApiError('WEIGHTS_NOT_FOUND', `${folder}: has cfg.json but no sae_weights.safetensors`, { file: weights });
+  const header = readSafetensorsHeader(weights);
+  return finish(source, 'saelens', settingsFromCfg(cfg, cfgFile), header.tensors as Map<string, TensorEntry>, weights, null);
+}
+
+function loadOurs(source: string, file: string): SaeSpec {
+  const header = readSafetensorsHeader(file);
+  const raw = header.metadata[SAE_LINGUASCOPE_KEY];
+  if (!raw) throw invalid(file, `has no '${SAE_LINGUASCOPE_KEY}' metadata; not a LinguaScope SAE (SAELens folders need cfg.json + sae_weights.safetensors)`);
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    throw invalid(file, `metadata '${SAE_LINGUASCOPE_KEY}' is not valid JSON`);
+  }
+  const averageL0 = typeof cfg.average_l0 === 'number' ? cfg.average_l0 : null;
+  return finish(source, 'linguascope', settingsFromCfg(cfg, file), header.tensors, file, averageL0);
+}
+
+/** One SAE from a params.npz, a SAELens folder, a LinguaScope .safetensors, or a folder holding
+ * exactly one of those. */
+export async function loadSae(path: string): Promise<SaeSpec> {
+  const source = resolve(path);
+  if (!existsSync(source)) throw new ApiError('WEIGHTS_NOT_FOUND', `${source}: no such file or folder`, { file: source });
+  if (statSync(source).isDirectory()) {
+    if (existsSync(join(source, 'cfg.json'))) return loadSaeLens(source, source);
+    if (existsSync(join(source, 'params.npz'))) return loadGemmaScope(source, join(source, 'params.npz'));
+    const own = readdirSync(source).filter((n) => n.endsWith('.safetensors'));
+    if (own.length === 1) return loadOurs(source, join(source, own[0]));
+    throw new ApiError('WEIGHTS_NOT_FOUND', `${source}: has no cfg.json (SAELens), params.npz (Gemma Scope) or single .safetensors SAE`, { file: source });
+  }
+  if (source.endsWith('.npz')) return loadGemmaScope(source, source);
+  if (source.endsWith('.safetensors')) return basename(source) === 'sae_weights.safetensors' ? loadSaeLens(source, dirname(source)) : loadOurs(source, source);
+  throw invalid(source, 'is not an SAE file (.npz, .safetensors) or folder');
+}
+
+/** Every SAE under a folder (Gemma Scope trees, SAELens folders, our files), sorted by path. */
+export async function findSaes(root: string): Promise<SaeSpec[]> {
+  const dir = resolve(root);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError('WEIGHTS_NOT_FOUND', `${dir}: no such folder`, { file: dir });
+  const found: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 6) return;
+    const names = readdirSync(d).sort();
+    if (names.includes('cfg.json')) return void found.push(d);
+    for (const n of names) {
+      const p = join(d, n);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p, depth + 1);
+      else if (n === 'params.npz') found.push(p);
+      else if (n.endsWith('.safetensors') && n !== 'sae_weights.safetensors' && isOurs(p)) found.push(p);
+    }
+  };
+  walk(dir, 0);
+  if (found.length === 0) throw new ApiError('WEIGHTS_NOT_FOUND', `${dir}: holds no SAE (params.npz, cfg.json + sae_weights.safetensors, or a LinguaScope .safetensors)`, { file: dir });
+  return Promise.all(found.map((p) => loadSae(p)));
+}
+
+function isOurs(file: string): boolean {
+  try {
+    return SAE_LINGUASCOPE_KEY in readSafetensorsHeader(file).metadata;
+  } catch {
+    return false;
+  }
+}
+
+/** Layer of an SAE's hook, e.g. 12 for blocks.12.hook_resid_post. */
+export function saeLayer(spec: SaeSpec): number | null {
+  const m = /^blocks\.(\d+)\./.exec(spec.hookName ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** Checks an SAE against a model: width, d_model, hook point. Says exactly what does not fit. */
+export function checkSaeFitsModel(spec: SaeSpec, model: { dModel: number; layers: number; architecture: string }): void {
+  const where = spec.source;
+  if (spec.dIn !== model.dModel) {
+    throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: the SAE reads vectors of size ${spec.dIn} (d_in), the model's residual stream has ${model.dModel} (d_model)`, { file: where });
+  }
+  if (spec.hookName === null) {
+    throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: no hook point is recorded (no cfg metadata.hook_name and no layer_L in the path); assign it a layer`, { file: where });
+  }
+  const m = /^blocks\.(\d+)\.hook_(resid_pre|resid_mid|resid_post)$/.exec(spec.hookName);
+  if (!m) throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: hook ${spec.hookName} is not a residual-stream hook (blocks.L.hook_resid_pre/mid/post)`, { file: where });
+  if (Number(m[1]) >= model.layers) {
+    throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: hook ${spec.hookName} needs layer ${m[1]}, ${model.architecture} has layers 0..${model.layers - 1}`, { file: where });
+  }
+}
+
