@@ -146,6 +146,76 @@ export interface RandomModelResult {
   info: ModelInfo;
 }
 
+/** Named settings of the disparity analysis, recorded with every result. */
+export interface DisparitySettings {
+  /** How a phrase's token activations are reduced per feature. */
+  reduction: 'mean' | 'max';
+  /** Which features enter a phrase's activation: those the English version activates, or all. */
+  features: 'english-active' | 'all';
+  includeBos: boolean;
+  bootstrap: number;
+  seed: number;
+  /** Explained-variance drop against English that raises a fidelity warning. */
+  fidelityWarnDrop: number;
+  topFeatures: number;
+}
+
+export interface FidelityWarning {
+  language: string;
+  layer: number;
+  explained_variance: number;
+  explained_variance_en: number;
+  message: string;
+}
+
+export interface TopFeature {
+  layer: number;
+  feature: number;
+  en: number;
+  medium_low: number;
+  difference: number;
+  /** The segments where English activates it most, with every language's value and text. */
+  phrases: { segment: string; values: Record<string, number>; text: Record<string, string> }[];
+}
+
+export interface SaeInfo {
+  layer: number;
+  hook: string;
+  source: string;
+  format: 'gemmascope' | 'saelens' | 'linguascope';
+  architecture: 'jumprelu' | 'standard' | 'topk';
+  dSae: number;
+  averageL0: number | null;
+  fingerprint: string;
+}
+
+/** summary.json of an analysis. Per-layer arrays follow `layers`; null where undefined. */
+export interface DisparitySummary {
+  languages: { code: string; name: string; tier: Tier }[];
+  layers: number[];
+  segments: number;
+  mean_activation: Record<string, (number | null)[]>;
+  mean_activation_ci: Record<string, ([number, number] | null)[]>;
+  gap_percent: (number | null)[];
+  gap_percent_ci: ([number, number] | null)[];
+  deficit_vs_en: Record<string, (number | null)[]>;
+  fidelity: Record<string, { explained_variance: (number | null)[]; nmse: (number | null)[]; l0: (number | null)[]; cosine: (number | null)[] }>;
+  fidelity_warnings: FidelityWarning[];
+  top_features: TopFeature[];
+  settings: DisparitySettings;
+  formulas: Record<string, string>;
+  model: ModelInfo & { fingerprint: string };
+  saes: SaeInfo[];
+  corpus: { source: string; segments: number; tokens: Record<string, number> };
+  cache: { phrases_computed: number; phrases_cached: number; bytes_per_phrase: number; seconds: number };
+}
+
+export interface AnalysisExport {
+  outDir: string;
+  files: string[];
+  summary: DisparitySummary;
+}
+
 /** onnxruntime execution providers LinguaScope knows how to ask for. */
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 

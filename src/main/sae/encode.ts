@@ -7,7 +7,7 @@
 //   x̂ = norm_out(a W_dec + b_dec)        (undoes norm_in; rescaled TopK decodes a/‖W_dec,f‖)
 // and the per-phrase summaries the analysis needs, reduced on the device so only small arrays
 // leave it: over each phrase's counted tokens (real, BOS excluded unless asked), the mean and max
-// of every feature as a sparse list, plus fidelity sums (squared error, ‖x‖², cosine, L0, Σx).
+// of every feature as a sparse list, plus fidelity sums (squared error, ‖x‖², cosine, L0, ‖Σx‖²).
 import type { Graph, Value } from '../engine/graph';
 import { externalWeight, type WeightOptions } from '../engine/weights';
 import { add, cast, div, greater, mul, relu, sqrt, sub, where } from '../engine/ops/elementwise';
@@ -75,10 +75,9 @@ export interface SummaryOutputs {
   index: Value;
   mean: Value;
   max: Value;
-  /** (B, 4): Σ‖x − x̂‖², Σ‖x‖², Σ cos(x, x̂), Σ L0 over counted tokens. */
+  /** (B, 5): Σ‖x − x̂‖², Σ‖x‖², Σ cos(x, x̂), Σ L0, ‖Σx‖² over counted tokens (the last gives
+   * the variance of x around the phrase's mean: Σ‖x‖² − ‖Σx‖²/n). */
   fidelity: Value;
-  /** (B, d): Σ x over counted tokens (for the explained variance around each language's mean). */
-  sumX: Value;
   /** Scalar: NaN count in the pre-activations and reconstructions. */
   nans: Value;
 }
@@ -101,10 +100,11 @@ export function saeSummaries(x: Value, sae: SaeGraph, mask: Value, idsShape: Val
   const cos = div(reduceSum(mul(x, sae.recon), [-1]), add(mul(sqrt(sq), sqrt(rsq)), c(sq, 1e-12)));
   const l0 = reduceSum(cast(greater(sae.acts, c(sae.acts, 0)), 'float32'), [-1]);
   const perToken = concat([sse, sq, cos, l0], 1); // (N, 4)
-  const fidelity = reduceSum(mul(byPhrase(perToken, 4), m3), [1], false);
-  const sumX = reduceSum(mul(byPhrase(x, spec.dIn), m3), [1], false);
+  const sums = reduceSum(mul(byPhrase(perToken, 4), m3), [1], false); // (B, 4)
+  const sumX = reduceSum(mul(byPhrase(x, spec.dIn), m3), [1], false); // (B, d)
+  const fidelity = concat([sums, reduceSum(mul(sumX, sumX), [1])], 1);
   const nanCount = (v: Value) => reduceSum(cast(isNaN(v), 'float32'), [...v.shape.keys()], false);
-  return { index, mean: gatherNd(mean, index), max: gatherNd(max, index), fidelity, sumX, nans: add(nanCount(sae.pre), nanCount(sae.recon)) };
+  return { index, mean: gatherNd(mean, index), max: gatherNd(max, index), fidelity, nans: add(nanCount(sae.pre), nanCount(sae.recon)) };
 }
 
 export type { Graph };

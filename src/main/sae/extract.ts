@@ -22,9 +22,17 @@ export interface PhraseSummary {
   features: Uint32Array;
   mean: Float32Array;
   max: Float32Array;
-  /** Σ‖x − x̂‖², Σ‖x‖², Σ cos, Σ L0, counted tokens. */
-  fidelity: [number, number, number, number, number];
-  sumX: Float32Array;
+  fidelity: Fidelity;
+}
+
+/** Sums over a phrase's counted tokens: squared error, ‖x‖², cosine, L0, ‖Σx‖², and the count. */
+export interface Fidelity {
+  sse: number;
+  sumSq: number;
+  cos: number;
+  l0: number;
+  sumNormSq: number;
+  count: number;
 }
 
 export class SaeExtractor {
@@ -89,7 +97,6 @@ export class SaeExtractor {
       const mean = get('mean').data as Float32Array;
       const max = get('max').data as Float32Array;
       const fidelity = get('fidelity').data as Float32Array;
-      const sumX = get('sumX').data as Float32Array;
       // NonZero lists coordinates in row-major order: each phrase's features are contiguous.
       let at = 0;
       for (let b = 0; b < B; b++) {
@@ -97,14 +104,9 @@ export class SaeExtractor {
         while (at < mean.length && Number(index[2 * at]) === b) at++;
         const features = new Uint32Array(at - start);
         for (let j = start; j < at; j++) features[j - start] = Number(index[2 * j + 1]);
-        const f = fidelity.subarray(b * 4, b * 4 + 4);
-        result[b].push({
-          features,
-          mean: mean.slice(start, at),
-          max: max.slice(start, at),
-          fidelity: [f[0], f[1], f[2], f[3], mask.subarray(b * T, (b + 1) * T).reduce((s, v) => s + v, 0)],
-          sumX: sumX.slice(b * spec.dIn, (b + 1) * spec.dIn),
-        });
+        const f = fidelity.subarray(b * 5, b * 5 + 5);
+        const count = mask.subarray(b * T, (b + 1) * T).reduce((s, v) => s + v, 0);
+        result[b].push({ features, mean: mean.slice(start, at), max: max.slice(start, at), fidelity: { sse: f[0], sumSq: f[1], cos: f[2], l0: f[3], sumNormSq: f[4], count } });
       }
     });
     return result;

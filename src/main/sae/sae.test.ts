@@ -96,6 +96,18 @@ describe('fused model + SAE extraction', () => {
         expect(p[0]).not.toBe(2);
         const mean = new Float64Array(spec.dSae);
         const max = new Float64Array(spec.dSae);
+        // Fidelity sums from SAELens's own reconstruction of the HF activations.
+        let sse = 0;
+        let sumSq = 0;
+        let l0 = 0;
+        for (let t = 0; t < p.length; t++) {
+          for (let d = 0; d < spec.dIn; d++) {
+            const x = ref.x.data[(row + t) * spec.dIn + d];
+            sse += (x - ref.recon.data[(row + t) * spec.dIn + d]) ** 2;
+            sumSq += x * x;
+          }
+          for (let f = 0; f < spec.dSae; f++) l0 += ref.acts.data[(row + t) * spec.dSae + f] > 0 ? 1 : 0;
+        }
         for (let t = 0; t < p.length; t++, row++) {
           for (let f = 0; f < spec.dSae; f++) {
             const v = ref.acts.data[row * spec.dSae + f];
@@ -108,7 +120,10 @@ describe('fused model + SAE extraction', () => {
         s.features.forEach((f, j) => {
           worst = Math.max(worst, Math.abs(s.mean[j] - mean[f]), Math.abs(s.max[j] - max[f]));
         });
-        expect(s.fidelity[4]).toBe(p.length);
+        expect(s.fidelity.count).toBe(p.length);
+        expect(s.fidelity.l0).toBe(l0);
+        expect(Math.abs(s.fidelity.sse - sse) / sse).toBeLessThan(1e-4);
+        expect(Math.abs(s.fidelity.sumSq - sumSq) / sumSq).toBeLessThan(1e-5);
       });
       // Model (≤ 6e-6 vs HF) and SAE errors combined.
       expect(worst).toBeLessThan(1e-4);
