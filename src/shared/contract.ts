@@ -4,8 +4,10 @@
 import { z } from 'zod';
 import type {
   ActivationsExport,
+  AnalysisExport,
   AppInfo,
   Capabilities,
+  DisparitySummary,
   CorpusLanguage,
   CorpusPreview,
   FertilityExport,
@@ -13,6 +15,8 @@ import type {
   Language,
   ModelInfo,
   RandomModelResult,
+  SaeInfo,
+  RandomSaesResult,
   TokenizerInfo,
 } from './dto';
 
@@ -53,6 +57,42 @@ const makeRandomInput = z
     preset: z.string().min(1).max(64),
     dtype: z.enum(['f32', 'bf16', 'f16']),
     out: localPath,
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    jobId,
+  })
+  .strict();
+
+const disparitySettings = z
+  .object({
+    reduction: z.enum(['mean', 'max']),
+    features: z.enum(['english-active', 'all']),
+    includeBos: z.boolean(),
+    bootstrap: z.number().int().min(0).max(100_000),
+    seed: z.number().int().min(0).max(2 ** 31),
+    fidelityWarnDrop: z.number().min(0).max(10),
+    topFeatures: z.number().int().min(0).max(1000),
+  })
+  .partial()
+  .strict();
+const analysisFields = {
+  model: localPath,
+  /** A folder of SAEs (one chosen per layer) or explicit SAE paths. */
+  saes: z.union([localPath, z.array(localPath).min(1).max(1000)]),
+  languages: languageList,
+  corpus: z.union([z.literal('udhr'), localPath]).optional(),
+  limit: z.number().int().min(1).max(1_000_000).optional(),
+  settings: disparitySettings.optional(),
+  jobId,
+};
+const analysisRunInput = z.object(analysisFields).strict();
+const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
+const randomSaesInput = z
+  .object({
+    model: localPath,
+    width: z.number().int().min(1).max(1 << 20),
+    out: localPath,
+    layers: z.union([z.literal('all'), z.array(z.number().int().min(0).max(1000)).min(1)]).optional(),
+    architecture: z.enum(['jumprelu', 'standard', 'topk']).optional(),
     seed: z.number().int().min(0).max(2 ** 31).optional(),
     jobId,
   })
@@ -105,6 +145,10 @@ export const backendContract = {
   'model.inspect': method<z.ZodObject<{ path: typeof localPath }>, ModelInfo>(z.object({ path: localPath }).strict()),
   'model.activations': method<typeof activationsInput, ActivationsExport>(activationsInput),
   'model.makeRandom': method<typeof makeRandomInput, RandomModelResult>(makeRandomInput),
+  'sae.inspect': method<z.ZodObject<{ path: typeof localPath }>, SaeInfo[]>(z.object({ path: localPath }).strict()),
+  'sae.makeRandom': method<typeof randomSaesInput, RandomSaesResult>(randomSaesInput),
+  'analysis.run': method<typeof analysisRunInput, DisparitySummary>(analysisRunInput),
+  'analysis.export': method<typeof analysisExportInput, AnalysisExport>(analysisExportInput),
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean }>(
     z.object({ jobId: z.string().min(1).max(64) }).strict(),
   ),
@@ -129,7 +173,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
 
 /** Long-running methods: they accept a client-chosen `jobId`, report progress events under it and
  * can be cancelled with `jobs.cancel({jobId})`. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -206,8 +206,16 @@ export interface DisparitySummary {
   formulas: Record<string, string>;
   model: ModelInfo & { fingerprint: string };
   saes: SaeInfo[];
-  corpus: { source: string; segments: number; tokens: Record<string, number> };
+  /** `skipped`: bundled-corpus segments longer than the model's context in some language. */
+  corpus: { source: string; segments: number; tokens: Record<string, number>; skipped: string[] };
   cache: { phrases_computed: number; phrases_cached: number; bytes_per_phrase: number; seconds: number };
+}
+
+export interface RandomSaesResult {
+  outDir: string;
+  saes: SaeInfo[];
+  /** Measured on a sample of the corpus: mean L0 per layer. */
+  l0: Record<string, number>;
 }
 
 export interface AnalysisExport {
@@ -253,6 +261,8 @@ export interface ProgressEvent {
   stage: string;
   done: number;
   total: number;
+  /** Estimated seconds left, when the job can tell. */
+  etaSeconds?: number;
 }
 
 export interface LogEvent {

@@ -18,22 +18,64 @@ export interface BarChartOptions {
   legend?: { label: string; color: string }[];
 }
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** The smallest step of 1, 2 or 5 times a power of ten that is at least `rough`. */
+function niceStep(rough: number): number {
+  const power = 10 ** Math.floor(Math.log10(rough));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough)!;
 }
 
 /** A "nice" axis maximum and step: 1, 2 or 5 times a power of ten. */
 export function niceScale(max: number, ticks = 5): { max: number; step: number } {
   if (!(max > 0)) return { max: 1, step: 0.2 };
-  const rough = max / ticks;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough)!;
+  const step = niceStep(max / ticks);
   return { max: Math.ceil(max / step - 1e-9) * step, step };
 }
 
-function formatTick(value: number, step: number): string {
+/** A "nice" axis range for values that may be negative: `min` and `max` are multiples of `step`. */
+export function niceRange(lo: number, hi: number, ticks = 5): { min: number; max: number; step: number } {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { min: 0, max: 1, step: 0.2 };
+  if (hi - lo <= 0) {
+    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    [lo, hi] = [lo - (lo === 0 ? 0 : pad), hi + pad];
+  }
+  const step = niceStep((hi - lo) / ticks);
+  return { min: Math.floor(lo / step + 1e-9) * step, max: Math.ceil(hi / step - 1e-9) * step, step };
+}
+
+/** The tick values of a nice range, free of floating-point drift. */
+export function rangeTicks({ min, max, step }: { min: number; max: number; step: number }): number[] {
+  const out: number[] = [];
+  for (let i = 0; min + i * step <= max + step / 2; i++) out.push(Number((min + i * step).toPrecision(12)));
+  return out;
+}
+
+export function formatTick(value: number, step: number): string {
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return value.toFixed(decimals);
+  const text = value.toFixed(decimals);
+  return Number(text) === 0 ? (0).toFixed(decimals) : text;
+}
+
+/** Whether the i-th of n axis labels is drawn when only every `every`-th fits: the last one too, unless it would crowd its neighbour. */
+export function labelled(i: number, n: number, every: number): boolean {
+  return i % every === 0 || (i === n - 1 && i % every > every / 2);
+}
+
+/**
+ * The opening of a standalone chart: the root element (role="img", its accessible name and
+ * description as <title>/<desc>), a white background and the visible title. Close with '</svg>'.
+ */
+export function svgOpen(width: number, height: number, title: string, desc?: string, attributes = ''): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" role="img"${attributes}>`,
+    `<title>${escapeXml(title)}</title>`,
+    ...(desc ? [`<desc>${escapeXml(desc)}</desc>`] : []),
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="26" text-anchor="middle" font-size="16" font-weight="bold" fill="#1f2937">${escapeXml(title)}</text>`,
+  ];
 }
 
 export function barChartSvg(bars: readonly Bar[], options: BarChartOptions): string {

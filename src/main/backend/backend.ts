@@ -14,6 +14,9 @@ import { appVersion } from '../package-root';
 import { RuntimeHost } from '../engine/runtime-host';
 import { capabilities } from '../engine/capabilities';
 import { ModelService } from './model-service';
+import { AnalysisService } from './analysis-service';
+import { analysisHandlers } from './handlers/analysis';
+import { SaeCacheRepo } from '../store/sae-cache-repo';
 
 export interface BackendOptions {
   dbPath: string;
@@ -35,6 +38,7 @@ export function createBackend(options: BackendOptions): Backend {
   const runtime = new RuntimeHost();
   const models = new ModelService(runtime);
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db));
+  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime);
   const handlers: HandlerMap = {
     'app.info': async () => ({
       version: appVersion(),
@@ -49,6 +53,7 @@ export function createBackend(options: BackendOptions): Backend {
     'model.inspect': async ({ path }) => models.inspect(path),
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
+    ...analysisHandlers(analysis, runtime),
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
   };
   return {

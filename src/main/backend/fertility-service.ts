@@ -1,8 +1,6 @@
 // Orchestrates tokenizer fertility: languages -> aligned UDHR segments -> per-paragraph counts
 // (SQLite cache or tokenizer) -> metrics per language. All checks that can fail on user input run
 // before anything is written to the store.
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { toCsv } from '../../shared/csv';
@@ -15,7 +13,7 @@ import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
 import { loadUdhr, type UdhrDocument } from '../data/udhr';
 import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer, type TokenizerFiles } from '../io/tokenizer';
-import { makeDirs } from '../io/fs';
+import { ensureWritableDir, writeOutputFiles } from '../io/output';
 import { svgToPng } from '../io/png';
 import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
 import type { RunsRepo } from '../store/runs-repo';
@@ -169,20 +167,6 @@ function buildRows(
 }
 
 /** Creates the folder if needed and proves it is writable, or throws OUTPUT_NOT_WRITABLE. */
-export function ensureWritableDir(dir: string): string {
-  const absolute = resolve(dir);
-  const probe = join(absolute, `.linguascope-write-test-${process.pid}`);
-  try {
-    makeDirs(absolute);
-    writeFileSync(probe, '');
-    rmSync(probe);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ApiError('OUTPUT_NOT_WRITABLE', `cannot write to the output folder ${absolute} (${code})`, { path: absolute });
-  }
-  return absolute;
-}
-
 export function fertilityChartSvg(result: FertilityResult): string {
   const tiers = [...new Set(result.rows.map((r) => r.tier))];
   return barChartSvg(
@@ -205,17 +189,7 @@ export function writeFertilityFiles(result: FertilityResult, outDir: string): st
     ['fertility.json', JSON.stringify(result, null, 2) + '\n'],
     ['report.html', fertilityReportHtml(result, svg)],
   ];
-  const written: string[] = [];
-  for (const [name, content] of outputs) {
-    const path = join(outDir, name);
-    try {
-      writeFileSync(path, content);
-    } catch (error) {
-      throw new ApiError('OUTPUT_NOT_WRITABLE', `cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { path });
-    }
-    written.push(path);
-  }
-  return written;
+  return writeOutputFiles(outDir, outputs.map(([name, content]) => ({ name, content })));
 }
 
 export function fertilityReportHtml(result: FertilityResult, svg: string): string {

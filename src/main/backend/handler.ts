@@ -5,7 +5,8 @@ import type { LogEvent } from '../../shared/dto';
 export interface JobContext {
   jobId: string;
   signal: AbortSignal;
-  progress(stage: string, done: number, total: number): void;
+  /** `etaSeconds`: the estimated time left, when the job can tell. */
+  progress(stage: string, done: number, total: number, etaSeconds?: number): void;
   log(level: LogEvent['level'], message: string): void;
 }
 

@@ -42,7 +42,7 @@ export function serveConnection(transport: Transport, handlers: HandlerMap, jobs
       const ctx: JobContext = {
         jobId: job.jobId,
         signal: job.signal,
-        progress: (stage, done, total) => emit('progress', { jobId: job.jobId, stage, done, total }),
+        progress: (stage, done, total, etaSeconds) => emit('progress', { jobId: job.jobId, stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}) }),
         log: (level, text) => emit('log', { level, message: text, jobId: job.jobId }),
       };
       try {

@@ -1,5 +1,6 @@
 // Config-correct model folders with deterministic random weights, for benchmarks (full-size
-// Gemma-2-2B) and tests (tiny presets). Every tensor is drawn from its own stream seeded by
+// Gemma-2-2B, with the bundled Gemma tokenizer) and tests (tiny presets, with the byte-level
+// tokenizer). Every tensor is drawn from its own stream seeded by
 // (seed, tensor name), so a tensor's values do not depend on the order or sharding of the files.
 // Values: uniform with standard deviation 0.02 (HF's initializer_range); RMSNorm weights are
 // 1 + that noise (Llama style) or that noise alone (Gemma's 1 + w form).
@@ -9,6 +10,7 @@ import { ApiError } from '../../shared/errors';
 import { makeDirs } from '../io/fs';
 import { float32ToBf16, float32ToF16, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { bundledTokenizerDir } from '../io/tokenizer';
+import { BYTE_VOCAB, byteTokenizerFiles } from './byte-tokenizer';
 import { expectedTensors, parseModelConfig, type ArchName } from './config';
 
 export type RandomDtype = 'f32' | 'bf16' | 'f16';
@@ -40,12 +42,12 @@ const GEMMA_2_2B = {
   vocab_size: 256000,
 };
 
-const TINY = { hidden_size: 64, intermediate_size: 128, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, num_hidden_layers: 4, vocab_size: 512, max_position_embeddings: 256, rms_norm_eps: 1e-6, initializer_range: 0.02, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 };
+const TINY = { hidden_size: 96, intermediate_size: 192, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, num_hidden_layers: 4, vocab_size: 512, max_position_embeddings: 4096, rms_norm_eps: 1e-6, initializer_range: 0.02, bos_token_id: 2, eos_token_id: 1, pad_token_id: 0 };
 
 export const PRESETS: Readonly<Record<ArchName, Readonly<Record<string, Record<string, unknown>>>>> = {
   gemma2: {
     'gemma-2-2b': GEMMA_2_2B,
-    tiny: { ...GEMMA_2_2B, ...TINY, bos_token_id: 2, eos_token_id: 1, query_pre_attn_scalar: 16, sliding_window: 8 },
+    tiny: { ...GEMMA_2_2B, ...TINY, query_pre_attn_scalar: 16, sliding_window: 8 },
   },
   llama: { tiny: { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_act: 'silu', rope_theta: 500000.0, tie_word_embeddings: false, ...TINY } },
   mistral: { tiny: { architectures: ['MistralForCausalLM'], model_type: 'mistral', hidden_act: 'silu', rope_theta: 10000.0, sliding_window: 8, tie_word_embeddings: false, ...TINY } },
@@ -144,6 +146,10 @@ export async function makeRandomModel(options: MakeRandomModelOptions): Promise<
     }
     if (config.vocabSize === 256000) {
       for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(bundledTokenizerDir(), f), join(staging, f));
+    } else if (config.vocabSize >= BYTE_VOCAB) {
+      const { tokenizer, config: tokenizerConfig } = byteTokenizerFiles();
+      writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(tokenizer));
+      writeFileSync(join(staging, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
     }
     if (existsSync(target)) rmSync(target, { recursive: true });
     makeDirs(dirname(target));

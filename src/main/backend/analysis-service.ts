@@ -1,0 +1,267 @@
+// The disparity analysis end to end: languages → aligned corpus → tokens → (cache | fused model +
+// SAE extraction, batch by batch, each batch committed whole) → every summary read back from the
+// cache → figures → files. All checks on user input run before anything is computed or cached.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { AnalysisExport, DisparitySettings, DisparitySummary, Language, SaeInfo } from '../../shared/dto';
+import { ApiError } from '../../shared/errors';
+import { analyzeDisparity, DEFAULT_DISPARITY } from '../analysis/disparity';
+import { disparityReportFiles } from '../analysis/disparity-report';
+import { alignDocuments } from '../data/alignment';
+import { REFERENCE_LANGUAGE } from '../data/languages';
+import type { LanguageRegistry } from '../data/registry';
+import { loadUdhr } from '../data/udhr';
+import type { RuntimeHost } from '../engine/runtime-host';
+import { ensureWritableDir, writeOutputFiles } from '../io/output';
+import { loadTokenizer } from '../io/tokenizer';
+import { openModelFolder, type ModelFolder } from '../models/model';
+import { SaeExtractor } from '../sae/extract';
+import { checkSaeFitsModel, findSaes, loadSae, saeLayer, type SaeSpec } from '../sae/sae';
+import { cacheKey, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
+import type { RunsRepo } from '../store/runs-repo';
+import type { JobContext } from './handler';
+import { throwIfCancelled, yieldToEventLoop } from './jobs';
+
+export interface AnalysisRequest {
+  model: string;
+  /** A folder holding SAEs (one is chosen per layer), or explicit SAE paths. */
+  saes: string | string[];
+  languages: string[];
+  /** 'udhr' (bundled) or a .tsv file: segment, language, text. */
+  corpus?: string;
+  /** Use only the first N aligned segments. */
+  limit?: number;
+  settings?: Partial<DisparitySettings>;
+}
+
+export interface Phrase {
+  segment: number;
+  language: number;
+  text: string;
+  tokens: number[];
+}
+
+/** Token budget of one batch (B x T after padding) and its phrase count. */
+const BATCH_TOKENS = 2048;
+const BATCH_PHRASES = 16;
+
+function modelFingerprint(folder: ModelFolder): string {
+  const h = createHash('sha256').update(readFileSync(join(folder.path, 'config.json')));
+  for (const file of folder.index.files) {
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      const n = Math.min(size, 65536);
+      const head = Buffer.alloc(n);
+      const tail = Buffer.alloc(n);
+      readSync(fd, head, 0, n, 0);
+      readSync(fd, tail, 0, n, size - n);
+      h.update(`${basename(file)}:${size}`).update(head).update(tail);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return h.digest('hex');
+}
+
+/** One SAE per layer: explicit paths, or under a folder the one whose average L0 is nearest 100
+ * (Gemma Scope ships several sparsities per layer; 100 is near its canonical choice). */
+export async function chooseSaes(saes: string | string[]): Promise<SaeSpec[]> {
+  const specs = Array.isArray(saes) ? await Promise.all(saes.map((p) => loadSae(p))) : await findSaes(saes);
+  const byHook = new Map<string, SaeSpec>();
+  for (const s of specs) {
+    if (!s.hookName) throw new ApiError('WEIGHTS_INVALID', `${s.source}: no hook point is recorded (no cfg metadata.hook_name and no layer_L in the path)`, { file: s.source });
+    const have = byHook.get(s.hookName);
+    if (!have) byHook.set(s.hookName, s);
+    else if (Array.isArray(saes)) throw new ApiError('INVALID_ARGUMENT', `two SAEs read ${s.hookName}: ${have.source} and ${s.source}; choose one per layer`);
+    else if (Math.abs((s.averageL0 ?? 100) - 100) < Math.abs((have.averageL0 ?? 100) - 100)) byHook.set(s.hookName, s);
+  }
+  return [...byHook.values()].sort((a, b) => (saeLayer(a) ?? 0) - (saeLayer(b) ?? 0));
+}
+
+/** A .tsv corpus: a header `segment<TAB>language<TAB>text`, then one row per phrase. */
+export function readCorpusFile(file: string, codes: readonly string[]): { key: string; text: Record<string, string> }[] {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new ApiError('INVALID_ARGUMENT', `corpus file ${path} does not exist`, { file: path });
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+  } catch {
+    throw new ApiError('INVALID_ARGUMENT', `${basename(path)} is not valid UTF-8`, { file: path });
+  }
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = lines[0].split('\t').map((h) => h.trim().toLowerCase());
+  if (header.join(',') !== 'segment,language,text') {
+    throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row 1: the header must be segment<TAB>language<TAB>text, found ${JSON.stringify(lines[0].slice(0, 80))}`, { file: path, row: 1 });
+  }
+  const segments = new Map<string, Record<string, string>>();
+  lines.slice(1).forEach((line, i) => {
+    const row = i + 2;
+    if (line.trim() === '') return;
+    const cols = line.split('\t');
+    if (cols.length !== 3) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: expected 3 tab-separated columns, found ${cols.length}`, { file: path, row });
+    const [key, code, phrase] = cols.map((c) => c.trim());
+    if (!key) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: the segment id is empty`, { file: path, row });
+    if (!phrase) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: the text is empty`, { file: path, row });
+    const seg = segments.get(key) ?? {};
+    if (seg[code] !== undefined) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: segment "${key}" has a second ${code} text`, { file: path, row });
+    seg[code] = phrase;
+    segments.set(key, seg);
+  });
+  const complete = [...segments.entries()].filter(([, t]) => codes.every((c) => t[c] !== undefined));
+  if (complete.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', `${basename(path)} has no segment with a text in every chosen language (${codes.join(', ')})`, { file: path });
+  return complete.map(([key, t]) => ({ key, text: Object.fromEntries(codes.map((c) => [c, t[c]])) }));
+}
+
+export class AnalysisService {
+  constructor(
+    private readonly registry: LanguageRegistry,
+    private readonly cache: SaeCacheRepo,
+    private readonly runs: RunsRepo,
+    private readonly runtime: RuntimeHost,
+  ) {}
+
+  async run(request: AnalysisRequest, ctx: JobContext): Promise<DisparitySummary> {
+    return this.compute(await this.prepare(request), ctx);
+  }
+
+  async export(request: AnalysisRequest & { outDir: string }, ctx: JobContext): Promise<AnalysisExport> {
+    const prepared = await this.prepare(request);
+    const outDir = ensureWritableDir(request.outDir);
+    const summary = await this.compute(prepared, ctx);
+    ctx.progress('writing report', 0, 1);
+    const files = writeOutputFiles(outDir, disparityReportFiles(summary));
+    ctx.progress('writing report', 1, 1);
+    return { outDir, files, summary };
+  }
+
+  private async prepare(request: AnalysisRequest) {
+    const settings: DisparitySettings = { ...DEFAULT_DISPARITY, ...request.settings };
+    const codes = [REFERENCE_LANGUAGE, ...request.languages.filter((c) => c !== REFERENCE_LANGUAGE)];
+    const languages: Language[] = this.registry.resolve(codes);
+    const folder = openModelFolder(request.model);
+    if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json; the analysis tokenizes the corpus with the model's tokenizer`, { file: folder.path });
+    const saes = await chooseSaes(request.saes);
+    for (const s of saes) checkSaeFitsModel(s, folder.info);
+    let segments: { key: string; text: Record<string, string> }[];
+    const source = request.corpus ?? 'udhr';
+    if (source === 'udhr') {
+      const docs = Object.fromEntries(languages.map((l) => [l.code, loadUdhr(l.corpusCode)]));
+      segments = alignDocuments(docs).segments.map((s) => ({ key: s.key, text: Object.fromEntries(codes.map((c) => [c, s.paragraphs[c].join('\n')])) }));
+      if (segments.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
+    } else {
+      segments = readCorpusFile(source, codes);
+    }
+    const tokenizer = loadTokenizer(folder.path);
+    const max = folder.config.maxPositions;
+    // A user's corpus file with a phrase the model cannot take is an error; the bundled corpus's
+    // segments that exceed the context (long merged sections, byte-level tokenizers) are skipped
+    // and listed in the summary.
+    const skipped: string[] = [];
+    const kept: { key: string; text: Record<string, string>; tokens: number[][] }[] = [];
+    for (const seg of segments) {
+      if (request.limit !== undefined && kept.length >= request.limit) break;
+      const tokens = languages.map((lang) => tokenizer.encode(seg.text[lang.code], true));
+      const over = tokens.findIndex((t) => t.length > max);
+      if (over >= 0) {
+        const message = `segment "${seg.key}" in ${languages[over].code} has ${tokens[over].length} tokens; the model's context is ${max}`;
+        if (source !== 'udhr') throw new ApiError('INVALID_ARGUMENT', message, { segment: seg.key, language: languages[over].code, limit: max });
+        skipped.push(seg.key);
+        continue;
+      }
+      kept.push({ ...seg, tokens });
+    }
+    if (kept.length === 0) throw new ApiError('INVALID_ARGUMENT', `no segment fits the model's context of ${max} tokens in every language`, { limit: max });
+    const phrases: Phrase[] = [];
+    kept.forEach((seg, si) => languages.forEach((lang, li) => phrases.push({ segment: si, language: li, text: seg.text[lang.code], tokens: seg.tokens[li] })));
+    return { settings, languages, folder, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped };
+  }
+
+  private async compute(p: Awaited<ReturnType<AnalysisService['prepare']>>, ctx: JobContext): Promise<DisparitySummary> {
+    const started = performance.now();
+    const { settings, languages, folder, saes, segments, phrases } = p;
+    const modelFp = modelFingerprint(folder);
+    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, version: 1 });
+    const keys = phrases.map((ph) => saes.map((s) => cacheKey({ model: modelFp, sae: s.fingerprint, settings: extractionFp, tokens: ph.tokens })));
+    const cached = this.cache.has(keys.flat());
+    const missing = phrases.map((_, i) => i).filter((i) => keys[i].some((k) => !cached.has(k)));
+    if (missing.length) await this.extract(p, keys, missing, ctx);
+    throwIfCancelled(ctx.signal);
+
+    // Every figure is computed from what the cache holds.
+    ctx.progress('analysing', 0, 1);
+    const rows = new Map<string, CachedSummary>();
+    const summary = (L: number, s: number, l: number): CachedSummary => {
+      const key = keys[s * languages.length + L][l];
+      let row = rows.get(key);
+      if (!row) {
+        row = this.cache.get(key) ?? undefined;
+        if (!row) throw new ApiError('STORE_ERROR', 'a cached activation summary disappeared during the analysis; run it again');
+        rows.set(key, row);
+      }
+      return row;
+    };
+    const layers = saes.map((s) => saeLayer(s)!);
+    const result = analyzeDisparity({ languages, layers, dSae: saes.map((s) => s.dSae), segments, summary, settings });
+    ctx.progress('analysing', 1, 1);
+    const allKeys = keys.flat();
+    const saeInfos: SaeInfo[] = saes.map((s) => ({
+      layer: saeLayer(s)!,
+      hook: s.hookName!,
+      source: s.source,
+      format: s.format,
+      architecture: s.architecture,
+      dSae: s.dSae,
+      averageL0: s.averageL0,
+      fingerprint: s.fingerprint,
+    }));
+    const tokens: Record<string, number> = {};
+    for (const ph of phrases) tokens[languages[ph.language].code] = (tokens[languages[ph.language].code] ?? 0) + ph.tokens.length;
+    const full: DisparitySummary = {
+      ...result,
+      model: { ...folder.info, fingerprint: modelFp },
+      saes: saeInfos,
+      corpus: { source: p.source, segments: segments.length, tokens, skipped: p.skipped },
+      cache: {
+        phrases_computed: missing.length,
+        phrases_cached: phrases.length - missing.length,
+        bytes_per_phrase: Math.round(this.cache.bytes(allKeys) / phrases.length),
+        seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      },
+    };
+    this.runs.record('disparity', { model: modelFp, saes: saes.map((s) => s.fingerprint), languages: languages.map((l) => l.code), settings }, full);
+    return full;
+  }
+
+  /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction each. */
+  private async extract(p: Awaited<ReturnType<AnalysisService['prepare']>>, keys: string[][], missing: number[], ctx: JobContext): Promise<void> {
+    const { folder, saes, phrases, settings } = p;
+    const order = [...missing].sort((a, b) => phrases[a].tokens.length - phrases[b].tokens.length || a - b);
+    const batches: number[][] = [];
+    for (const i of order) {
+      const batch = batches.at(-1);
+      const len = phrases[i].tokens.length;
+      if (batch && batch.length < BATCH_PHRASES && (batch.length + 1) * len <= BATCH_TOKENS) batch.push(i);
+      else batches.push([i]);
+    }
+    ctx.progress('loading model and SAEs', 0, batches.length);
+    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
+    try {
+      const t0 = performance.now();
+      let tokensDone = 0;
+      const tokensTotal = order.reduce((s, i) => s + phrases[i].tokens.length, 0);
+      for (const [b, batch] of batches.entries()) {
+        throwIfCancelled(ctx.signal);
+        const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
+        this.cache.putBatch(batch.flatMap((i, j) => saes.map((_, l) => ({ key: keys[i][l], summary: out[j][l] }))));
+        tokensDone += batch.reduce((s, i) => s + phrases[i].tokens.length, 0);
+        const elapsed = (performance.now() - t0) / 1000;
+        ctx.progress('extracting', b + 1, batches.length, Math.round((elapsed / tokensDone) * (tokensTotal - tokensDone)));
+        await yieldToEventLoop();
+      }
+    } finally {
+      await extractor.release();
+    }
+  }
+}

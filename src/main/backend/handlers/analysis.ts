@@ -1,0 +1,68 @@
+import { existsSync, statSync } from 'node:fs';
+import type { SaeInfo } from '../../../shared/dto';
+import { ApiError } from '../../../shared/errors';
+import { loadUdhr } from '../../data/udhr';
+import type { RuntimeHost } from '../../engine/runtime-host';
+import { loadTokenizer } from '../../io/tokenizer';
+import { openModelFolder } from '../../models/model';
+import { randomTensor } from '../../models/random-model';
+import { makeRandomSaes } from '../../sae/random-saes';
+import { findSaes, loadSae, saeLayer, type SaeSpec } from '../../sae/sae';
+import type { AnalysisService } from '../analysis-service';
+import type { HandlerMap } from '../handler';
+
+export function saeInfo(s: SaeSpec): SaeInfo {
+  return {
+    layer: saeLayer(s) ?? -1,
+    hook: s.hookName ?? '',
+    source: s.source,
+    format: s.format,
+    architecture: s.architecture,
+    dSae: s.dSae,
+    averageL0: s.averageL0,
+    fingerprint: s.fingerprint,
+  };
+}
+
+/** Calibration phrases: English UDHR paragraphs through the model's tokenizer, or (for a model
+ * without one) deterministic random token ids. */
+function calibrationSample(folder: ReturnType<typeof openModelFolder>): number[][] {
+  const max = Math.min(64, folder.config.maxPositions);
+  if (folder.info.tokenizer) {
+    const tokenizer = loadTokenizer(folder.path);
+    const paragraphs = loadUdhr('eng').sections.flatMap((s) => s.paragraphs).slice(0, 12);
+    return paragraphs.map((p) => tokenizer.encode(p, true).slice(0, max));
+  }
+  const ids = randomTensor(8 * max, 12345, 1, 0);
+  return Array.from({ length: 8 }, (_, b) => Array.from(ids.subarray(b * max, (b + 1) * max), (v) => Math.floor((v / (2 * Math.sqrt(3)) + 0.5) * (folder.config.vocabSize - 3)) + 3));
+}
+
+export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.run' | 'analysis.export'> {
+  return {
+    'sae.inspect': async ({ path }) => {
+      const isDir = existsSync(path) && statSync(path).isDirectory();
+      const specs = isDir ? await findSaes(path).catch(async (e: unknown) => (isDir ? [await loadSae(path)] : Promise.reject(e))) : [await loadSae(path)];
+      return specs.map(saeInfo);
+    },
+    'sae.makeRandom': async ({ model, width, out, layers, architecture, seed }, ctx) => {
+      const folder = openModelFolder(model);
+      const chosen = layers === undefined || layers === 'all' ? [...Array(folder.config.numLayers).keys()] : layers;
+      const bad = chosen.find((L) => L >= folder.config.numLayers);
+      if (bad !== undefined) throw new ApiError('INVALID_ARGUMENT', `layer ${bad} does not exist: the model has layers 0..${folder.config.numLayers - 1}`);
+      const made = await makeRandomSaes(folder, runtime, {
+        width,
+        layers: chosen,
+        architecture: architecture ?? 'jumprelu',
+        seed: seed ?? 0,
+        outDir: out,
+        sample: calibrationSample(folder),
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress('writing SAEs', done, total),
+      });
+      const saes = await Promise.all(made.files.map((f) => loadSae(f)));
+      return { outDir: out, saes: saes.map(saeInfo), l0: made.l0 };
+    },
+    'analysis.run': async (arg, ctx) => service.run(arg, ctx),
+    'analysis.export': async ({ outDir, ...arg }, ctx) => service.export({ ...arg, outDir }, ctx),
+  };
+}
