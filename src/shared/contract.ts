@@ -8,6 +8,7 @@ import type {
   AppInfo,
   Capabilities,
   DisparitySummary,
+  TokenActivations,
   CorpusLanguage,
   CorpusPreview,
   FertilityExport,
@@ -84,6 +85,17 @@ const analysisFields = {
   settings: disparitySettings.optional(),
   jobId,
 };
+const tokensInput = z
+  .object({
+    model: localPath,
+    /** One SAE (file or folder). */
+    sae: localPath,
+    text: z.string().min(1).max(20_000),
+    bos: z.boolean().optional(),
+    top: z.number().int().min(0).max(64).optional(),
+    features: z.array(z.number().int().min(0)).max(64).optional(),
+  })
+  .strict();
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -147,6 +159,7 @@ export const backendContract = {
   'model.makeRandom': method<typeof makeRandomInput, RandomModelResult>(makeRandomInput),
   'sae.inspect': method<z.ZodObject<{ path: typeof localPath }>, SaeInfo[]>(z.object({ path: localPath }).strict()),
   'sae.makeRandom': method<typeof randomSaesInput, RandomSaesResult>(randomSaesInput),
+  'analysis.tokens': method<typeof tokensInput, TokenActivations>(tokensInput),
   'analysis.run': method<typeof analysisRunInput, DisparitySummary>(analysisRunInput),
   'analysis.export': method<typeof analysisExportInput, AnalysisExport>(analysisExportInput),
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean }>(

@@ -218,6 +218,23 @@ export interface RandomSaesResult {
   l0: Record<string, number>;
 }
 
+/** Token-level SAE codes of one text, for drill-down. */
+export interface TokenActivations {
+  hook: string;
+  layer: number;
+  sae: string;
+  tokens: {
+    id: number;
+    /** The text this token completes: byte pieces of one character are merged onto the token
+     * that finishes it (the others show ''). */
+    text: string;
+    /** The strongest features on this token. */
+    top: { feature: number; value: number }[];
+  }[];
+  /** Activations of the features asked for, one value per token. */
+  features: { feature: number; values: number[] }[];
+}
+
 export interface AnalysisExport {
   outDir: string;
   files: string[];

@@ -131,6 +131,8 @@ export interface TextTokenizer {
   info: TokenizerInfo;
   /** Token ids; special tokens (BOS) only when asked. */
   encode(text: string, addSpecialTokens?: boolean): number[];
+  /** Text of token ids (special tokens dropped). */
+  decode(ids: readonly number[]): string;
 }
 
 const instances = new Map<string, TextTokenizer>();
@@ -153,6 +155,7 @@ export function instantiateTokenizer(files: TokenizerFiles): TextTokenizer {
   const instance: TextTokenizer = {
     info: files.info,
     encode: (text, addSpecialTokens = false) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids,
+    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
   };
   // One or two tokenizers are alive at a time; a Gemma tokenizer holds a few hundred MB of tables.
   if (instances.size >= 2) instances.delete(instances.keys().next().value as string);

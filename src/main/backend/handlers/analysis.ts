@@ -7,6 +7,7 @@ import { loadTokenizer } from '../../io/tokenizer';
 import { openModelFolder } from '../../models/model';
 import { randomTensor } from '../../models/random-model';
 import { makeRandomSaes } from '../../sae/random-saes';
+import { tokenCodes } from '../../sae/token-codes';
 import { findSaes, loadSae, saeLayer, type SaeSpec } from '../../sae/sae';
 import type { AnalysisService } from '../analysis-service';
 import type { HandlerMap } from '../handler';
@@ -37,7 +38,7 @@ function calibrationSample(folder: ReturnType<typeof openModelFolder>): number[]
   return Array.from({ length: 8 }, (_, b) => Array.from(ids.subarray(b * max, (b + 1) * max), (v) => Math.floor((v / (2 * Math.sqrt(3)) + 0.5) * (folder.config.vocabSize - 3)) + 3));
 }
 
-export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.run' | 'analysis.export'> {
+export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.tokens' | 'analysis.run' | 'analysis.export'> {
   return {
     'sae.inspect': async ({ path }) => {
       const isDir = existsSync(path) && statSync(path).isDirectory();
@@ -61,6 +62,11 @@ export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost)
       });
       const saes = await Promise.all(made.files.map((f) => loadSae(f)));
       return { outDir: out, saes: saes.map(saeInfo), l0: made.l0 };
+    },
+    'analysis.tokens': async ({ model, sae, ...request }, ctx) => {
+      const folder = openModelFolder(model);
+      if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json`, { file: folder.path });
+      return tokenCodes(folder, await loadSae(sae), loadTokenizer(folder.path), runtime, request, ctx.signal);
     },
     'analysis.run': async (arg, ctx) => service.run(arg, ctx),
     'analysis.export': async ({ outDir, ...arg }, ctx) => service.export({ ...arg, outDir }, ctx),
