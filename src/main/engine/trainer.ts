@@ -4,7 +4,14 @@
 import { ApiError } from '../../shared/errors';
 import type { Graph, Value } from './graph';
 import { appendAdamW, type AdamWConfig, type TrainableParam } from './optim';
+import type { RuntimeHost } from './runtime-host';
 import { EngineSession, type HostTensor } from './session';
+
+/** EngineSession (in this thread) or a RemoteSession (the compute worker). */
+interface StepSession {
+  run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
+}
 
 export interface TrainerState {
   step: number;
@@ -24,7 +31,7 @@ function zerosLike(t: HostTensor): HostTensor {
 
 export class Trainer {
   private constructor(
-    private readonly session: EngineSession,
+    private readonly session: StepSession,
     private readonly names: string[],
     private readonly config: AdamWConfig,
     private readonly dtype: Value['dtype'],
@@ -41,6 +48,8 @@ export class Trainer {
     params: readonly TrainableParam[],
     initial: Record<string, HostTensor>,
     config: AdamWConfig,
+    /** Run the steps in the compute worker (the calling thread stays free). */
+    runtime?: RuntimeHost,
   ): Promise<Trainer> {
     graph.output(loss, 'loss');
     appendAdamW(graph, loss, params, config);
@@ -52,7 +61,8 @@ export class Trainer {
       tensors[`${p.value.name}.m`] = zerosLike(t);
       tensors[`${p.value.name}.v`] = zerosLike(t);
     }
-    const session = await EngineSession.create(graph.toModel());
+    const model = graph.toModel();
+    const session: StepSession = runtime ? await runtime.load(model, { provider: 'cpu' }) : await EngineSession.create(model);
     return new Trainer(session, params.map((p) => p.value.name), config, loss.dtype, { step: 0, tensors });
   }
 

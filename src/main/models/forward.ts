@@ -65,7 +65,19 @@ export interface ForwardExtension {
   root?: string;
 }
 
+/** Where a weight comes from: an external-data initializer (inference) or a graph input (training). */
+export interface WeightSource {
+  get(name: string, options: { shape: number[] }): Value;
+  readonly bytesUsed: number;
+}
+
 export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs, extension?: ForwardExtension): ForwardGraph {
+  const g = new Graph(`${config.arch}-forward`);
+  return buildDecoder(g, config, new WeightFolder(extension?.root ?? folder, index, g), outputs, extension);
+}
+
+/** The decoder on graph `g` with weights from `w`; see buildForwardGraph for inputs and outputs. */
+export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, outputs: ForwardOutputs, extension?: Omit<ForwardExtension, 'root'>): ForwardGraph & { logits?: Value } {
   const c = config;
   const wanted = new Map<string, { layer: number; kind: HookKind }>();
   for (const name of outputs.hooks) wanted.set(name, parseHookName(name, c.numLayers));
@@ -75,8 +87,6 @@ export function buildForwardGraph(config: ModelConfig, folder: string, index: We
   // Layers after the last hook are only needed for the logits.
   const lastLayer = outputs.logits ? c.numLayers - 1 : Math.max(...[...wanted.values()].map((h) => h.layer), ...tapLayers);
 
-  const g = new Graph(`${c.arch}-forward`);
-  const w = new WeightFolder(extension?.root ?? folder, index, g);
   const tapped = new Map<string, Value>();
   const d = c.hiddenSize;
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
@@ -130,6 +140,8 @@ export function buildForwardGraph(config: ModelConfig, folder: string, index: We
     let logits = linear(last, unembed);
     if (c.finalSoftcap) logits = softcap(logits, c.finalSoftcap);
     g.output(logits, 'logits');
+    extension?.extend({ g, tapped, idsShape });
+    return { graph: g, maskWindows, weightBytes: w.bytesUsed, logits };
   }
   extension?.extend({ g, tapped, idsShape });
   return { graph: g, maskWindows, weightBytes: w.bytesUsed };
