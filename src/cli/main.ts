@@ -15,7 +15,10 @@ const HELP = `LinguaScope — cross-linguistic SAE activation workbench (headles
 Usage: linguascope <command> [options]
 
 Commands:
-  demo [--out DIR]                          run the main job on the bundled demo and write a report
+  demo [--out DIR]                          the main job: the disparity analysis of the ten paper languages on the
+                                            bundled demo model and SAEs; writes a report and prints where
+  build-demo [--out DIR] [--steps N] [--resume]
+                                            train the bundled demo (model + SAEs) from scratch (npm run build:demo)
   fertility --languages en,hi,ml --out DIR  tokenizer fertility on the aligned UDHR corpus
             [--tokenizer DIR|FILE]          (default: the bundled Gemma tokenizer)
   languages [list]                          the language registry
@@ -144,6 +147,8 @@ async function main(argv: string[]): Promise<number> {
       features: { type: 'string' },
       bootstrap: { type: 'string' },
       'include-bos': { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
+      steps: { type: 'string' },
       width: { type: 'string' },
       architecture: { type: 'string' },
       db: { type: 'string' },
@@ -156,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command || values.help ? 0 : 2;
   }
-  const known = ['demo', 'fertility', 'languages', 'corpus', 'system', 'model', 'activations', 'make-random-model', 'analyze', 'make-random-saes'];
+  const known = ['build-demo', 'demo', 'fertility', 'languages', 'corpus', 'system', 'model', 'activations', 'make-random-model', 'analyze', 'make-random-saes'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}" (commands: ${known.join(', ')})`);
   if (command === 'fertility' && !values.out) throw new UsageError('fertility needs --out DIR');
   const languages = command === 'fertility' ? splitList(values.languages, '--languages') : undefined;
@@ -179,9 +184,27 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'demo': {
+        const demo = await api.demo.info({});
+        if (!demo.ok) throw new ApiError('WEIGHTS_NOT_FOUND', demo.problem ?? 'the bundled demo is missing; rebuild it with `npm run build:demo`');
         const out = resolve(values.out ?? 'linguascope-report');
-        await runFertility(api, PAPER_CODES, out, values.tokenizer, values.json);
-        if (!values.json) console.log(`report: ${resolve(out, 'report.html')}`);
+        const done = progressPrinter(api);
+        const result = await api.analysis
+          .export({ model: demo.model, saes: demo.saes, languages: demo.languages, corpus: 'udhr', limit: demo.limit, outDir: out })
+          .finally(done);
+        if (values.json) {
+          console.log(JSON.stringify(result, null, 2));
+          break;
+        }
+        printAnalysis(result.summary);
+        console.log(`report: ${join(result.outDir, 'report.html')}`);
+        break;
+      }
+      case 'build-demo': {
+        const stop = api.on('log', (l) => process.stderr.write(`${l.message}\n`));
+        const manifest = await api.demo
+          .build({ out: values.out ? resolve(values.out) : undefined, resume: values.resume, steps: values.steps !== undefined ? parseIntList(values.steps, '--steps')[0] : undefined })
+          .finally(stop);
+        console.log(JSON.stringify(manifest, null, 2));
         break;
       }
       case 'fertility':

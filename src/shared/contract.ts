@@ -7,6 +7,7 @@ import type {
   AnalysisExport,
   AppInfo,
   Capabilities,
+  DemoInfo,
   DisparitySummary,
   TokenActivations,
   CorpusLanguage,
@@ -96,6 +97,15 @@ const tokensInput = z
     features: z.array(z.number().int().min(0)).max(64).optional(),
   })
   .strict();
+const demoBuildInput = z
+  .object({
+    out: localPath.optional(),
+    resume: z.boolean().optional(),
+    /** Fewer training steps (a quick, lower-quality demo). */
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    jobId,
+  })
+  .strict();
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -162,6 +172,8 @@ export const backendContract = {
   'analysis.tokens': method<typeof tokensInput, TokenActivations>(tokensInput),
   'analysis.run': method<typeof analysisRunInput, DisparitySummary>(analysisRunInput),
   'analysis.export': method<typeof analysisExportInput, AnalysisExport>(analysisExportInput),
+  'demo.info': method<typeof empty, DemoInfo>(empty),
+  'demo.build': method<typeof demoBuildInput, Record<string, unknown>>(demoBuildInput),
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean }>(
     z.object({ jobId: z.string().min(1).max(64) }).strict(),
   ),
@@ -186,7 +198,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
 
 /** Long-running methods: they accept a client-chosen `jobId`, report progress events under it and
  * can be cancelled with `jobs.cancel({jobId})`. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -235,6 +235,19 @@ export interface TokenActivations {
   features: { feature: number; values: number[] }[];
 }
 
+/** The bundled demo: where it is and whether it matches its manifest. */
+export interface DemoInfo {
+  dir: string;
+  model: string;
+  saes: string;
+  ok: boolean;
+  /** Why not, with how to rebuild it. */
+  problem: string | null;
+  /** The analysis the main job runs on it. */
+  languages: string[];
+  limit: number;
+}
+
 export interface AnalysisExport {
   outDir: string;
   files: string[];

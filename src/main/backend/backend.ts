@@ -16,6 +16,7 @@ import { capabilities } from '../engine/capabilities';
 import { ModelService } from './model-service';
 import { AnalysisService } from './analysis-service';
 import { analysisHandlers } from './handlers/analysis';
+import { demoHandlers } from './handlers/demo';
 import { SaeCacheRepo } from '../store/sae-cache-repo';
 
 export interface BackendOptions {
@@ -54,6 +55,7 @@ export function createBackend(options: BackendOptions): Backend {
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     ...analysisHandlers(analysis, runtime),
+    ...demoHandlers(runtime),
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
   };
   return {

