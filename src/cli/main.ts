@@ -8,7 +8,7 @@ import { PAPER_LANGUAGES } from '../main/data/languages';
 import { startBackendWorker } from '../main/backend/worker-host';
 import { resolveDbPath } from '../main/store/paths';
 import { tier as tierSchema } from '../shared/contract';
-import type { DisparitySummary, ModelInfo } from '../shared/dto';
+import type { AnalysisExport, DisparitySummary, ModelInfo } from '../shared/dto';
 
 const HELP = `LinguaScope — cross-linguistic SAE activation workbench (headless)
 
@@ -96,6 +96,15 @@ function parseHook(kind: string): 'resid_pre' | 'resid_mid' | 'resid_post' {
   const k = kind.replace(/^hook_/, '');
   if (k !== 'resid_pre' && k !== 'resid_mid' && k !== 'resid_post') throw new UsageError(`--hooks: "${kind}" is not one of resid_pre, resid_mid, resid_post`);
   return k;
+}
+
+function printAnalysisExport(result: AnalysisExport, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  printAnalysis(result.summary);
+  console.log(`report: ${join(result.outDir, 'report.html')}`);
 }
 
 function printAnalysis(s: DisparitySummary): void {
@@ -191,12 +200,7 @@ async function main(argv: string[]): Promise<number> {
         const result = await api.analysis
           .export({ model: demo.model, saes: demo.saes, languages: demo.languages, corpus: 'udhr', limit: demo.limit, outDir: out })
           .finally(done);
-        if (values.json) {
-          console.log(JSON.stringify(result, null, 2));
-          break;
-        }
-        printAnalysis(result.summary);
-        console.log(`report: ${join(result.outDir, 'report.html')}`);
+        printAnalysisExport(result, values.json);
         break;
       }
       case 'build-demo': {
@@ -291,12 +295,7 @@ async function main(argv: string[]): Promise<number> {
             outDir: resolve(values.out!),
           })
           .finally(done);
-        if (values.json) {
-          console.log(JSON.stringify(result, null, 2));
-          break;
-        }
-        printAnalysis(result.summary);
-        console.log(`report: ${join(result.outDir, 'report.html')}`);
+        printAnalysisExport(result, values.json);
         break;
       }
       case 'make-random-saes': {

@@ -6,6 +6,7 @@
 // the float64 graph; both see the same points (inputs and W rounded to float32 first).
 import { expect } from 'vitest';
 import { gradients } from '../../src/main/engine/autodiff';
+import { mulberry32 } from '../../src/shared/random';
 import { Graph, type Value } from '../../src/main/engine/graph';
 import { mul } from '../../src/main/engine/ops/elementwise';
 import { reduceSum } from '../../src/main/engine/ops/reduce';
@@ -30,17 +31,8 @@ export interface GradCheckOptions {
   eps?: number;
 }
 
-/** A small seeded PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG so failures reproduce. */
+export const rng = mulberry32;
 
 type Build = (...xs: Value[]) => Value;
 

@@ -4,6 +4,7 @@
 // Defaults follow ../shared/paper-facts.md; every alternative is a named setting, recorded with
 // the results and printed with the formulas.
 import type { DisparitySettings, DisparitySummary, FidelityWarning, TopFeature } from '../../shared/dto';
+import { mulberry32 } from '../../shared/random';
 import type { CachedSummary } from '../store/sae-cache-repo';
 
 export const DEFAULT_DISPARITY: DisparitySettings = {
@@ -46,17 +47,6 @@ export interface DisparityInput {
   /** Summary of language (index), segment (index), layer (index). */
   summary(language: number, segment: number, layer: number): CachedSummary;
   settings: DisparitySettings;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { AnalysisExport, DisparitySettings, DisparitySummary, Language, SaeInfo } from '../../shared/dto';
+import type { AnalysisExport, DisparitySettings, DisparitySummary, Language } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { analyzeDisparity, DEFAULT_DISPARITY } from '../analysis/disparity';
 import { disparityReportFiles } from '../analysis/disparity-report';
@@ -17,7 +17,7 @@ import { ensureWritableDir, writeOutputFiles } from '../io/output';
 import { loadTokenizer } from '../io/tokenizer';
 import { openModelFolder, type ModelFolder } from '../models/model';
 import { SaeExtractor } from '../sae/extract';
-import { checkSaeFitsModel, findSaes, loadSae, saeLayer, type SaeSpec } from '../sae/sae';
+import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
 import { cacheKey, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
@@ -206,16 +206,7 @@ export class AnalysisService {
     const result = analyzeDisparity({ languages, layers, dSae: saes.map((s) => s.dSae), segments, summary, settings });
     ctx.progress('analysing', 1, 1);
     const allKeys = keys.flat();
-    const saeInfos: SaeInfo[] = saes.map((s) => ({
-      layer: saeLayer(s)!,
-      hook: s.hookName!,
-      source: s.source,
-      format: s.format,
-      architecture: s.architecture,
-      dSae: s.dSae,
-      averageL0: s.averageL0,
-      fingerprint: s.fingerprint,
-    }));
+    const saeInfos = saes.map(saeInfo);
     const tokens: Record<string, number> = {};
     for (const ph of phrases) tokens[languages[ph.language].code] = (tokens[languages[ph.language].code] ?? 0) + ph.tokens.length;
     const full: DisparitySummary = {

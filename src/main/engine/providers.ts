@@ -7,7 +7,7 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Graph } from './graph';
-import type { ProviderAttempt, ProviderName, ProviderReport } from '../../shared/dto';
+import type { Capabilities, ProviderAttempt, ProviderName, ProviderReport } from '../../shared/dto';
 
 export type { ProviderAttempt, ProviderName, ProviderReport };
 
@@ -121,14 +121,7 @@ export function probeProviders(): Promise<ProviderReport[]> {
   return probed;
 }
 
-export interface MachineInfo {
-  platform: string;
-  cpuModel: string;
-  logicalCores: number;
-  memoryTotalMb: number;
-  memoryFreeMb: number;
-  onnxruntime: string;
-}
+export type MachineInfo = Omit<Capabilities, 'providers' | 'preferred'>;
 
 export function machineInfo(): MachineInfo {
   const cores = cpus();

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { SaeInfo } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { readSafetensorsHeader, type TensorEntry } from '../io/safetensors';
 import { readNpz, type NpzTensor } from './npz';
@@ -240,3 +241,16 @@ export function checkSaeFitsModel(spec: SaeSpec, model: { dModel: number; layers
   }
 }
 
+
+export function saeInfo(s: SaeSpec): SaeInfo {
+  return {
+    layer: saeLayer(s) ?? -1,
+    hook: s.hookName ?? '',
+    source: s.source,
+    format: s.format,
+    architecture: s.architecture,
+    dSae: s.dSae,
+    averageL0: s.averageL0,
+    fingerprint: s.fingerprint,
+  };
+}

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import type { SaeInfo } from '../../../shared/dto';
 import { ApiError } from '../../../shared/errors';
 import { loadUdhr } from '../../data/udhr';
 import type { RuntimeHost } from '../../engine/runtime-host';
@@ -8,22 +7,9 @@ import { openModelFolder } from '../../models/model';
 import { randomTensor } from '../../models/random-model';
 import { makeRandomSaes } from '../../sae/random-saes';
 import { tokenCodes } from '../../sae/token-codes';
-import { findSaes, loadSae, saeLayer, type SaeSpec } from '../../sae/sae';
+import { findSaes, loadSae, saeInfo } from '../../sae/sae';
 import type { AnalysisService } from '../analysis-service';
 import type { HandlerMap } from '../handler';
-
-export function saeInfo(s: SaeSpec): SaeInfo {
-  return {
-    layer: saeLayer(s) ?? -1,
-    hook: s.hookName ?? '',
-    source: s.source,
-    format: s.format,
-    architecture: s.architecture,
-    dSae: s.dSae,
-    averageL0: s.averageL0,
-    fingerprint: s.fingerprint,
-  };
-}
 
 /** Calibration phrases: English UDHR paragraphs through the model's tokenizer, or (for a model
  * without one) deterministic random token ids. */
