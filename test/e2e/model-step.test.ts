@@ -45,7 +45,7 @@ describe('browser harness: the Model step', () => {
 
   it('sits between Corpus and Fertility and starts with no model chosen', async () => {
     const steps = await page.getByRole('navigation', { name: 'wizard steps' }).getByRole('button').allTextContents();
-    expect(steps).toEqual(['1. Languages', '2. Corpus', '3. Model', '4. Fertility']);
+    expect(steps).toEqual(['1. Languages', '2. Corpus', '3. Model', '4. Fertility', '5. SAEs', '6. Run', '7. Results']);
     await page.getByRole('button', { name: '3. Model' }).click();
     expect(await page.getByLabel('model path').inputValue()).toBe('');
     await page.getByText('No model chosen yet').waitFor();

@@ -5,6 +5,9 @@ import { CorpusStep } from './features/corpus/CorpusStep';
 import { FertilityStep } from './features/fertility/FertilityStep';
 import { LanguagesStep } from './features/languages/LanguagesStep';
 import { ModelStep } from './features/model/ModelStep';
+import { ResultsStep } from './features/results/ResultsStep';
+import { RunStep } from './features/run/RunStep';
+import { SaesStep } from './features/saes/SaesStep';
 import { useStore } from './state/store';
 import { STEPS, wizard, type StepId } from './state/wizard';
 
@@ -13,6 +16,9 @@ const VIEWS: Record<StepId, () => React.JSX.Element> = {
   corpus: CorpusStep,
   model: ModelStep,
   fertility: FertilityStep,
+  saes: SaesStep,
+  run: RunStep,
+  results: ResultsStep,
 };
 
 export function App() {

@@ -1,4 +1,4 @@
-import type { FertilityResult, ModelInfo } from '../../../shared/dto';
+import type { DisparitySummary, FertilityResult, ModelInfo, SaeInfo } from '../../../shared/dto';
 import { createStore } from './store';
 
 export const STEPS = [
@@ -6,9 +6,34 @@ export const STEPS = [
   { id: 'corpus', label: 'Corpus' },
   { id: 'model', label: 'Model' },
   { id: 'fertility', label: 'Fertility' },
+  { id: 'saes', label: 'SAEs' },
+  { id: 'run', label: 'Run' },
+  { id: 'results', label: 'Results' },
 ] as const;
 
 export type StepId = (typeof STEPS)[number]['id'];
+
+/** The settings the Run step edits (a subset of DisparitySettings; the rest keep the backend's
+ * defaults) and the segment limit. */
+export interface RunSettings {
+  reduction: 'mean' | 'max';
+  features: 'english-active' | 'all';
+  includeBos: boolean;
+  bootstrap: number;
+  /** Use only the first N aligned segments; null = all of them. */
+  limit: number | null;
+}
+
+/** Exactly what was sent to `analysis.run` for the summary shown: the Results step exports the
+ * report with the same request. */
+export interface AnalysisRequest {
+  model: string;
+  saes: string[];
+  languages: string[];
+  corpus: 'udhr';
+  limit?: number;
+  settings: Omit<RunSettings, 'limit'>;
+}
 
 export interface WizardState {
   step: StepId;
@@ -23,7 +48,24 @@ export interface WizardState {
   modelPath: string;
   /** `model.inspect` of modelPath, kept so the step does not re-read the folder on every visit. */
   model: ModelInfo | null;
+  /** The SAE folder that inspected cleanly (empty = none yet) and what `sae.inspect` found in it. */
+  saesPath: string;
+  saes: SaeInfo[];
+  /** Per layer, the chosen SAE's `source`, or null when the layer is left out of the run. */
+  saeChoice: Record<number, string | null>;
+  runSettings: RunSettings;
+  /** The last finished analysis and the request that produced it. */
+  summary: DisparitySummary | null;
+  request: AnalysisRequest | null;
 }
+
+export const DEFAULT_RUN_SETTINGS: RunSettings = {
+  reduction: 'mean',
+  features: 'english-active',
+  includeBos: false,
+  bootstrap: 1000,
+  limit: null,
+};
 
 export const wizard = createStore<WizardState>({
   step: 'languages',
@@ -32,4 +74,18 @@ export const wizard = createStore<WizardState>({
   fertility: null,
   modelPath: '',
   model: null,
+  saesPath: '',
+  saes: [],
+  saeChoice: {},
+  runSettings: DEFAULT_RUN_SETTINGS,
+  summary: null,
+  request: null,
 });
+
+/** The SAE sources the run uses: the chosen one of each layer that is not left out, by layer. */
+export function chosenSaes(state: Pick<WizardState, 'saeChoice'>): string[] {
+  return Object.entries(state.saeChoice)
+    .filter((e): e is [string, string] => e[1] !== null)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([, source]) => source);
+}

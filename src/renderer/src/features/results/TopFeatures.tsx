@@ -1,0 +1,187 @@
+// The most disparate features and their drill-down: the phrases where English activates a feature
+// most, every language's value and text, and on demand the feature's activation on each token.
+import { useState } from 'react';
+import type { DisparitySummary, TokenActivations, TopFeature } from '../../../../shared/dto';
+import { ApiError } from '../../../../shared/errors';
+import { api, errorMessage } from '../../api';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { exportCsv } from '../../components/export';
+import { num, tokenShade, topFeatureRows } from './data';
+
+const featureKey = (f: Pick<TopFeature, 'layer' | 'feature'>) => `${f.layer}:${f.feature}`;
+
+export function TopFeatures({ summary }: { summary: DisparitySummary }) {
+  const [layer, setLayer] = useState<'all' | number>('all');
+  const [open, setOpen] = useState<string | null>(null);
+  const shown = summary.top_features.filter((f) => layer === 'all' || f.layer === layer);
+  if (summary.top_features.length === 0) {
+    return (
+      <p className="hint" data-testid="no-top-features">
+        No top features: they compare English with the medium/low-resource languages, and none was in this run.
+      </p>
+    );
+  }
+  return (
+    <div className="top-features">
+      <div className="toolbar">
+        <label>
+          Layer:{' '}
+          <select aria-label="top features layer" value={String(layer)} onChange={(e) => setLayer(e.target.value === 'all' ? 'all' : Number(e.target.value))}>
+            <option value="all">all</option>
+            {summary.layers.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => exportCsv(topFeatureRows(summary), ['layer', 'feature', 'en', 'medium_low', 'difference'], 'top_features')}>
+          CSV
+        </button>
+      </div>
+      <table className="top-features" aria-label="top disparate features">
+        <thead>
+          <tr>
+            <th>Layer</th>
+            <th>Feature</th>
+            <th>en</th>
+            <th>medium/low</th>
+            <th>Difference</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.flatMap((f) => {
+            const key = featureKey(f);
+            const row = (
+              <tr key={key} data-feature={f.feature} data-layer={f.layer} aria-selected={open === key}>
+                <td>{f.layer}</td>
+                <td>
+                  <button type="button" className="link" aria-expanded={open === key} onClick={() => setOpen(open === key ? null : key)}>
+                    feature {f.feature}
+                  </button>
+                </td>
+                <td className="num">{num(f.en)}</td>
+                <td className="num">{num(f.medium_low)}</td>
+                <td className="num">{num(f.difference)}</td>
+              </tr>
+            );
+            // The drill-down opens right under the feature's row.
+            return open === key
+              ? [
+                  row,
+                  <tr key={`${key}-detail`} className="detail-row">
+                    <td colSpan={5}>
+                      <FeatureDetail summary={summary} feature={f} />
+                    </td>
+                  </tr>,
+                ]
+              : [row];
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface TokenState {
+  loading: boolean;
+  result?: TokenActivations;
+  error?: { code?: string; message: string };
+}
+
+function FeatureDetail({ summary, feature }: { summary: DisparitySummary; feature: TopFeature }) {
+  const [tokens, setTokens] = useState<Record<string, TokenState>>({});
+  const sae = summary.saes.find((s) => s.layer === feature.layer);
+
+  const load = async (key: string, text: string) => {
+    if (!sae) return;
+    setTokens((t) => ({ ...t, [key]: { loading: true } }));
+    try {
+      const result = await api.analysis.tokens({ model: summary.model.path, sae: sae.source, text, features: [feature.feature], top: 5 });
+      setTokens((t) => ({ ...t, [key]: { loading: false, result } }));
+    } catch (e) {
+      setTokens((t) => ({ ...t, [key]: { loading: false, error: { code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) } } }));
+    }
+  };
+
+  return (
+    <div className="feature-detail" data-testid="feature-detail">
+      <h4>
+        Layer {feature.layer}, feature {feature.feature}: the {feature.phrases.length} segments where English activates it most
+      </h4>
+      <p className="hint">
+        en {num(feature.en)}, medium/low-resource mean {num(feature.medium_low)}, difference {num(feature.difference)}. SAE{' '}
+        <code>{sae?.source ?? 'unknown'}</code>. Token activations run the model and this SAE on the phrase.
+      </p>
+      {feature.phrases.map((p) => (
+        <div key={p.segment} className="phrase" data-segment={p.segment}>
+          <h5>
+            Segment <code>{p.segment}</code>
+          </h5>
+          <table className="phrase-values">
+            <thead>
+              <tr>
+                <th>Language</th>
+                <th>Value</th>
+                <th>Text</th>
+              </tr>
+            </thead>
+            <tbody>
+              {summary.languages.map((l) => {
+                const key = `${p.segment}|${l.code}`;
+                const state = tokens[key];
+                const text = p.text[l.code] ?? '';
+                return (
+                  <tr key={l.code} data-code={l.code}>
+                    <td>
+                      {l.name} <code>{l.code}</code>
+                    </td>
+                    <td className="num">{num(p.values[l.code])}</td>
+                    <td>
+                      {state?.result ? <TokenSpans result={state.result} feature={feature.feature} /> : <span className="segment-text">{text}</span>}
+                      <div>
+                        <button type="button" disabled={!text || !sae || state?.loading} onClick={() => void load(key, text)}>
+                          {state?.loading ? 'Loading tokens…' : state?.result ? 'Reload tokens' : 'Token activations'}
+                        </button>
+                      </div>
+                      <ErrorMessage error={state?.error?.message ?? null} code={state?.error?.code} />
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** The phrase as its tokens, each shaded by the feature's activation on it. */
+function TokenSpans({ result, feature }: { result: TokenActivations; feature: number }) {
+  const values = result.features.find((f) => f.feature === feature)?.values ?? [];
+  const max = Math.max(0, ...values);
+  const active = values.filter((v) => v > 0).length;
+  return (
+    <div className="token-activations" data-testid="token-activations">
+      <p className="tokens">
+        {result.tokens.map((t, i) =>
+          t.text === '' ? null : (
+            <span
+              key={i}
+              className="token"
+              data-value={values[i] ?? 0}
+              style={{ backgroundColor: tokenShade(values[i] ?? 0, max) }}
+              title={`token ${t.id}: feature ${feature} = ${num(values[i] ?? 0)}${t.top.length ? `; strongest: ${t.top.map((x) => `${x.feature} (${num(x.value, 3)})`).join(', ')}` : ''}`}
+            >
+              {t.text}
+            </span>
+          ),
+        )}
+      </p>
+      <p className="hint">
+        {result.tokens.length} tokens, {active} with feature {feature} active; darkest = {num(max)} ({result.hook}).
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { divergingFill, lineStyles, niceTicks, tokenShade } from './data';
+
+describe('results helpers', () => {
+  it('gives languages of one tier the tier colour and distinct dashes', () => {
+    const s = lineStyles([
+      { code: 'en', name: 'English', tier: 'reference' },
+      { code: 'es', name: 'Spanish', tier: 'high' },
+      { code: 'zh', name: 'Chinese', tier: 'high' },
+    ]);
+    expect(s.es.color).toBe(s.zh.color);
+    expect(s.es.dash).not.toBe(s.zh.dash);
+    expect(s.en.color).not.toBe(s.es.color);
+  });
+
+  it('puts 0 and every value on round ticks', () => {
+    expect(niceTicks([-69.3, -203.1, -62.3])).toEqual([-250, -200, -150, -100, -50, 0]);
+    expect(niceTicks([3, 12])).toEqual([0, 2.5, 5, 7.5, 10, 12.5]);
+    expect(niceTicks([])).toEqual([0, 1]);
+  });
+
+  it('shades white at 0, orange for a deficit, blue for a surplus, grey when undefined', () => {
+    expect(divergingFill(0, 10)).toBe('rgb(255, 255, 255)');
+    expect(divergingFill(10, 10)).toBe('rgb(234, 88, 12)');
+    expect(divergingFill(-10, 10)).toBe('rgb(37, 99, 235)');
+    expect(divergingFill(null, 10)).toBe('#e5e7eb');
+    expect(tokenShade(0, 5)).toBe('transparent');
+    expect(tokenShade(5, 5)).toBe('rgba(234, 88, 12, 1.000)');
+  });
+});

@@ -1,0 +1,153 @@
+// Rows for the Results step's charts and CSV exports, built from a DisparitySummary.
+import type { DisparitySummary, Tier } from '../../../../shared/dto';
+import { TIER_COLORS } from '../../../../shared/tiers';
+
+export type Row = Record<string, string | number | null>;
+
+/** Languages of one tier share the tier's colour; a dash pattern tells them apart. */
+const DASHES = ['', '6 3', '2 3', '10 3 2 3', '1 3', '12 4', '4 2 1 2', '8 2'];
+
+export function lineStyles(languages: DisparitySummary['languages']): Record<string, { color: string; dash: string }> {
+  const seen = new Map<Tier, number>();
+  const out: Record<string, { color: string; dash: string }> = {};
+  for (const l of languages) {
+    const i = seen.get(l.tier) ?? 0;
+    seen.set(l.tier, i + 1);
+    out[l.code] = { color: TIER_COLORS[l.tier], dash: DASHES[i % DASHES.length] };
+  }
+  return out;
+}
+
+/** One row per layer: each language's mean activation and its 95 % CI bounds (CSV), and the
+ * error-bar extents recharts wants ([value - low, high - value]) under `${code}__err`. */
+export function meanActivationRows(s: DisparitySummary): { rows: Row[]; columns: string[]; errors: Record<string, [number, number] | null>[] } {
+  const columns = ['layer', ...s.languages.flatMap((l) => [l.code, `${l.code}_ci_low`, `${l.code}_ci_high`])];
+  const errors: Record<string, [number, number] | null>[] = [];
+  const rows = s.layers.map((layer, i) => {
+    const row: Row = { layer };
+    const err: Record<string, [number, number] | null> = {};
+    for (const l of s.languages) {
+      const v = s.mean_activation[l.code]?.[i] ?? null;
+      const ci = s.mean_activation_ci[l.code]?.[i] ?? null;
+      row[l.code] = v;
+      row[`${l.code}_ci_low`] = ci?.[0] ?? null;
+      row[`${l.code}_ci_high`] = ci?.[1] ?? null;
+      err[l.code] = v !== null && ci ? [Math.max(0, v - ci[0]), Math.max(0, ci[1] - v)] : null;
+    }
+    errors.push(err);
+    return row;
+  });
+  return { rows, columns, errors };
+}
+
+export function gapRows(s: DisparitySummary): Row[] {
+  return s.layers.map((layer, i) => ({
+    layer,
+    gap_percent: s.gap_percent[i],
+    ci_low: s.gap_percent_ci[i]?.[0] ?? null,
+    ci_high: s.gap_percent_ci[i]?.[1] ?? null,
+  }));
+}
+
+export const layerColumn = (layer: number) => `layer_${layer}`;
+
+/** One row per language: deficit vs English at each layer (`layer_L`). */
+export function deficitRows(s: DisparitySummary): Row[] {
+  return s.languages.map((l) => {
+    const row: Row = { language: l.code, name: l.name, tier: l.tier };
+    s.layers.forEach((layer, i) => (row[layerColumn(layer)] = s.deficit_vs_en[l.code]?.[i] ?? null));
+    return row;
+  });
+}
+
+export const FIDELITY_METRICS = ['explained_variance', 'nmse', 'l0', 'cosine'] as const;
+export type FidelityMetric = (typeof FIDELITY_METRICS)[number];
+
+/** Long format: one row per language and layer, every fidelity metric, and whether it warns. */
+export function fidelityRows(s: DisparitySummary): Row[] {
+  const warned = warningIndex(s);
+  return s.languages.flatMap((l) =>
+    s.layers.map((layer, i) => {
+      const f = s.fidelity[l.code];
+      return {
+        language: l.code,
+        layer,
+        explained_variance: f?.explained_variance[i] ?? null,
+        nmse: f?.nmse[i] ?? null,
+        l0: f?.l0[i] ?? null,
+        cosine: f?.cosine[i] ?? null,
+        warning: warned.get(`${l.code}|${layer}`) ?? '',
+      };
+    }),
+  );
+}
+
+/** `${language}|${layer}` → the warning's message. */
+export function warningIndex(s: DisparitySummary): Map<string, string> {
+  return new Map(s.fidelity_warnings.map((w) => [`${w.language}|${w.layer}`, w.message]));
+}
+
+/** One row per layer, each language's value of one fidelity metric (for the chart). */
+export function fidelityChartRows(s: DisparitySummary, metric: FidelityMetric): Row[] {
+  return s.layers.map((layer, i) => {
+    const row: Row = { layer };
+    for (const l of s.languages) row[l.code] = s.fidelity[l.code]?.[metric][i] ?? null;
+    return row;
+  });
+}
+
+export function topFeatureRows(s: DisparitySummary): Row[] {
+  return s.top_features.map((f) => ({ layer: f.layer, feature: f.feature, en: f.en, medium_low: f.medium_low, difference: f.difference }));
+}
+
+function mix(a: [number, number, number], b: [number, number, number], t: number): string {
+  const c = a.map((x, i) => Math.round(x + (b[i] - x) * t));
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
+const WHITE: [number, number, number] = [255, 255, 255];
+const ORANGE: [number, number, number] = [234, 88, 12];
+const BLUE: [number, number, number] = [37, 99, 235];
+
+/** Diverging fill: a deficit (the language activates less than English) in orange, a surplus in
+ * blue, white at 0, full colour at ±max. */
+export function divergingFill(value: number | null, max: number): string {
+  if (value === null || !Number.isFinite(value)) return '#e5e7eb';
+  if (max <= 0) return 'rgb(255, 255, 255)';
+  const t = Math.min(1, Math.abs(value) / max);
+  return mix(WHITE, value >= 0 ? ORANGE : BLUE, t);
+}
+
+/** Dark text on light cells, white on saturated ones. */
+export function textOn(value: number | null, max: number): string {
+  return value !== null && max > 0 && Math.abs(value) / max > 0.6 ? '#ffffff' : '#111827';
+}
+
+/** Token shading for the drill-down: the value's share of the largest value. */
+export function tokenShade(value: number, max: number): string {
+  if (!(max > 0) || !(value > 0)) return 'transparent';
+  return `rgba(234, 88, 12, ${Math.min(1, value / max).toFixed(3)})`;
+}
+
+export function num(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
+  return Math.abs(value) >= 1000 ? value.toFixed(0) : Number(value.toPrecision(digits)).toString();
+}
+
+export function pct(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : `${value.toFixed(1)} %`;
+}
+
+/** A domain that includes 0 and the values, on round ticks (about five). */
+export function niceTicks(values: readonly number[], count = 5): number[] {
+  const finite = values.filter(Number.isFinite);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(0, ...finite);
+  if (lo === hi) return [0, 1];
+  const raw = (hi - lo) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let t = Math.floor(lo / step) * step; t <= Math.ceil(hi / step) * step + step / 2; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
