@@ -198,8 +198,9 @@ async function main(argv: string[]): Promise<number> {
         const out = resolve(values.out ?? 'linguascope-report');
         const done = progressPrinter(api);
         const result = await api.analysis
-          .export({ model: demo.model, saes: demo.saes, languages: demo.languages, corpus: 'udhr', limit: demo.limit, outDir: out })
+          .export({ model: demo.model, saes: demo.saes, languages: demo.languages, corpus: 'udhr', limit: demo.limit, settings: demo.settings, outDir: out })
           .finally(done);
+        if (!values.json) console.log(`bundled demo (${demo.dir}); ${demo.settingsReason}`);
         printAnalysisExport(result, values.json);
         break;
       }

@@ -246,6 +246,9 @@ export interface DemoInfo {
   /** The analysis the main job runs on it. */
   languages: string[];
   limit: number;
+  settings: Partial<DisparitySettings>;
+  /** Why these settings. */
+  settingsReason: string;
 }
 
 export interface AnalysisExport {

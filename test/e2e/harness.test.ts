@@ -100,7 +100,7 @@ describe('browser harness: Languages -> Corpus -> Model -> Fertility', () => {
 
   it('runs fertility, draws ten bars, serves the second run from the cache, and exports CSV/SVG/PNG', async () => {
     await page.getByRole('button', { name: 'Next: Model' }).click();
-    await page.getByRole('heading', { name: 'Model' }).waitFor();
+    await page.getByRole('heading', { name: 'Model', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Next: Fertility' }).click();
     await page.getByRole('button', { name: /Run fertility/ }).click();
     await page.getByTestId('fertility-results').waitFor({ timeout: 90_000 });

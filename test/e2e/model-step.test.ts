@@ -14,7 +14,8 @@ const MODELS = resolve(import.meta.dirname, '..', 'fixtures', 'models');
 const GEMMA2 = join(MODELS, 'gemma2');
 
 describe('browser harness: the Model step', () => {
-  const tmp = tempDir();
+  const ROOT_DIR = join(import.meta.dirname, '..', '..');
+const tmp = tempDir();
   let harness: Awaited<ReturnType<typeof startHarness>>;
   let browser: Browser;
   let page: Page;
@@ -43,12 +44,12 @@ describe('browser harness: the Model step', () => {
     tmp.cleanup();
   });
 
-  it('sits between Corpus and Fertility and starts with no model chosen', async () => {
+  it('sits between Corpus and Fertility and opens on the bundled demo model', async () => {
     const steps = await page.getByRole('navigation', { name: 'wizard steps' }).getByRole('button').allTextContents();
     expect(steps).toEqual(['1. Languages', '2. Corpus', '3. Model', '4. Fertility', '5. SAEs', '6. Run', '7. Results']);
     await page.getByRole('button', { name: '3. Model' }).click();
-    expect(await page.getByLabel('model path').inputValue()).toBe('');
-    await page.getByText('No model chosen yet').waitFor();
+    await page.getByText('Gemma2ForCausalLM').first().waitFor();
+    expect(await page.getByLabel('model path').inputValue()).toBe(join(ROOT_DIR, 'resources', 'demo', 'model'));
     await page.getByRole('button', { name: 'Browse…' }).click();
     await page.getByText('No file dialog here: type the folder path.').waitFor();
   });

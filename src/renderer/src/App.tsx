@@ -26,6 +26,19 @@ export function App() {
   const [info, setInfo] = useState<AppInfo | null>(null);
   useEffect(() => {
     api.app.info({}).then(setInfo, () => setInfo(null));
+    // The app opens on the bundled demo project: its model, SAEs and the main job's settings are
+    // preselected unless the user already chose a model.
+    api.demo.info({}).then(
+      (demo) => {
+        if (!demo.ok || wizard.get().modelPath) return;
+        wizard.set((s) => ({
+          modelPath: demo.model,
+          saesPath: demo.saes,
+          runSettings: { ...s.runSettings, ...demo.settings, limit: demo.limit },
+        }));
+      },
+      () => undefined,
+    );
   }, []);
   const View = VIEWS[step];
   const index = STEPS.findIndex((s) => s.id === step);

@@ -11,6 +11,12 @@ import type { HandlerMap } from '../handler';
 export const DEMO_DIR = () => process.env.LINGUASCOPE_DEMO_DIR ?? join(packageRoot(), 'resources', 'demo');
 /** Aligned segments the main job analyses (the whole job stays within two minutes on 2 cores). */
 export const DEMO_LIMIT = 40;
+/** The demo's byte-level tokenizer splits a Devanagari or Malayalam character into 3 tokens and a
+ * Latin one into 1, so a mean over tokens mixes fertility into the activation; the max over a
+ * phrase's tokens does not depend on how finely the text is cut. */
+export const DEMO_SETTINGS = { reduction: 'max' as const };
+export const DEMO_SETTINGS_REASON =
+  'reduction = max: the demo model reads bytes, so non-Latin scripts take 2-3 tokens per character; a mean over tokens would mix tokenizer fertility into the activation, the max over the phrase does not';
 
 export function demoInfo(): DemoInfo {
   const dir = DEMO_DIR();
@@ -22,7 +28,17 @@ export function demoInfo(): DemoInfo {
     if (!(error instanceof ApiError)) throw error;
     problem = error.message;
   }
-  return { dir, model: paths.model, saes: paths.saes, ok: problem === null, problem, languages: PAPER_LANGUAGES.map((l) => l.code), limit: DEMO_LIMIT };
+  return {
+    dir,
+    model: paths.model,
+    saes: paths.saes,
+    ok: problem === null,
+    problem,
+    languages: PAPER_LANGUAGES.map((l) => l.code),
+    limit: DEMO_LIMIT,
+    settings: DEMO_SETTINGS,
+    settingsReason: DEMO_SETTINGS_REASON,
+  };
 }
 
 export function demoHandlers(runtime: RuntimeHost): HandlerMap<'demo.info' | 'demo.build'> {

@@ -43,8 +43,8 @@ export interface WizardState {
   tokenizerPath: string;
   fertility: FertilityResult | null;
   /** The chosen model folder: always one that inspected cleanly (a failed inspection keeps the
-   * previous choice). Empty = none chosen yet. Hook: once the bundled demo model exists, put its
-   * path here and the Model step preselects (and inspects) it. */
+   * previous choice). Empty = none chosen yet; App preselects the bundled demo's model (and its
+   * SAE folder) when the demo is intact. */
   modelPath: string;
   /** `model.inspect` of modelPath, kept so the step does not re-read the folder on every visit. */
   model: ModelInfo | null;
