@@ -25,7 +25,9 @@ const rows = (db: string) => {
   if (!existsSync(db)) return 0;
   const d = new Database(db, { readonly: true });
   try {
-    return (d.prepare('SELECT count(*) AS n FROM sae_phrase_cache').get() as { n: number }).n;
+    // The child may have created the file but not yet its tables.
+    const table = d.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sae_phrase_cache'").get();
+    return table ? (d.prepare('SELECT count(*) AS n FROM sae_phrase_cache').get() as { n: number }).n : 0;
   } finally {
     d.close();
   }
