@@ -184,6 +184,7 @@ export interface SaeInfo {
   source: string;
   format: 'gemmascope' | 'saelens' | 'linguascope';
   architecture: 'jumprelu' | 'standard' | 'topk';
+  dIn: number;
   dSae: number;
   averageL0: number | null;
   fingerprint: string;

@@ -94,6 +94,7 @@ function summary(): DisparitySummary {
     saes: [2, 6, 10].map((layer) => ({
       layer,
       hook: `blocks.${layer}.hook_resid_post`,
+      dIn: 2304,
       source: `/saes/layer_${layer}/width_16k/average_l0_71/params.npz`,
       format: 'gemmascope' as const,
       architecture: 'jumprelu' as const,

@@ -249,6 +249,7 @@ export function saeInfo(s: SaeSpec): SaeInfo {
     source: s.source,
     format: s.format,
     architecture: s.architecture,
+    dIn: s.dIn,
     dSae: s.dSae,
     averageL0: s.averageL0,
     fingerprint: s.fingerprint,

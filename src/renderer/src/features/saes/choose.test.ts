@@ -8,6 +8,7 @@ const sae = (layer: number, source: string, averageL0: number | null, hook = `bl
   source,
   format: 'gemmascope',
   architecture: 'jumprelu',
+  dIn: 2304,
   dSae: 16384,
   averageL0,
   fingerprint: source,
@@ -22,9 +23,10 @@ describe('SAE choice per layer', () => {
     expect(defaultChoice(list)).toEqual({ 1: 'c', 3: 'e' });
   });
 
-  it('warns about layers the model lacks and SAEs with no or a non-residual hook', () => {
-    const model = { layers: 4, architecture: 'Gemma2ForCausalLM' };
+  it('warns about a d_in that does not fit, layers the model lacks and SAEs with no or a non-residual hook', () => {
+    const model = { layers: 4, architecture: 'Gemma2ForCausalLM', dModel: 2304 };
     expect(fitWarnings(sae(2, 'x', 50), model)).toEqual([]);
+    expect(fitWarnings(sae(2, 'x', 50), { ...model, dModel: 64 })).toEqual(["reads vectors of size 2304 (d_in); Gemma2ForCausalLM's residual stream has 64"]);
     expect(fitWarnings(sae(7, 'x', 50), model)).toEqual(['layer 7 does not exist in Gemma2ForCausalLM (layers 0..3)']);
     expect(fitWarnings(sae(2, 'x', 50, 'blocks.2.hook_mlp_out'), null)).toEqual(['hook blocks.2.hook_mlp_out is not a residual-stream hook']);
     expect(fitWarnings(sae(-1, 'x', 50, ''), model)[0]).toMatch(/no hook point is recorded/);

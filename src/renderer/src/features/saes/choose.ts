@@ -31,10 +31,11 @@ export function defaultChoice(saes: readonly SaeInfo[]): Record<number, string |
   return Object.fromEntries(groupByLayer(saes).map((g) => [g.layer, defaultPick(g.saes).source]));
 }
 
-/** Problems visible from the inspection alone; d_in is not part of SaeInfo, so a width mismatch
- * shows up as the run's WEIGHTS_INVALID. */
-export function fitWarnings(sae: SaeInfo, model: Pick<ModelInfo, 'layers' | 'architecture'> | null): string[] {
+/** Problems visible from the inspection alone (the run checks them again and fails with
+ * WEIGHTS_INVALID naming the SAE). */
+export function fitWarnings(sae: SaeInfo, model: Pick<ModelInfo, 'layers' | 'architecture' | 'dModel'> | null): string[] {
   const out: string[] = [];
+  if (model && sae.dIn !== model.dModel) out.push(`reads vectors of size ${sae.dIn} (d_in); ${model.architecture}'s residual stream has ${model.dModel}`);
   if (sae.layer < 0 || !sae.hook) out.push('no hook point is recorded (no hook_name and no layer_L in the path): the run cannot place it');
   else if (!/^blocks\.\d+\.hook_resid_(pre|mid|post)$/.test(sae.hook)) out.push(`hook ${sae.hook} is not a residual-stream hook`);
   if (model && sae.layer >= model.layers) out.push(`layer ${sae.layer} does not exist in ${model.architecture} (layers 0..${model.layers - 1})`);
