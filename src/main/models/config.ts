@@ -212,3 +212,14 @@ export function expectedTensors(c: ModelConfig): { name: string; shape: number[]
   if (!c.tieEmbeddings) out.push({ name: 'lm_head.weight', shape: [c.vocabSize, d], norm: false });
   return out;
 }
+
+/** config.json keys transformers types as float: JSON.stringify would write 30.0 as 30, which
+ * transformers 5's strict configs refuse ("expected float, got int"). */
+const FLOAT_KEYS = ['attn_logit_softcapping', 'final_logit_softcapping', 'rope_theta', 'rms_norm_eps', 'initializer_range', 'attention_dropout'];
+
+/** A config object as config.json text that Hugging Face transformers loads. */
+export function hfConfigJson(config: object): string {
+  let text = JSON.stringify(config, null, 2);
+  for (const key of FLOAT_KEYS) text = text.replace(new RegExp(`("${key}": )(-?\\d+)(,?\\n)`, 'g'), '$1$2.0$3');
+  return `${text}\n`;
+}

@@ -69,3 +69,16 @@ describe('forward pass vs HF transformers', () => {
     }
   });
 });
+
+describe('config.json as written by LinguaScope', () => {
+  it('keeps float-typed keys as floats (transformers 5 refuses 30 for final_logit_softcapping)', async () => {
+    const { hfConfigJson } = await import('./config');
+    const text = hfConfigJson({ attn_logit_softcapping: 50, final_logit_softcapping: 30.5, rope_theta: 10000, num_hidden_layers: 26, sliding_window: 4096 });
+    expect(text).toContain('"attn_logit_softcapping": 50.0,');
+    expect(text).toContain('"final_logit_softcapping": 30.5,');
+    expect(text).toContain('"rope_theta": 10000.0,');
+    expect(text).toContain('"num_hidden_layers": 26,');
+    expect(text).toContain('"sliding_window": 4096\n');
+    expect(JSON.parse(text)).toMatchObject({ final_logit_softcapping: 30.5, rope_theta: 10000 });
+  });
+});

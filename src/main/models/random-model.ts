@@ -11,7 +11,7 @@ import { makeDirs } from '../io/fs';
 import { float32ToBf16, float32ToF16, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { bundledTokenizerDir } from '../io/tokenizer';
 import { BYTE_VOCAB, byteTokenizerFiles } from './byte-tokenizer';
-import { expectedTensors, parseModelConfig, type ArchName } from './config';
+import { expectedTensors, hfConfigJson, parseModelConfig, type ArchName } from './config';
 
 export type RandomDtype = 'f32' | 'bf16' | 'f16';
 
@@ -108,7 +108,7 @@ export async function makeRandomModel(options: MakeRandomModelOptions): Promise<
   rmSync(staging, { recursive: true, force: true });
   makeDirs(staging);
   try {
-    writeFileSync(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
+    writeFileSync(join(staging, 'config.json'), hfConfigJson(configJson));
     const tensors = expectedTensors(config);
     const maxShard = options.maxShardBytes ?? 2 ** 31;
     const shards: (typeof tensors)[] = [[]];

@@ -16,7 +16,7 @@ import type { HostTensor } from '../engine/session';
 import { Trainer } from '../engine/trainer';
 import { makeDirs } from '../io/fs';
 import { writeSafetensors } from '../io/safetensors';
-import { expectedTensors, type ModelConfig } from '../models/config';
+import { expectedTensors, hfConfigJson, type ModelConfig } from '../models/config';
 import { buildDecoder, type WeightSource } from '../models/forward';
 import { ropeTables } from '../models/model';
 import { attentionMask } from '../engine/nn';
@@ -203,7 +203,7 @@ export async function trainLm(args: {
 /** Writes a Hugging Face style folder: config.json, model.safetensors, and the given tokenizer files. */
 export function writeModelFolder(dir: string, configJson: object, weights: Record<string, HostTensor>, tokenizerFiles: Record<string, string>, metadata: Record<string, string> = {}): string[] {
   makeDirs(dir);
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
+  writeFileSync(join(dir, 'config.json'), hfConfigJson(configJson));
   writeSafetensors(
     join(dir, 'model.safetensors'),
     Object.entries(weights)
