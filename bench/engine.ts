@@ -46,10 +46,10 @@ async function timeRuns(session: EngineSession, feeds: Record<string, HostTensor
   return times[Math.floor(times.length / 2)];
 }
 
-export async function benchEngine(): Promise<Record<string, unknown>> {
-  emit({ bench: 'engine', machine: machine() });
-
-  // Roofline: one MatMul [256, D] x [D, FF].
+/** The roofline the other figures are measured against: one MatMul [256, D] x [D, FF] (a
+ * Gemma-2-2B MLP projection; weights prepacked, onnxruntime's defaults), median of 10 runs after
+ * a warm-up. Emits a `gemm` step line tagged with `bench`. */
+export async function gemmRoofline(bench: string): Promise<{ ms: number; gflops: number }> {
   const gemm = new Graph('gemm');
   const a = gemm.input('a', 'float32', [256, D]);
   gemm.output(matmul(a, weight(gemm, 'w', D, FF, 1)), 'y');
@@ -57,7 +57,14 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
   const gemmMs = await timeRuns(gemmSession, { a: { dtype: 'float32', dims: [256, D], data: randomF32(256 * D, 1, 2) } }, ['y'], 10);
   await gemmSession.release();
   const gemmGflops = (2 * 256 * D * FF) / (gemmMs * 1e6);
-  emit({ bench: 'engine', step: 'gemm', shape: `[256,${D}]x[${D},${FF}]`, ms: Number(gemmMs.toFixed(2)), gflops: Number(gemmGflops.toFixed(1)) });
+  emit({ bench, step: 'gemm', shape: `[256,${D}]x[${D},${FF}]`, ms: Number(gemmMs.toFixed(2)), gflops: Number(gemmGflops.toFixed(1)) });
+  return { ms: gemmMs, gflops: gemmGflops };
+}
+
+export async function benchEngine(): Promise<Record<string, unknown>> {
+  emit({ bench: 'engine', machine: machine() });
+
+  const { gflops: gemmGflops } = await gemmRoofline('engine');
 
   // MLP block with LoRA: y = down(gelu(gate(x)) * up(x)), proj(x) = x W + (x A) B.
   const g = new Graph('mlp-lora');

@@ -1,17 +1,26 @@
 // `npm run bench -- <name>`: benchmarks print JSON lines, the last one a summary object.
 // Built by electron-vite with the product's code (out/main/bench.js); never part of `npm test`.
+import { benchAnalyze } from './analyze';
 import { benchEngine, ZERO_COPY_CHILD, zeroCopyChild } from './engine';
 import { benchFertility } from './fertility';
+import { benchForward, FORWARD_CHILD, forwardChild } from './forward';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  analyze: benchAnalyze, // its child processes: `analyze __child <mode> ...` (see bench/analyze.ts)
   engine: benchEngine,
   fertility: benchFertility,
+  forward: benchForward,
 };
 
 const name = process.argv[2];
 if (name === ZERO_COPY_CHILD) {
   // A fresh process for one memory measurement (see bench/engine.ts).
   await zeroCopyChild(process.argv[3], process.argv[4]);
+  process.exit(0);
+}
+if (name === FORWARD_CHILD) {
+  // A fresh process for the forward timings and their peak memory (see bench/forward.ts).
+  await forwardChild(process.argv[3], process.argv[4]);
   process.exit(0);
 }
 const bench = name ? BENCHES[name] : undefined;
