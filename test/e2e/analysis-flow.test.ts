@@ -6,10 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness } from '../../src/main/harness/server';
-import { launchChromium } from '../helpers/browser';
+import { openHarnessPage, type HarnessPage } from '../helpers/browser';
 import { tempDir } from '../helpers/temp';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -29,10 +28,9 @@ describe('browser harness: SAEs -> Run -> Results', () => {
   const tmp = tempDir();
   const MODEL = join(tmp.dir, 'model');
   const SAES = join(tmp.dir, 'saes');
-  let harness: Awaited<ReturnType<typeof startHarness>>;
-  let browser: Browser;
+  let session: HarnessPage | undefined;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   const cli = (...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -53,19 +51,12 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     expect(cli('make-random-saes', '--model', MODEL, '--width', '256', '--out', SAES, '--seed', '5')).toMatch(/wrote 4 jumprelu SAEs/);
     // A second SAE for layer 1, in a subfolder: the SAEs step must let the user pick one of the two.
     cli('make-random-saes', '--model', MODEL, '--width', '128', '--layers', '1', '--out', join(SAES, 'w128'), '--seed', '7');
-    harness = await startHarness({ port: 0, dbPath: join(tmp.dir, 'harness.db') });
-    browser = await launchChromium();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    // CSP violations, uncaught errors and console errors all fail the flow.
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(harness.url);
+    session = await openHarnessPage(join(tmp.dir, 'harness.db'));
+    ({ page, problems } = session);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
+    await session?.close();
     tmp.cleanup();
   });
 

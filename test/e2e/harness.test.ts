@@ -3,11 +3,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness } from '../../src/main/harness/server';
-import { launchChromium } from '../helpers/browser';
+import { openHarnessPage, type Harness, type HarnessPage } from '../helpers/browser';
 import { tempDir } from '../helpers/temp';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
@@ -16,26 +15,19 @@ const PAPER = ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'];
 describe('browser harness: Languages -> Corpus -> Model -> Fertility', () => {
   const tmp = tempDir();
   const dbPath = join(tmp.dir, 'harness.db');
-  let harness: Awaited<ReturnType<typeof startHarness>>;
-  let browser: Browser;
+  let session: HarnessPage | undefined;
+  let harness: Harness;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    harness = await startHarness({ port: 0, dbPath });
-    browser = await launchChromium();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    // CSP violations, uncaught errors and console errors all fail the flow.
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(harness.url);
+    session = await openHarnessPage(dbPath);
+    ({ harness, page, problems } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
+    await session?.close();
     tmp.cleanup();
   });
 

@@ -3,10 +3,9 @@
 // typed errors in place that keep the previous choice. Needs `npm run build`.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness } from '../../src/main/harness/server';
-import { launchChromium } from '../helpers/browser';
+import { openHarnessPage, type HarnessPage } from '../helpers/browser';
 import { tempDir } from '../helpers/temp';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
@@ -16,10 +15,9 @@ const GEMMA2 = join(MODELS, 'gemma2');
 describe('browser harness: the Model step', () => {
   const ROOT_DIR = join(import.meta.dirname, '..', '..');
 const tmp = tempDir();
-  let harness: Awaited<ReturnType<typeof startHarness>>;
-  let browser: Browser;
+  let session: HarnessPage | undefined;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   const field = (name: string) => page.locator(`table.model-info tr[data-field=${name}] td`);
   const inspect = async (path: string) => {
@@ -29,18 +27,12 @@ const tmp = tempDir();
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    harness = await startHarness({ port: 0, dbPath: join(tmp.dir, 'harness.db') });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    // CSP violations, uncaught errors and console errors all fail the flow.
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(harness.url);
+    session = await openHarnessPage(join(tmp.dir, 'harness.db'));
+    ({ page, problems } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
+    await session?.close();
     tmp.cleanup();
   });
 

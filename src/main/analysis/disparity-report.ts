@@ -3,6 +3,7 @@
 // formula beside the figure it defines.
 import type { DisparitySummary, Tier } from '../../shared/dto';
 import { toCsv } from '../../shared/csv';
+import { FIDELITY_COLUMNS, fidelityRows } from '../../shared/summary-rows';
 import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
 import { svgToPng } from '../io/png';
 import { heatmapSvg } from './heatmap-svg';
@@ -16,8 +17,9 @@ export interface ReportFile {
 
 export const MEAN_ACTIVATION_COLUMNS = ['language', 'tier', 'layer', 'mean_activation', 'ci_low', 'ci_high', 'deficit_vs_en'] as const;
 export const GAP_PERCENT_COLUMNS = ['layer', 'gap_percent', 'ci_low', 'ci_high'] as const;
-export const FIDELITY_COLUMNS = ['language', 'layer', 'explained_variance', 'nmse', 'l0', 'cosine'] as const;
 export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'top_segments'] as const;
+
+export { FIDELITY_COLUMNS, fidelityRows };
 
 type Row<C extends readonly string[]> = Record<C[number], string | number | null>;
 
@@ -196,22 +198,6 @@ export function gapPercentRows(summary: DisparitySummary): Row<typeof GAP_PERCEN
     ci_low: summary.gap_percent_ci[i]?.[0] ?? null,
     ci_high: summary.gap_percent_ci[i]?.[1] ?? null,
   }));
-}
-
-export function fidelityRows(summary: DisparitySummary): Row<typeof FIDELITY_COLUMNS>[] {
-  return summary.languages.flatMap((l) =>
-    summary.layers.map((layer, i) => {
-      const f = summary.fidelity[l.code];
-      return {
-        language: l.code,
-        layer,
-        explained_variance: f?.explained_variance[i] ?? null,
-        nmse: f?.nmse[i] ?? null,
-        l0: f?.l0[i] ?? null,
-        cosine: f?.cosine[i] ?? null,
-      };
-    }),
-  );
 }
 
 export function topFeatureRows(summary: DisparitySummary): Row<typeof TOP_FEATURE_COLUMNS>[] {

@@ -1,9 +1,8 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { Capabilities, ModelInfo, ProviderName } from '../../../../shared/dto';
-import { ApiError } from '../../../../shared/errors';
 import { api, errorMessage } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
-import { FolderField } from '../../components/FolderField';
+import { InspectFolderForm, useFolderInspect } from '../../components/InspectFolder';
 import { useStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
 import { formatBytes, formatCount, memoryVerdict } from './format';
@@ -16,43 +15,24 @@ const PROVIDER_LABELS: Record<ProviderName, string> = {
   cpu: 'CPU',
 };
 
-interface InspectError {
-  code?: string;
-  message: string;
-}
-
 export function ModelStep() {
   const { modelPath, model } = useStore(wizard, (s) => s);
-  const [draft, setDraft] = useState(modelPath);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<InspectError | null>(null);
   const [caps, setCaps] = useState<Capabilities | null>(null);
   const [capsError, setCapsError] = useState<string | null>(null);
-  // Only the latest inspection may change the choice (an earlier, slower one is dropped).
-  const latest = useRef(0);
-
-  const inspect = async (path: string) => {
-    const request = ++latest.current;
-    setError(null);
-    setBusy(true);
-    try {
-      const info = await api.model.inspect({ path: path.trim() });
-      if (request !== latest.current) return;
+  // Only the latest inspection may change the choice; on an error (modelPath, model) stay as they were.
+  const folder = useFolderInspect(
+    modelPath,
+    (path) => api.model.inspect({ path }),
+    (info) => {
       wizard.set({ modelPath: info.path, model: info });
-      setDraft(info.path);
-    } catch (e) {
-      if (request !== latest.current) return;
-      // The previous valid choice (modelPath, model) stays as it was.
-      setError({ code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) });
-    } finally {
-      if (request === latest.current) setBusy(false);
-    }
-  };
+      folder.setDraft(info.path);
+    },
+  );
 
   useEffect(() => {
     api.system.capabilities({}).then(setCaps, (e: unknown) => setCapsError(errorMessage(e)));
     // A folder chosen before it was inspected (the bundled demo, once it exists) is read at once.
-    if (modelPath && !model) void inspect(modelPath);
+    if (modelPath && !model) void folder.inspect(modelPath);
   }, []); // once per visit
 
   return (
@@ -63,39 +43,23 @@ export function ModelStep() {
         <code>tokenizer.json</code>. Gemma-2, Llama, Mistral and Qwen2 are supported. Only the config and the safetensors headers are
         read here; no weights are loaded.
       </p>
-      <form
+      <InspectFolderForm
+        folder={folder}
         className="model-folder"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (draft.trim()) void inspect(draft);
-        }}
-      >
-        <FolderField
-          label="Model folder:"
-          name="model path"
-          value={draft}
-          placeholder="a folder with config.json and *.safetensors"
-          dialogTitle="Choose a model folder (with config.json and *.safetensors)"
-          onChange={setDraft}
-          onPicked={(path) => void inspect(path)}
-        >
-          <button type="submit" disabled={busy || !draft.trim()}>
-            Inspect
-          </button>
-        </FolderField>
-        {busy && (
-          <p className="hint" aria-busy="true">
-            Reading config.json and the safetensors headers…
-          </p>
-        )}
-        <ErrorMessage error={error?.message ?? null} code={error?.code} />
-        {error && model && (
-          <p className="hint" data-testid="kept-model">
-            Still using the previous model: <code>{model.path}</code>
-          </p>
-        )}
-      </form>
-      {model ? <ModelDetails model={model} caps={caps} /> : !busy && <p className="hint">No model chosen yet: type its folder and press Inspect, or Browse….</p>}
+        label="Model folder:"
+        name="model path"
+        placeholder="a folder with config.json and *.safetensors"
+        dialogTitle="Choose a model folder (with config.json and *.safetensors)"
+        reading="Reading config.json and the safetensors headers…"
+        kept={
+          model && (
+            <p className="hint" data-testid="kept-model">
+              Still using the previous model: <code>{model.path}</code>
+            </p>
+          )
+        }
+      />
+      {model ? <ModelDetails model={model} caps={caps} /> : !folder.busy && <p className="hint">No model chosen yet: type its folder and press Inspect, or Browse….</p>}
       <Machine caps={caps} error={capsError} />
     </section>
   );

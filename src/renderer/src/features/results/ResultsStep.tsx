@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { DisparitySummary } from '../../../../shared/dto';
 import { TIER_LABELS } from '../../../../shared/tiers';
 import { ChartFrame } from '../../components/ChartFrame';
+import { FormulaList } from '../../components/FormulaList';
 import { useStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
 import { DeficitHeatmap, GapChart, LanguageLines } from './charts';
@@ -225,19 +226,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
       <p className="hint">The whole report (report.html, summary.json, CSVs, SVG and PNG charts) with the same request; cached phrases are not recomputed.</p>
       <ExportReport request={request} />
 
-      <details className="formulas">
-        <summary>All formulas</summary>
-        <dl>
-          {Object.entries(summary.formulas).map(([k, v]) => (
-            <div key={k}>
-              <dt>
-                <code>{k}</code>
-              </dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
-      </details>
+      <FormulaList title="All formulas" formulas={Object.entries(summary.formulas)} />
     </section>
   );
 }

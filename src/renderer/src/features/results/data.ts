@@ -1,5 +1,6 @@
 // Rows for the Results step's charts and CSV exports, built from a DisparitySummary.
 import type { DisparitySummary, Tier } from '../../../../shared/dto';
+import { fidelityRows as sharedFidelityRows } from '../../../../shared/summary-rows';
 import { TIER_COLORS } from '../../../../shared/tiers';
 
 export type Row = Record<string, string | number | null>;
@@ -66,20 +67,7 @@ export type FidelityMetric = (typeof FIDELITY_METRICS)[number];
 /** Long format: one row per language and layer, every fidelity metric, and whether it warns. */
 export function fidelityRows(s: DisparitySummary): Row[] {
   const warned = warningIndex(s);
-  return s.languages.flatMap((l) =>
-    s.layers.map((layer, i) => {
-      const f = s.fidelity[l.code];
-      return {
-        language: l.code,
-        layer,
-        explained_variance: f?.explained_variance[i] ?? null,
-        nmse: f?.nmse[i] ?? null,
-        l0: f?.l0[i] ?? null,
-        cosine: f?.cosine[i] ?? null,
-        warning: warned.get(`${l.code}|${layer}`) ?? '',
-      };
-    }),
-  );
+  return sharedFidelityRows(s).map((row) => ({ ...row, warning: warned.get(`${row.language}|${row.layer}`) ?? '' }));
 }
 
 /** `${language}|${layer}` → the warning's message. */

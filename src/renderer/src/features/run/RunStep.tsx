@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { FormulaList } from '../../components/FormulaList';
 import { Progress } from '../../components/Progress';
 import { useStore } from '../../state/store';
 import { chosenSaes, wizard, type AnalysisRequest, type RunSettings } from '../../state/wizard';
@@ -154,19 +155,7 @@ export function RunStep() {
       </fieldset>
       {!limitValid && <p className="error" role="alert">The segment limit must be between 1 and 1,000,000.</p>}
       {!bootstrapValid && <p className="error" role="alert">Bootstrap resamples must be between 0 and 100,000.</p>}
-      <details className="formulas" open>
-        <summary>What these settings compute</summary>
-        <dl>
-          {previewFormulas(settings).map(([k, v]) => (
-            <div key={k}>
-              <dt>
-                <code>{k}</code>
-              </dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
-      </details>
+      <FormulaList title="What these settings compute" formulas={previewFormulas(settings)} open />
       <p>
         <button type="button" className="primary" disabled={running || !ready || !limitValid || !bootstrapValid} onClick={run}>
           Run analysis

@@ -1,17 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect } from 'react';
 import type { SaeInfo } from '../../../../shared/dto';
-import { ApiError } from '../../../../shared/errors';
-import { api, errorMessage } from '../../api';
-import { ErrorMessage } from '../../components/ErrorMessage';
-import { FolderField } from '../../components/FolderField';
+import { api } from '../../api';
+import { InspectFolderForm, useFolderInspect } from '../../components/InspectFolder';
 import { useStore } from '../../state/store';
 import { chosenSaes, wizard } from '../../state/wizard';
 import { defaultChoice, fitWarnings, groupByLayer, unplaced } from './choose';
-
-interface InspectError {
-  code?: string;
-  message: string;
-}
 
 /** `source` shown relative to the inspected folder (Gemma Scope names every file params.npz). */
 function relative(source: string, folder: string): string {
@@ -21,25 +14,14 @@ function relative(source: string, folder: string): string {
 
 export function SaesStep() {
   const { saesPath, saes, saeChoice, model } = useStore(wizard, (s) => s);
-  const [draft, setDraft] = useState(saesPath);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<InspectError | null>(null);
-  const latest = useRef(0);
-
-  const inspect = async (path: string) => {
-    const request = ++latest.current;
-    setError(null);
-    setBusy(true);
-    try {
-      const found = await api.sae.inspect({ path: path.trim() });
-      if (request !== latest.current) return;
-      if (found.length === 0) {
-        setError({ code: 'WEIGHTS_NOT_FOUND', message: `${path.trim()}: no SAE found` });
-        return;
-      }
+  const folder = useFolderInspect(
+    saesPath,
+    (path) => api.sae.inspect({ path }),
+    (found, path) => {
+      if (found.length === 0) return { code: 'WEIGHTS_NOT_FOUND', message: `${path}: no SAE found` };
       const fresh = defaultChoice(found);
       wizard.set((s) => {
-        if (s.saesPath !== path.trim()) return { saesPath: path.trim(), saes: found, saeChoice: fresh };
+        if (s.saesPath !== path) return { saesPath: path, saes: found, saeChoice: fresh };
         // Re-reading the same folder keeps the picks (and the layers left out) that still exist.
         const kept: Record<number, string | null> = {};
         for (const [layer, pick] of Object.entries(fresh)) {
@@ -48,16 +30,11 @@ export function SaesStep() {
         }
         return { saes: found, saeChoice: kept };
       });
-    } catch (e) {
-      if (request !== latest.current) return;
-      setError({ code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) });
-    } finally {
-      if (request === latest.current) setBusy(false);
-    }
-  };
+    },
+  );
 
   useEffect(() => {
-    if (saesPath && saes.length === 0) void inspect(saesPath);
+    if (saesPath && saes.length === 0) void folder.inspect(saesPath);
   }, []); // once per visit
 
   const groups = groupByLayer(saes);
@@ -74,42 +51,26 @@ export function SaesStep() {
         LinguaScope's own <code>*.safetensors</code>. One SAE is used per layer; where a layer has several, the one whose average L0 is
         nearest 100 is picked unless you choose another.
       </p>
-      <form
+      <InspectFolderForm
+        folder={folder}
         className="sae-folder"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (draft.trim()) void inspect(draft);
-        }}
-      >
-        <FolderField
-          label="SAE folder:"
-          name="sae path"
-          value={draft}
-          placeholder="a folder of SAEs (or one SAE)"
-          dialogTitle="Choose a folder of SAEs"
-          onChange={setDraft}
-          onPicked={(path) => void inspect(path)}
-        >
-          <button type="submit" disabled={busy || !draft.trim()}>
-            Inspect
-          </button>
-        </FolderField>
-        {busy && (
-          <p className="hint" aria-busy="true">
-            Reading the SAE headers…
-          </p>
-        )}
-        <ErrorMessage error={error?.message ?? null} code={error?.code} />
-        {error && saes.length > 0 && (
-          <p className="hint" data-testid="kept-saes">
-            Still using the SAEs of <code>{saesPath}</code>
-          </p>
-        )}
-      </form>
+        label="SAE folder:"
+        name="sae path"
+        placeholder="a folder of SAEs (or one SAE)"
+        dialogTitle="Choose a folder of SAEs"
+        reading="Reading the SAE headers…"
+        kept={
+          saes.length > 0 && (
+            <p className="hint" data-testid="kept-saes">
+              Still using the SAEs of <code>{saesPath}</code>
+            </p>
+          )
+        }
+      />
       {!model && saes.length > 0 && (
         <p className="hint">No model chosen yet: the layers cannot be checked against it (the run checks every SAE).</p>
       )}
-      {saes.length === 0 && !busy && <p className="hint">No SAEs chosen yet: type their folder and press Inspect, or Browse….</p>}
+      {saes.length === 0 && !folder.busy && <p className="hint">No SAEs chosen yet: type their folder and press Inspect, or Browse….</p>}
       {groups.length > 0 && (
         <>
           <p data-testid="sae-summary">
