@@ -10,6 +10,12 @@
 //    (same folder, same SAE files, same batches), run after ours, in its own process.
 // Every measurement of ours runs in a fresh child process (clean peak RSS; the compute worker is
 // a thread of it), one after the other, so the machine's memory holds one of them at a time.
+// Two GEMM references, measured in the same run: gemmRoofline (bench/engine.ts, prepacked) and
+// the SAE encoder's own GEMM the way the product runs it (mapped weights, prepacking off).
+// The machine may be shared: a measurement whose timed runs found other processes on the cores
+// (> 5 %, /proc/stat) is taken again (BENCH_ANALYZE_TRIES, default 2) and the quietest is kept.
+// Knobs: BENCH_DIR, BENCH_PYTHON, BENCH_ANALYZE_REPEATS (5), BENCH_ANALYZE_LIMIT (4 segments),
+// BENCH_ANALYZE_KEEP_DB=1 keeps the analysis database (analyze-bench.db next to the model).
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,7 +30,12 @@ import { hookName } from '../src/main/models/forward';
 import { LoadedModel, openModelFolder, type ModelFolder } from '../src/main/models/model';
 import { packageRoot } from '../src/main/package-root';
 import { SaeExtractor } from '../src/main/sae/extract';
-import { SAE_LINGUASCOPE_KEY } from '../src/main/sae/sae';
+import { decodeFeatures } from '../src/main/store/sae-cache-repo';
+import { SAE_LINGUASCOPE_KEY, type SaeSpec } from '../src/main/sae/sae';
+import { Graph } from '../src/main/engine/graph';
+import { matmul } from '../src/main/engine/ops/linalg';
+import { EngineSession } from '../src/main/engine/session';
+import { externalWeight } from '../src/main/engine/weights';
 import { gemmRoofline } from './engine';
 import { cpuSnapshot, ensureModel, FLOP_FORMULA, forwardFlops, modelDir, othersCpuPct, peerPython, phrases, residentKinds } from './forward';
 import { emit, machine } from './machine';
@@ -33,11 +44,30 @@ const ANALYZE_CHILD = '__child';
 const WIDTH = 16384;
 const SAE_SEED = 0;
 /** Timed runs per batch after one warm-up; the median is reported. */
-const REPEATS = Number(process.env.BENCH_ANALYZE_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_ANALYZE_REPEATS ?? 5);
+/** Measurements whose timed runs shared the cores with other processes (> CONTENDED_PCT) are
+ * taken again, up to this many times in all; the least contended one is kept. */
+const TRIES = Number(process.env.BENCH_ANALYZE_TRIES ?? 2);
 /** Aligned UDHR segments of the analysis run (x 3 languages = phrases). */
 const ANALYSIS_LIMIT = Number(process.env.BENCH_ANALYZE_LIMIT ?? 4);
 const ANALYSIS_LANGUAGES = ['en', 'hi', 'ml'];
 const CONTENDED_PCT = 5;
+
+/** Runs a measurement until it was not contended (at most TRIES times); keeps the least contended. */
+async function quietest<T>(label: string, measure: () => T | Promise<T>, others: (r: T) => number | null): Promise<T> {
+  let best: T | null = null;
+  let bestOthers = Infinity;
+  for (let attempt = 1; attempt <= TRIES; attempt++) {
+    const r = await measure();
+    const o = others(r) ?? 0;
+    if (o < bestOthers) [best, bestOthers] = [r, o];
+    if (o <= CONTENDED_PCT) break;
+    if (attempt < TRIES) emit({ bench: 'analyze', step: 'retry', measurement: label, others_cpu_pct: o, note: 'other processes shared the cores; measuring again' });
+  }
+  return best!;
+}
+
+const worstOthers = (timings: Record<string, { others_cpu_pct: number | null }>) => Math.max(...Object.values(timings).map((t) => t.others_cpu_pct ?? 0));
 
 export const SAE_FLOP_FORMULA = 'per token and SAE 2*d*w (encode x W_enc) + 2*w*d (decode a W_dec) = 4*d*w; x 26 SAEs, over B*T (padding included); thresholds, summaries, fidelity not counted';
 export const EXTRACT_FLOP_FORMULA = `forward: ${FLOP_FORMULA}; + SAEs: ${SAE_FLOP_FORMULA}`;
@@ -171,10 +201,17 @@ async function analyzeChild(mode: string, args: string[]): Promise<void> {
       const t1 = performance.now();
       const second = await backend.handlers['analysis.run'](request, ctx());
       const secondS = (performance.now() - t1) / 1000;
+      // What the cache holds: active features per (phrase, SAE) row and bytes per active feature.
+      const rows = backend.db.prepare('SELECT features, length(features) + length(fidelity) + length(key) AS bytes FROM sae_phrase_cache').all() as { features: Buffer; bytes: number }[];
+      const nnz = rows.reduce((a, r) => a + decodeFeatures(r.features).features.length, 0);
+      const bytes = rows.reduce((a, r) => a + r.bytes, 0);
       console.log(
         JSON.stringify({
           first: { wall_s: firstS, others_cpu_pct: others, cache: first.cache, tokens: first.corpus.tokens, segments: first.corpus.segments, skipped: first.corpus.skipped, stages },
           second: { wall_s: secondS, cache: second.cache },
+          cache_rows: rows.length,
+          active_features_per_row: nnz / rows.length,
+          bytes_per_active_feature: bytes / nnz,
           max_rss_bytes: maxRssFirst,
           db_bytes: [dbPath, `${dbPath}-wal`].reduce((s, f) => s + (existsSync(f) ? statSync(f).size : 0), 0),
         }),
@@ -260,11 +297,32 @@ function compare(ours: PeerResult['check'], theirs: PeerResult['check']) {
   return { nnz_max_rel_diff: worst(ours.nnz, theirs.nnz), mean_sum_max_rel_diff: worst(ours.mean_sum, theirs.mean_sum), max_sum_max_rel_diff: worst(ours.max_sum, theirs.max_sum), l0_max_rel_diff: worst(ours.l0, theirs.l0) };
 }
 
-export async function benchAnalyze(): Promise<Record<string, unknown>> {
-  if (process.argv[3] === 'scratch') {
-    await scratch(process.argv[4], process.argv.slice(5));
-    process.exit(0);
+/** A second reference beside gemmRoofline: the SAE encoder's own GEMM, [256, d] x W_enc [d, w]
+ * read from the SAE file as the product reads it (external data, memory-mapped, prepacking off),
+ * median of 10 runs after a warm-up. */
+async function saeGemm(spec: SaeSpec): Promise<{ ms: number; gflops: number }> {
+  const root = dirname(spec.tensors.W_enc.file);
+  const g = new Graph('sae-gemm');
+  const a = g.input('a', 'float32', [256, spec.dIn]);
+  g.output(matmul(a, externalWeight(g, spec.tensors.W_enc, root, { as: 'w', shape: [spec.dIn, spec.dSae] })), 'y');
+  const session = await EngineSession.create(g.toModel(), { externalDataFolder: root, disablePrepacking: true });
+  const data = Float32Array.from({ length: 256 * spec.dIn }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+  const feeds = { a: { dtype: 'float32' as const, dims: [256, spec.dIn], data } };
+  await session.run(feeds);
+  const ms: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    ms.push(performance.now() - t);
   }
+  await session.release();
+  const m = median(ms);
+  const gflops = (2 * 256 * spec.dIn * spec.dSae) / (m * 1e6);
+  emit({ bench: 'analyze', step: 'sae_gemm', shape: `[256,${spec.dIn}]x[${spec.dIn},${spec.dSae}]`, weights: 'mapped, prepacking off', ms: round(m, 2), gflops: round(gflops, 1) });
+  return { ms: m, gflops };
+}
+
+export async function benchAnalyze(): Promise<Record<string, unknown>> {
   if (process.argv[3] === ANALYZE_CHILD) {
     await analyzeChild(process.argv[4], process.argv.slice(5));
     process.exit(0);
@@ -279,9 +337,17 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   const weightBytes = folder.info.weightBytes;
   emit({ bench: 'analyze', step: 'inputs', model: folder.path, sae_dir: dir, saes: files.length, width: WIDTH, weight_mb: mb(weightBytes), sae_mb: mb(saeBytes), sae_made_s: madeS && round(madeS, 1) });
 
-  const beforeGemm = cpuSnapshot();
-  const gemm = await gemmRoofline('analyze');
-  const gemmOthers = othersCpuPct(beforeGemm, cpuSnapshot());
+  const saeSpec0 = (await chooseSaes(dir))[0];
+  const { gemm, saeRef, gemmOthers } = await quietest(
+    'gemm',
+    async () => {
+      const before = cpuSnapshot();
+      const gemm = await gemmRoofline('analyze');
+      const saeRef = await saeGemm(saeSpec0);
+      return { gemm, saeRef, gemmOthers: othersCpuPct(before, cpuSnapshot()) };
+    },
+    (r) => r.gemmOthers,
+  );
 
   const bs = batches(folder);
   const shape = (b: Batch) => ({ B: b.phrases.length, T: Math.max(...b.phrases.map((p) => p.length)), tokens: b.phrases.reduce((s, p) => s + p.length, 0) });
@@ -290,15 +356,15 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     return forwardFlops(folder, B, T) + (withSaes ? B * T * files.length * 4 * c.hiddenSize * WIDTH : 0);
   };
 
-  type Figures = Record<string, { tps: number; gflops: number; roofline: number; others: number | null }>;
+  type Figures = Record<string, { tps: number; gflops: number; roofline: number; rooflineSae: number; others: number | null }>;
   const report = (impl: string, r: { timings: Record<string, Timing> }, withSaes: boolean): Figures => {
     const out: Figures = {};
     for (const b of bs) {
       const t = r.timings[b.name];
       const s = shape(b);
       const gflops = flops(b, withSaes) / (t.median_ms * 1e6);
-      out[b.name] = { tps: s.tokens / (t.median_ms / 1000), gflops, roofline: gflops / gemm.gflops, others: t.others_cpu_pct };
-      emit({ bench: 'analyze', step: 'run', impl, batch: b.name, B: s.B, T: s.T, tokens: s.tokens, warmup_ms: t.warmup_ms, ms: t.ms, median_ms: Math.round(t.median_ms), tokens_per_s: round(out[b.name].tps, 2), gflops: round(gflops, 1), roofline_ratio: round(out[b.name].roofline, 3), others_cpu_pct: t.others_cpu_pct });
+      out[b.name] = { tps: s.tokens / (t.median_ms / 1000), gflops, roofline: gflops / gemm.gflops, rooflineSae: gflops / saeRef.gflops, others: t.others_cpu_pct };
+      emit({ bench: 'analyze', step: 'run', impl, batch: b.name, B: s.B, T: s.T, tokens: s.tokens, warmup_ms: t.warmup_ms, ms: t.ms, median_ms: Math.round(t.median_ms), tokens_per_s: round(out[b.name].tps, 2), gflops: round(gflops, 1), roofline_ratio: round(out[b.name].roofline, 3), roofline_ratio_vs_sae_gemm: round(out[b.name].rooflineSae, 3), others_cpu_pct: t.others_cpu_pct });
     }
     return out;
   };
@@ -309,21 +375,26 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   };
 
   // 1. Forward alone, then the fused extraction: fresh processes, one after the other.
-  const fwdChild = runChild(['forward', folder.path, dir]) as { timings: Record<string, Timing> } & Record<string, unknown>;
+  type Measured = { timings: Record<string, Timing>; check: PeerResult['check'] } & Record<string, unknown>;
+  const fwdChild = await quietest('forward', () => runChild(['forward', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
   const fwd = report('ours: forward only (LoadedModel, 26 resid_post hooks)', fwdChild, false);
   const fwdPeak = memory('ours: forward only', fwdChild, weightBytes);
-  const exChild = runChild(['extract', folder.path, dir]) as { timings: Record<string, Timing>; check: PeerResult['check'] } & Record<string, unknown>;
+  const exChild = await quietest('extract', () => runChild(['extract', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
   const ex = report('ours: fused extraction (SaeExtractor, 26 SAEs)', exChild, true);
   const exPeak = memory('ours: fused extraction', exChild, weightBytes + saeBytes);
 
   // 2. The analysis on a fresh database, then the identical run again (all cached).
   const dbPath = join(dirname(dir), 'analyze-bench.db');
-  const an = runChild(['analysis', folder.path, dir, dbPath]) as {
+  type Analysis = {
     first: { wall_s: number; others_cpu_pct: number | null; cache: { bytes_per_phrase: number; phrases_computed: number; seconds: number }; tokens: Record<string, number>; segments: number; skipped: string[]; stages: unknown[] };
     second: { wall_s: number; cache: { phrases_cached: number; phrases_computed: number; seconds: number } };
     max_rss_bytes: number;
     db_bytes: number;
+    cache_rows: number;
+    active_features_per_row: number;
+    bytes_per_active_feature: number;
   };
+  const an = await quietest('analysis', () => runChild(['analysis', folder.path, dir, dbPath]) as Analysis, (r) => r.first.others_cpu_pct);
   const anTokens = Object.values(an.first.tokens).reduce((s, n) => s + n, 0);
   const speedup = an.first.wall_s / an.second.wall_s;
   emit({
@@ -344,6 +415,10 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     second_phrases_cached: an.second.cache.phrases_cached,
     second_phrases_computed: an.second.cache.phrases_computed,
     bytes_per_phrase: an.first.cache.bytes_per_phrase,
+    cache_rows: an.cache_rows,
+    active_features_per_phrase_and_sae: round(an.active_features_per_row, 1),
+    active_share_of_width: round(an.active_features_per_row / WIDTH, 3),
+    bytes_per_active_feature: round(an.bytes_per_active_feature, 2),
     db_mb: round(an.db_bytes / 2 ** 20, 2),
     peak_rss_mb: mb(an.max_rss_bytes),
     stages: an.first.stages,
@@ -351,7 +426,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   if (process.env.BENCH_ANALYZE_KEEP_DB !== '1') for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
 
   // 3. The peer, after ours have exited.
-  const peer = runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir));
+  const peer = await quietest('peer', () => runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir)), (r) => (r.result ? worstOthers(r.result.timings) : 0));
   let hf: Figures | null = null;
   let agreement: ReturnType<typeof compare> | null = null;
   if (peer.result) {
@@ -380,6 +455,8 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     extract_over_forward: round(ex[main].tps / fwd[main].tps, 3),
     roofline_ratio: round(ex[main].roofline, 3),
     forward_roofline_ratio: round(fwd[main].roofline, 3),
+    sae_gemm_gflops: round(saeRef.gflops, 1),
+    roofline_ratio_vs_sae_gemm: round(ex[main].rooflineSae, 3),
     extract_tokens_per_s_udhr: round(ex['udhr-en-8'].tps, 2),
     forward_tokens_per_s_udhr: round(fwd['udhr-en-8'].tps, 2),
     roofline_ratio_udhr: round(ex['udhr-en-8'].roofline, 3),
@@ -387,7 +464,10 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     forward_peak_rss_mb: mb(fwdPeak),
     mapped_weight_mb: mb(weightBytes + saeBytes),
     cache_bytes_per_phrase: an.first.cache.bytes_per_phrase,
+    cache_active_features_per_phrase_and_sae: round(an.active_features_per_row, 1),
+    cache_bytes_per_active_feature: round(an.bytes_per_active_feature, 2),
     cached_rerun_speedup: round(speedup, 1),
+    cached_rerun_formula: 'wall seconds of analysis.run (en, hi, ml; fresh database) / the identical call again in the same process (every phrase cached)',
     analysis_first_s: round(an.first.wall_s, 1),
     analysis_second_s: round(an.second.wall_s, 3),
     analysis_tokens_per_s_incl_load: round(anTokens / an.first.wall_s, 2),
@@ -401,154 +481,12 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     ...(worst > CONTENDED_PCT ? { warning: `other processes kept up to ${worst}% of the cores busy during timed runs: these figures are not reliable, run again on a quiet machine` } : {}),
     bench_s: Math.round((performance.now() - started) / 1000),
     targets: { roofline_ratio: '>= 0.5', cache_bytes_per_phrase: '<= 65536', cached_rerun_speedup: '>= 100', speedup_vs_peer: '> 1' },
+    targets_met: {
+      roofline_ratio: ex[main].roofline >= 0.5,
+      cache_bytes_per_phrase: an.first.cache.bytes_per_phrase <= 65536,
+      cached_rerun_speedup: speedup >= 100,
+      speedup_vs_peer: hf ? ex[main].tps / hf[main].tps > 1 : null,
+    },
   };
 }
 
-// ---- SCRATCH (temporary experiments; removed before hand-off) ----
-import { openDatabase } from '../src/main/store/db';
-import { decodeFeatures, encodeFeatures } from '../src/main/store/sae-cache-repo';
-import { float32ToF16 } from '../src/main/io/safetensors';
-import { brotliCompressSync, deflateRawSync } from 'node:zlib';
-import { Graph as ScratchGraph } from '../src/main/engine/graph';
-import { EngineSession as ScratchSession } from '../src/main/engine/session';
-import { externalWeight as scratchWeight } from '../src/main/engine/weights';
-import { matmul as scratchMatmul } from '../src/main/engine/ops/linalg';
-import { reduceSum as scratchReduceSum, reduceMax as scratchReduceMax } from '../src/main/engine/ops/reduce';
-import { greater as scratchGreater, mul as scratchMul, div as scratchDiv, add as scratchAdd, cast as scratchCast } from '../src/main/engine/ops/elementwise';
-import { saeGraph as scratchSaeGraph, saeSummaries as scratchSummaries } from '../src/main/sae/encode';
-import { gatherNd as scratchGatherNd, nonZero as scratchNonZero, isNaN as scratchIsNaN } from '../src/main/engine/ops/select';
-import { int64s as scratchInt64s, reshapeTo as scratchReshapeTo } from '../src/main/engine/ops/shapes';
-import { concat as scratchConcat, unsqueeze as scratchUnsqueeze } from '../src/main/engine/ops/tensor';
-import { commonRoot as scratchCommonRoot } from '../src/main/engine/weights';
-import type { SaeSpec as ScratchSpec } from '../src/main/sae/sae';
-import type { Value as ScratchValue } from '../src/main/engine/graph';
-
-
-export async function scratch(mode: string, args: string[]): Promise<void> {
-  const rnd = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
-  if (mode === 'gemm') {
-    const specs = await chooseSaes(args[0]);
-    const spec = specs[0];
-    const root = dirname(spec.tensors.W_enc.file);
-    const a = rnd(256 * 2304);
-    for (let i = 0; i < 2; i++) {
-      const r = await gemmRoofline('scratch');
-      for (const prepack of [false, true]) {
-        const g = new ScratchGraph('enc');
-        const x = g.input('a', 'float32', [256, 2304]);
-        g.output(scratchMatmul(x, scratchWeight(g, spec.tensors.W_enc, root, { as: 'w', shape: [2304, 16384] })), 'y');
-        const s = await ScratchSession.create(g.toModel(), { externalDataFolder: root, disablePrepacking: !prepack });
-        const t = await timeBatch(() => s.run({ a: { dtype: 'float32', dims: [256, 2304], data: a } }));
-        await s.release();
-        emit({ scratch: 'gemm', i, roofline_gflops: round(r.gflops, 1), sae_encode_prepack: prepack, ms: round(t.median_ms, 1), gflops: round((2 * 256 * 2304 * 16384) / (t.median_ms * 1e6), 1), others: t.others_cpu_pct });
-      }
-    }
-    return;
-  }
-  if (mode === 'variants') {
-    // Fused graph variants on 8x32: product (encode + decode + summaries), no decode, encode GEMM only.
-    const [model, saes, variant] = args;
-    const folder = openModelFolder(model);
-    const specs = await chooseSaes(saes);
-    const runtime = new RuntimeHost();
-    const files = [...folder.index.files, ...specs.flatMap((s) => Object.values(s.tensors).filter((t) => t).map((t) => t!.file))];
-    const root = scratchCommonRoot(files);
-    const c0 = (x: ScratchValue, v: number) => x.graph.scalar(v, x.dtype);
-    const m = await LoadedModel.load(folder, runtime, { hooks: [], logits: false }, undefined, {
-      taps: specs.map((s) => s.hookName!),
-      root,
-      extend: ({ g, tapped, idsShape }) => {
-        const mask = g.input('count_mask', 'float32', ['batch', 'seq']);
-        specs.forEach((spec: ScratchSpec, i) => {
-          const x = tapped.get(spec.hookName!)!;
-          const sae = scratchSaeGraph(x, spec, root, `sae${i}`);
-          if (variant === 'product') {
-            for (const [name, value] of Object.entries(scratchSummaries(x, sae, mask, idsShape, spec))) g.output(value, `sae${i}.${name}`);
-          } else if (variant === 'nodecode') {
-            const byPhrase = (v: ScratchValue, width: number) => scratchReshapeTo(v, scratchConcat([idsShape, scratchInt64s(g, [width])], 0));
-            const m3 = scratchUnsqueeze(mask, [2]);
-            const acts = scratchMul(byPhrase(sae.acts, spec.dSae), m3);
-            const count = scratchReduceSum(m3, [1], false);
-            const mean = scratchDiv(scratchReduceSum(acts, [1], false), g.op1('Max', [count, c0(count, 1)]));
-            const max = scratchReduceMax(acts, [1], false);
-            const index = scratchNonZero(scratchGreater(max, c0(max, 0)));
-            const l0 = scratchReduceSum(scratchCast(scratchGreater(sae.acts, c0(sae.acts, 0)), 'float32'), [-1]);
-            g.output(index, `sae${i}.index`);
-            g.output(scratchGatherNd(mean, index), `sae${i}.mean`);
-            g.output(scratchGatherNd(max, index), `sae${i}.max`);
-            g.output(scratchAdd(scratchReduceSum(l0, [0], false), scratchReduceSum(scratchCast(scratchIsNaN(sae.pre), 'float32'), [0, 1], false)), `sae${i}.l0`);
-          } else if (variant === 'encode') {
-            g.output(scratchReduceSum(sae.pre, [0, 1], false), `sae${i}.s`);
-          } else if (variant === 'taps') {
-            g.output(scratchReduceSum(x, [0, 1], false), `sae${i}.s`);
-          }
-        });
-      },
-    });
-    const b = batches(folder)[0];
-    const B = b.phrases.length;
-    const T = b.phrases[0].length;
-    const feed = { count_mask: { dtype: 'float32' as const, dims: [B, T], data: new Float32Array(B * T).fill(1) } };
-    const t = await timeBatch(() => m.runRaw(b.phrases, feed));
-    emit({ scratch: 'variant', variant, ms: t.ms, median_ms: Math.round(t.median_ms), tokens_per_s: round(256 / (t.median_ms / 1000), 2), others: t.others_cpu_pct, max_rss_mb: mb(process.resourceUsage().maxRSS * 1024) });
-    await m.release();
-    await runtime.close();
-    return;
-  }
-  if (mode === 'cache') {
-    const db = openDatabase(args[0]);
-    const rows = db.prepare('SELECT key, features, fidelity FROM sae_phrase_cache').all() as { key: string; features: Buffer; fidelity: Buffer }[];
-    const tot: Record<string, number> = {};
-    const addTo = (k: string, v: number) => (tot[k] = (tot[k] ?? 0) + v);
-    let single = 0;
-    let nnzAll = 0;
-    for (const r of rows) {
-      const f = decodeFeatures(r.features);
-      const n = f.features.length;
-      const count = r.fidelity.readDoubleLE(40);
-      nnzAll += n;
-      addTo('rows', 1);
-      addTo('nnz', n);
-      addTo('tokens', count);
-      addTo('current', r.features.length);
-      addTo('current_row_total', r.features.length + r.fidelity.length + r.key.length);
-      addTo('reencode_same', encodeFeatures(f).length);
-      // pieces
-      const varints: number[] = [];
-      let prev = 0;
-      for (const x of f.features) {
-        let d = x - prev;
-        prev = x;
-        while (d >= 0x80) { varints.push((d & 0x7f) | 0x80); d >>>= 7; }
-        varints.push(d);
-      }
-      const bitmap = Buffer.alloc(16384 / 8);
-      for (const x of f.features) bitmap[x >> 3] |= 1 << (x & 7);
-      const meanH = Buffer.from(float32ToF16(f.mean).buffer);
-      const maxH = Buffer.from(float32ToF16(f.max).buffer);
-      const planes = (b: Buffer) => { const n2 = b.length / 2; const o = Buffer.alloc(b.length); for (let i = 0; i < n2; i++) { o[i] = b[2 * i + 1]; o[n2 + i] = b[2 * i]; } return o; };
-      addTo('idx_varint_deflate', deflateRawSync(Buffer.from(varints)).length);
-      addTo('idx_bitmap_deflate', deflateRawSync(bitmap).length);
-      addTo('idx_best', Math.min(deflateRawSync(Buffer.from(varints)).length, deflateRawSync(bitmap).length));
-      addTo('vals_f16_deflate', deflateRawSync(Buffer.concat([meanH, maxH])).length);
-      addTo('vals_f16_planes_deflate', deflateRawSync(Buffer.concat([planes(meanH), planes(maxH)])).length);
-      addTo('vals_f16_planes_brotli', brotliCompressSync(Buffer.concat([planes(meanH), planes(maxH)])).length);
-      addTo('max_only_f16_planes_deflate', deflateRawSync(planes(maxH)).length);
-      // mean == max / count (the feature fired on one counted token) within f16 precision
-      let one = 0;
-      for (let i = 0; i < n; i++) if (Math.abs(f.mean[i] * count - f.max[i]) <= 2e-3 * f.max[i]) one++;
-      single += one;
-      // 8-bit log quantisation of both values (lossy)
-      const q8 = (v: Float32Array) => Buffer.from(Array.from(v, (x) => Math.max(0, Math.min(255, Math.round(Math.log2(Math.max(x, 1e-6)) * 16 + 160)))));
-      addTo('vals_q8log_deflate', deflateRawSync(Buffer.concat([q8(f.mean), q8(f.max)])).length);
-      addTo('all_bitmapOrVarint_planes_deflate', Math.min(deflateRawSync(Buffer.from(varints)).length, deflateRawSync(bitmap).length) + deflateRawSync(Buffer.concat([planes(meanH), planes(maxH)])).length);
-      addTo('all_one_stream_brotli', brotliCompressSync(Buffer.concat([n * 8 > 16384 ? bitmap : Buffer.from(varints), planes(meanH), planes(maxH)])).length);
-    }
-    const phrases = tot.rows / 26;
-    const per = Object.fromEntries(Object.entries(tot).map(([k, v]) => [k, round(v / phrases, 1)]));
-    emit({ scratch: 'cache', rows: tot.rows, phrases, per_phrase_26_layers: per, nnz_per_row: round(nnzAll / tot.rows, 1), tokens_per_phrase: round(tot.tokens / tot.rows, 1), density: round(nnzAll / tot.rows / 16384, 3), single_token_share: round(single / nnzAll, 3) });
-    db.close();
-    return;
-  }
-  throw new Error(`scratch ${mode}?`);
-}
