@@ -65,6 +65,9 @@ import safetensors
 import torch
 import transformers
 from safetensors import safe_open
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deterministic_safetensors import sort_metadata_keys  # noqa: E402
 from safetensors.torch import save_file
 from transformers import (
     Gemma2Config,
@@ -454,27 +457,6 @@ def save_model_dir(model, folder: Path) -> None:
     os.chmod(folder / "model.safetensors", 0o644)
     cfg = json.loads((folder / "config.json").read_text())
     assert cfg["architectures"] == [type(model).__name__], cfg.get("architectures")
-
-
-def sort_metadata_keys(path: Path) -> None:
-    """Make the file byte-reproducible: safetensors (Rust, HashMap) writes `__metadata__` keys in a
-    random order per process. Rewrite the header with those keys sorted; everything else (tensor
-    entries and their order, offsets, compact JSON, space padding to a multiple of 8) is kept, and
-    the encoding is first checked to reproduce the library's header byte for byte."""
-    raw = path.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    text = raw[8 : 8 + length].decode("utf-8")
-    header = json.loads(text)
-
-    def encode(h: dict) -> bytes:
-        b = json.dumps(h, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        return b + b" " * (-len(b) % 8)
-
-    assert encode(header) == raw[8 : 8 + length], "unexpected safetensors header encoding"
-    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
-    new = encode(header)
-    assert len(new) == length
-    path.write_bytes(raw[:8] + new + raw[8 + length :])
 
 
 def write_reference(folder: Path, ids, mask, store, meta: dict[str, str]) -> None:

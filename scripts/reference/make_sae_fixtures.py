@@ -73,6 +73,9 @@ import numpy as np
 import safetensors
 import torch
 from safetensors import safe_open
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deterministic_safetensors import sort_metadata_keys  # noqa: E402
 from safetensors.torch import save_file
 
 import sae_lens
@@ -400,26 +403,6 @@ def robustness(name: str, sae, cfg: dict, ref) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
-
-
-def sort_metadata_keys(path: Path) -> None:
-    """safetensors (Rust HashMap) writes `__metadata__` keys in a random order per process; rewrite
-    the header with the keys sorted, after checking that the encoding reproduces the library's."""
-    raw = path.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length].decode("utf-8"))
-
-    def encode(h: dict) -> bytes:
-        b = json.dumps(h, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        return b + b" " * (-len(b) % 8)
-
-    assert encode(header) == raw[8 : 8 + length], "unexpected safetensors header encoding"
-    if "__metadata__" not in header:
-        return
-    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
-    new = encode(header)
-    assert len(new) == length
-    path.write_bytes(raw[:8] + new + raw[8 + length :])
 
 
 def write_reference(folder: Path, x, ref, meta: dict[str, str]) -> None:
