@@ -30,7 +30,7 @@ import { hookName } from '../src/main/models/forward';
 import { LoadedModel, openModelFolder, type ModelFolder } from '../src/main/models/model';
 import { packageRoot } from '../src/main/package-root';
 import { SaeExtractor } from '../src/main/sae/extract';
-import { decodeFeatures } from '../src/main/store/sae-cache-repo';
+import { decodeRow } from '../src/main/store/sae-cache-repo';
 import { SAE_LINGUASCOPE_KEY, type SaeSpec } from '../src/main/sae/sae';
 import { Graph } from '../src/main/engine/graph';
 import { matmul } from '../src/main/engine/ops/linalg';
@@ -201,17 +201,28 @@ async function analyzeChild(mode: string, args: string[]): Promise<void> {
       const t1 = performance.now();
       const second = await backend.handlers['analysis.run'](request, ctx());
       const secondS = (performance.now() - t1) / 1000;
-      // What the cache holds: active features per (phrase, SAE) row and bytes per active feature.
-      const rows = backend.db.prepare('SELECT features, length(features) + length(fidelity) + length(key) AS bytes FROM sae_phrase_cache').all() as { features: Buffer; bytes: number }[];
-      const nnz = rows.reduce((a, r) => a + decodeFeatures(r.features).features.length, 0);
-      const bytes = rows.reduce((a, r) => a + r.bytes, 0);
+      // What the cache holds: active and kept features per (phrase, SAE) row, bytes of each part.
+      const rows = backend.db
+        .prepare('SELECT summary, active, fidelity, length(summary) AS s, coalesce(length(active), 0) AS a, length(fidelity) + length(key) AS rest FROM sae_cache')
+        .all() as { summary: Buffer; active: Buffer | null; fidelity: Buffer; s: number; a: number; rest: number }[];
+      const decoded = rows.map((r) => decodeRow(r.summary, r.active, { sse: 0, sumSq: 0, cos: 0, l0: 0, sumNormSq: 0, count: 0 }));
+      const nnz = decoded.reduce((a, r) => a + r.total.active, 0);
+      const kept = decoded.reduce((a, r) => a + r.features.length, 0);
+      const bytes = rows.reduce((a, r) => a + r.s + r.a + r.rest, 0);
+      const phrasesCached = first.cache.phrases_computed + first.cache.phrases_cached;
       console.log(
         JSON.stringify({
           first: { wall_s: firstS, others_cpu_pct: others, cache: first.cache, tokens: first.corpus.tokens, segments: first.corpus.segments, skipped: first.corpus.skipped, stages },
           second: { wall_s: secondS, cache: second.cache },
           cache_rows: rows.length,
           active_features_per_row: nnz / rows.length,
-          bytes_per_active_feature: bytes / nnz,
+          kept_features_per_row: kept / rows.length,
+          bytes_per_phrase_parts: {
+            kept_lists_and_sums: rows.reduce((a, r) => a + r.s, 0) / phrasesCached,
+            english_active_bitmaps: rows.reduce((a, r) => a + r.a, 0) / phrasesCached,
+            fidelity_and_keys: rows.reduce((a, r) => a + r.rest, 0) / phrasesCached,
+          },
+          bytes_total: bytes,
           max_rss_bytes: maxRssFirst,
           db_bytes: [dbPath, `${dbPath}-wal`].reduce((s, f) => s + (existsSync(f) ? statSync(f).size : 0), 0),
         }),
@@ -392,7 +403,9 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     db_bytes: number;
     cache_rows: number;
     active_features_per_row: number;
-    bytes_per_active_feature: number;
+    kept_features_per_row: number;
+    bytes_per_phrase_parts: Record<string, number>;
+    bytes_total: number;
   };
   const an = await quietest('analysis', () => runChild(['analysis', folder.path, dir, dbPath]) as Analysis, (r) => r.first.others_cpu_pct);
   const anTokens = Object.values(an.first.tokens).reduce((s, n) => s + n, 0);
@@ -418,7 +431,8 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     cache_rows: an.cache_rows,
     active_features_per_phrase_and_sae: round(an.active_features_per_row, 1),
     active_share_of_width: round(an.active_features_per_row / WIDTH, 3),
-    bytes_per_active_feature: round(an.bytes_per_active_feature, 2),
+    kept_features_per_phrase_and_sae: round(an.kept_features_per_row, 1),
+    bytes_per_phrase_parts: Object.fromEntries(Object.entries(an.bytes_per_phrase_parts).map(([k, v]) => [k, Math.round(v)])),
     db_mb: round(an.db_bytes / 2 ** 20, 2),
     peak_rss_mb: mb(an.max_rss_bytes),
     stages: an.first.stages,
@@ -465,7 +479,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     mapped_weight_mb: mb(weightBytes + saeBytes),
     cache_bytes_per_phrase: an.first.cache.bytes_per_phrase,
     cache_active_features_per_phrase_and_sae: round(an.active_features_per_row, 1),
-    cache_bytes_per_active_feature: round(an.bytes_per_active_feature, 2),
+    cache_kept_features_per_phrase_and_sae: round(an.kept_features_per_row, 1),
     cached_rerun_speedup: round(speedup, 1),
     cached_rerun_formula: 'wall seconds of analysis.run (en, hi, ml; fresh database) / the identical call again in the same process (every phrase cached)',
     analysis_first_s: round(an.first.wall_s, 1),

@@ -32,6 +32,7 @@ Commands:
                                             residual-stream activations (one [tokens, d_model] float32 tensor per hook)
   analyze --model DIR --saes DIR --languages en,zh,...,hi --out DIR [--corpus udhr|FILE.tsv] [--limit N]
           [--reduction mean|max] [--features english-active|all] [--bootstrap N] [--include-bos]
+          [--top-features N] [--keep-features N]
                                             the disparity analysis: summary.json, report.html, CSVs, SVG/PNG charts
   make-random-saes --model DIR --width N --out DIR [--layers all|0,5] [--architecture jumprelu|standard|topk] [--seed N]
                                             random SAEs with thresholds calibrated to a realistic L0
@@ -110,7 +111,7 @@ function printAnalysisExport(result: AnalysisExport, json: boolean): void {
 function printAnalysis(s: DisparitySummary): void {
   const pct = (v: number | null) => (v === null ? '   n/a' : `${v.toFixed(1).padStart(6)}`);
   console.log(`${s.model.architecture}, ${s.saes.length} SAEs, ${s.languages.length} languages, ${s.segments} aligned segments (${s.corpus.source})`);
-  console.log(`settings: reduction ${s.settings.reduction}, features ${s.settings.features}, BOS ${s.settings.includeBos ? 'included' : 'excluded'}`);
+  console.log(`settings: reduction ${s.settings.reduction}, features ${s.settings.features}, BOS ${s.settings.includeBos ? 'included' : 'excluded'}, ${s.settings.keepFeatures} features kept per phrase and layer for the top-feature lists`);
   console.log(`gap(l) = ${s.formulas.gap_percent.replace(/^gap\(l\) = /, '')}`);
   console.log('layer  gap %   ' + s.languages.map((l) => l.code.padStart(8)).join(''));
   s.layers.forEach((layer, i) => {
@@ -155,6 +156,8 @@ async function main(argv: string[]): Promise<number> {
       reduction: { type: 'string' },
       features: { type: 'string' },
       bootstrap: { type: 'string' },
+      'top-features': { type: 'string' },
+      'keep-features': { type: 'string' },
       'include-bos': { type: 'boolean', default: false },
       resume: { type: 'boolean', default: false },
       steps: { type: 'string' },
@@ -292,6 +295,8 @@ async function main(argv: string[]): Promise<number> {
               ...(values.features ? { features: values.features as 'english-active' | 'all' } : {}),
               ...(values.bootstrap !== undefined ? { bootstrap: parseIntList(values.bootstrap, '--bootstrap')[0] } : {}),
               ...(values['include-bos'] ? { includeBos: true } : {}),
+              ...(values['top-features'] !== undefined ? { topFeatures: parseIntList(values['top-features'], '--top-features')[0] } : {}),
+              ...(values['keep-features'] !== undefined ? { keepFeatures: parseIntList(values['keep-features'], '--keep-features')[0] } : {}),
             },
             outDir: resolve(values.out!),
           })

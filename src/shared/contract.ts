@@ -73,6 +73,7 @@ const disparitySettings = z
     seed: z.number().int().min(0).max(2 ** 31),
     fidelityWarnDrop: z.number().min(0).max(10),
     topFeatures: z.number().int().min(0).max(1000),
+    keepFeatures: z.number().int().min(1).max(1 << 20),
   })
   .partial()
   .strict();

@@ -158,6 +158,9 @@ export interface DisparitySettings {
   /** Explained-variance drop against English that raises a fidelity warning. */
   fidelityWarnDrop: number;
   topFeatures: number;
+  /** Features cached per phrase and layer for the top-feature lists: the N strongest by mean and
+   * the N strongest by max. The mean activations, gaps and intervals use exact sums instead. */
+  keepFeatures: number;
 }
 
 export interface FidelityWarning {

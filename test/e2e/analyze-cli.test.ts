@@ -26,8 +26,8 @@ const rows = (db: string) => {
   const d = new Database(db, { readonly: true });
   try {
     // The child may have created the file but not yet its tables.
-    const table = d.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sae_phrase_cache'").get();
-    return table ? (d.prepare('SELECT count(*) AS n FROM sae_phrase_cache').get() as { n: number }).n : 0;
+    const table = d.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sae_cache'").get();
+    return table ? (d.prepare('SELECT count(*) AS n FROM sae_cache').get() as { n: number }).n : 0;
   } finally {
     d.close();
   }
@@ -80,6 +80,23 @@ describe('linguascope analyze', () => {
     expect(s2.cache.phrases_computed).toBe(0);
     expect(s2.cache.phrases_cached).toBe(60);
     expect(figures(join(tmp.dir, 'out-a2'))).toEqual(figures(out));
+  });
+
+  it('--keep-features trims only the cached top-feature lists: every figure is the same, the cache smaller', () => {
+    const base = ['analyze', '--model', MODEL, '--saes', SAES, '--languages', LANGS, '--limit', '6', '--bootstrap', '200'];
+    const db = join(tmp.dir, 'keep.db');
+    expect(cli(db, ...base, '--keep-features', '256', '--out', join(tmp.dir, 'out-all')).code).toBe(0);
+    const trimmed = cli(db, ...base, '--keep-features', '4', '--out', join(tmp.dir, 'out-4'));
+    expect(trimmed.stderr).toBe('');
+    expect(trimmed.stdout).toContain('4 features kept per phrase and layer');
+    const all = JSON.parse(readFileSync(join(tmp.dir, 'out-all', 'summary.json'), 'utf8'));
+    const four = JSON.parse(readFileSync(join(tmp.dir, 'out-4', 'summary.json'), 'utf8'));
+    expect(four.cache.phrases_computed).toBe(60);
+    for (const field of ['mean_activation', 'mean_activation_ci', 'gap_percent', 'gap_percent_ci', 'deficit_vs_en', 'fidelity']) expect(four[field], field).toEqual(all[field]);
+    expect(four.settings.keepFeatures).toBe(4);
+    expect(four.formulas.top_features).toContain('from the 4 strongest features');
+    expect(four.cache.bytes_per_phrase).toBeLessThan(all.cache.bytes_per_phrase);
+    expect(cli(db, ...base, '--keep-features', '0', '--out', join(tmp.dir, 'out-0')).code).toBe(2);
   });
 
   it('resumes after SIGKILL and ends with the figures of an uninterrupted run', async () => {

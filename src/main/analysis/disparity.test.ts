@@ -1,9 +1,10 @@
 // The disparity formulas on a hand-made example whose figures are worked out by hand below.
 import { describe, expect, it } from 'vitest';
-import type { CachedSummary } from '../store/sae-cache-repo';
+import type { PhraseSummary } from '../sae/extract';
+import { cacheRow, type CachedSummary } from '../store/sae-cache-repo';
 import { analyzeDisparity, DEFAULT_DISPARITY, type DisparityInput } from './disparity';
 
-const S = (features: number[], mean: number[], max: number[] = mean, fid: Partial<CachedSummary['fidelity']> = {}): CachedSummary => ({
+const S = (features: number[], mean: number[], max: number[] = mean, fid: Partial<PhraseSummary['fidelity']> = {}): PhraseSummary => ({
   features: Uint32Array.from(features),
   mean: Float32Array.from(mean),
   max: Float32Array.from(max),
@@ -17,11 +18,17 @@ const S = (features: number[], mean: number[], max: number[] = mean, fid: Partia
 //   s0: en (2+4)/2 = 3, es (2+2)/2 = 2, hi (0+1)/2 = 0.5;  s1: en 3, es 3, hi 1.5
 // m: en 3, es 2.5, hi 1;  gap = 100 (2.5 - 1) / 2.5 = 60;  deficit: es 100 (3-2.5)/3 = 16.667, hi 66.667
 // all features (/4): s0 en 1.5 es 1 hi 1.5; s1 en .75 es .75 hi .375 -> m en 1.125 es .875 hi .9375
-const table: CachedSummary[][] = [
+const phrases: PhraseSummary[][] = [
   [S([0, 1], [2, 4], [3, 6]), S([2], [3])],
   [S([0, 1], [2, 2]), S([2], [3])],
   [S([1, 3], [1, 5], [2, 9], { sse: 6 }), S([2], [1.5], [1.5], { sse: 6 })],
 ];
+// The rows the cache holds: English rows keep their active set, the others are summed over it.
+const rows = (keep: number): CachedSummary[][] => {
+  const en = phrases[0].map((p) => cacheRow(p, null, keep, 4));
+  return phrases.map((ps, L) => (L === 0 ? en : ps.map((p, s) => cacheRow(p, en[s].active, keep, 4))));
+};
+const table = rows(DEFAULT_DISPARITY.keepFeatures);
 const input = (settings = {}): DisparityInput => ({
   languages: [
     { code: 'en', name: 'English', tier: 'reference' },
@@ -84,5 +91,24 @@ describe('analyzeDisparity', () => {
     // en means: f0 1, f1 2, f2 1.5; hi means: f1 .5, f3 2.5, f2 .75 -> differences f1 1.5, f0 1, f2 .75
     expect(r.top_features.map((t) => [t.feature, t.difference])).toEqual([[1, 1.5], [0, 1]]);
     expect(r.top_features[0].phrases[0]).toMatchObject({ segment: 's0', values: { en: 4, es: 2, hi: 1 }, text: { hi: 'c' } });
+  });
+
+  it('keeping one feature per phrase changes the top-feature lists only; the figures stay exact', () => {
+    const full = analyzeDisparity(input());
+    const kept = rows(1);
+    // hi s0 keeps f3 (largest by mean and by max), drops f1 (mean 1, max 2): the cut records both.
+    expect(Array.from(kept[2][0].features)).toEqual([3]);
+    expect(kept[2][0].cut).toEqual({ mean: 1, max: 2 });
+    expect(kept[2][0].reference).toEqual({ mean: 1, max: 2, count: 2 });
+    const r = analyzeDisparity({ ...input({ keepFeatures: 1 }), summary: (L, s) => kept[L][s] });
+    expect(r.mean_activation).toEqual(full.mean_activation);
+    expect(r.gap_percent).toEqual(full.gap_percent);
+    expect(r.mean_activation_ci).toEqual(full.mean_activation_ci);
+    expect(analyzeDisparity({ ...input({ features: 'all', keepFeatures: 1 }), summary: (L, s) => kept[L][s] }).mean_activation).toEqual(
+      analyzeDisparity(input({ features: 'all' })).mean_activation,
+    );
+    // en s0 keeps f1 only; f1's hi value (1, not kept) now reads 0: difference 2 - 0 = 2.
+    expect(r.top_features[0]).toMatchObject({ feature: 1, en: 2, medium_low: 0 });
+    expect(r.formulas.top_features).toContain('1 strongest features');
   });
 });

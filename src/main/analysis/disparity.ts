@@ -15,6 +15,7 @@ export const DEFAULT_DISPARITY: DisparitySettings = {
   seed: 1,
   fidelityWarnDrop: 0.1,
   topFeatures: 10,
+  keepFeatures: 128,
 };
 
 export function disparityFormulas(s: DisparitySettings): Record<string, string> {
@@ -23,8 +24,8 @@ export function disparityFormulas(s: DisparitySettings): Record<string, string> 
     phrase_feature_activation: `a(L, s, l, f) = ${reduce} (BOS ${s.includeBos ? 'included' : 'excluded'}) of the SAE activation of feature f at layer l on segment s in language L`,
     phrase_activation:
       s.features === 'english-active'
-        ? 'a(L, s, l) = mean over f in F_en(s, l) of a(L, s, l, f); F_en(s, l) = features active (> 0) on the English version of segment s; segments with empty F_en are skipped'
-        : 'a(L, s, l) = (1 / d_sae) * sum over all features f of a(L, s, l, f)',
+        ? 'a(L, s, l) = mean over f in F_en(s, l) of a(L, s, l, f); F_en(s, l) = features active (> 0) on the English version of segment s; segments with empty F_en are skipped (exact sums over every feature, in float64)'
+        : 'a(L, s, l) = (1 / d_sae) * sum over all features f of a(L, s, l, f) (exact sums over every feature, in float64)',
     mean_activation: 'm(L, l) = mean over aligned segments s of a(L, s, l)',
     tier_mean: 'M_tier(l) = mean over the tier\'s languages L of m(L, l)',
     gap_percent: 'gap(l) = 100 * (M_high(l) - M_medium-low(l)) / M_high(l)',
@@ -35,7 +36,7 @@ export function disparityFormulas(s: DisparitySettings): Record<string, string> 
     l0: 'L0(L, l) = mean over counted tokens of the number of active features',
     cosine: 'cos(L, l) = mean over counted tokens of cos(x, x_hat)',
     fidelity_warning: `warn when EV(L, l) < EV(en, l) - ${s.fidelityWarnDrop}`,
-    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f))`,
+    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), from the ${s.keepFeatures} strongest features by mean and by max cached per phrase and layer (float16); a value not kept counts as 0 and is at most that phrase's largest value left out`,
   };
 }
 
@@ -90,28 +91,12 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
     // a[L][s]: phrase activation, NaN when undefined (English activates nothing on s).
     const a: Float64Array[] = languages.map(() => new Float64Array(nS));
     for (let si = 0; si < nS; si++) {
-      const enSum = input.summary(en, si, li);
-      const enSet = new Set<number>();
-      const enVals = values(enSum);
-      enSum.features.forEach((f, j) => {
-        if (enVals[j] > 0) enSet.add(f);
-      });
+      const enActive = input.summary(en, si, li).total.active;
       for (let L = 0; L < nL; L++) {
-        const sum = input.summary(L, si, li);
-        const v = values(sum);
-        if (s.features === 'all') {
-          let total = 0;
-          for (let j = 0; j < v.length; j++) total += v[j];
-          a[L][si] = total / dSae;
-        } else if (enSet.size === 0) {
-          a[L][si] = NaN;
-        } else {
-          let total = 0;
-          sum.features.forEach((f, j) => {
-            if (enSet.has(f)) total += v[j];
-          });
-          a[L][si] = total / enSet.size;
-        }
+        const row = input.summary(L, si, li);
+        if (s.features === 'all') a[L][si] = (s.reduction === 'mean' ? row.total.mean : row.total.max) / dSae;
+        else if (enActive === 0) a[L][si] = NaN;
+        else a[L][si] = (s.reduction === 'mean' ? row.reference.mean : row.reference.max) / row.reference.count;
       }
     }
     const languageMean = (L: number, idx: ArrayLike<number>) => {

@@ -18,7 +18,7 @@ import { loadTokenizer } from '../io/tokenizer';
 import { openModelFolder, type ModelFolder } from '../models/model';
 import { SaeExtractor } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
-import { cacheKey, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
+import { cacheKey, cacheRow, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
 import { throwIfCancelled, yieldToEventLoop } from './jobs';
@@ -182,8 +182,12 @@ export class AnalysisService {
     const started = performance.now();
     const { settings, languages, folder, saes, segments, phrases } = p;
     const modelFp = modelFingerprint(folder);
-    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, version: 1 });
-    const keys = phrases.map((ph) => saes.map((s) => cacheKey({ model: modelFp, sae: s.fingerprint, settings: extractionFp, tokens: ph.tokens })));
+    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 2 });
+    // A row's reference sums depend on the English version of its segment: its key includes it.
+    const enTokens = (segment: number) => phrases[segment * languages.length].tokens;
+    const keys = phrases.map((ph) =>
+      saes.map((s) => cacheKey({ model: modelFp, sae: s.fingerprint, settings: extractionFp, tokens: ph.tokens, reference: ph.language === 0 ? undefined : enTokens(ph.segment) })),
+    );
     const cached = this.cache.has(keys.flat());
     const missing = phrases.map((_, i) => i).filter((i) => keys[i].some((k) => !cached.has(k)));
     if (missing.length) await this.extract(p, keys, missing, ctx);
@@ -225,27 +229,43 @@ export class AnalysisService {
     return full;
   }
 
-  /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction each. */
+  /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction
+   * each: English first, since every other row is summed over its English phrase's active set. */
   private async extract(p: Awaited<ReturnType<AnalysisService['prepare']>>, keys: string[][], missing: number[], ctx: JobContext): Promise<void> {
-    const { folder, saes, phrases, settings } = p;
-    const order = [...missing].sort((a, b) => phrases[a].tokens.length - phrases[b].tokens.length || a - b);
-    const batches: number[][] = [];
-    for (const i of order) {
-      const batch = batches.at(-1);
-      const len = phrases[i].tokens.length;
-      if (batch && batch.length < BATCH_PHRASES && (batch.length + 1) * len <= BATCH_TOKENS) batch.push(i);
-      else batches.push([i]);
-    }
+    const { folder, saes, phrases, settings, languages } = p;
+    const isEn = (i: number) => phrases[i].language === 0;
+    const byLength = (a: number, b: number) => phrases[a].tokens.length - phrases[b].tokens.length || a - b;
+    const batches = [...batchByLength(missing.filter(isEn).sort(byLength), phrases), ...batchByLength(missing.filter((i) => !isEn(i)).sort(byLength), phrases)];
+    // Active sets of the English phrases, per segment and SAE: computed now or read from the cache.
+    const enActive = new Map<number, Uint8Array[]>();
+    const reference = (segment: number): Uint8Array[] => {
+      let sets = enActive.get(segment);
+      if (!sets) {
+        const enKeys = keys[segment * languages.length];
+        sets = enKeys.map((k) => this.cache.active(k) ?? fail());
+        enActive.set(segment, sets);
+      }
+      return sets;
+    };
+    const fail = (): never => {
+      throw new ApiError('STORE_ERROR', 'a cached English activation summary disappeared during the analysis; run it again');
+    };
     ctx.progress('loading model and SAEs', 0, batches.length);
     const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
     try {
       const t0 = performance.now();
       let tokensDone = 0;
-      const tokensTotal = order.reduce((s, i) => s + phrases[i].tokens.length, 0);
+      const tokensTotal = missing.reduce((s, i) => s + phrases[i].tokens.length, 0);
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
-        this.cache.putBatch(batch.flatMap((i, j) => saes.map((_, l) => ({ key: keys[i][l], summary: out[j][l] }))));
+        const rows = batch.flatMap((i, j) =>
+          saes.map((sae, l) => ({ key: keys[i][l], row: cacheRow(out[j][l], isEn(i) ? null : reference(phrases[i].segment)[l], settings.keepFeatures, sae.dSae) })),
+        );
+        this.cache.putBatch(rows);
+        batch.forEach((i, j) => {
+          if (isEn(i)) enActive.set(phrases[i].segment, rows.slice(j * saes.length, (j + 1) * saes.length).map((r) => r.row.active!));
+        });
         tokensDone += batch.reduce((s, i) => s + phrases[i].tokens.length, 0);
         const elapsed = (performance.now() - t0) / 1000;
         ctx.progress('extracting', b + 1, batches.length, Math.round((elapsed / tokensDone) * (tokensTotal - tokensDone)));
@@ -255,4 +275,17 @@ export class AnalysisService {
       await extractor.release();
     }
   }
+}
+
+/** Consecutive runs of length-sorted phrases within the batch budget (≤ BATCH_PHRASES phrases,
+ * ≤ BATCH_TOKENS tokens after padding to the longest). */
+function batchByLength(order: number[], phrases: readonly Phrase[]): number[][] {
+  const batches: number[][] = [];
+  for (const i of order) {
+    const batch = batches.at(-1);
+    const len = phrases[i].tokens.length;
+    if (batch && batch.length < BATCH_PHRASES && (batch.length + 1) * len <= BATCH_TOKENS) batch.push(i);
+    else batches.push([i]);
+  }
+  return batches;
 }

@@ -254,14 +254,19 @@ export function readTensorAsFloat32(entry: TensorEntry): Float32Array {
   if (entry.dtype === 'F32') return new Float32Array(bytes.buffer, 0, count);
   if (entry.dtype === 'F64') return new Float32Array(new Float64Array(bytes.buffer, 0, count));
   const halves = new Uint16Array(bytes.buffer, 0, count);
+  if (entry.dtype === 'F16') return f16ToFloat32(halves);
   const out = new Float32Array(count);
   const outBits = new Uint32Array(out.buffer);
-  if (entry.dtype === 'BF16') {
-    for (let i = 0; i < count; i++) outBits[i] = halves[i] << 16;
-  } else {
-    const table = f16ToF32BitsTable();
-    for (let i = 0; i < count; i++) outBits[i] = table[halves[i]];
-  }
+  for (let i = 0; i < count; i++) outBits[i] = halves[i] << 16;
+  return out;
+}
+
+/** IEEE half-precision bit patterns as float32 values (exact, NaN payloads included). */
+export function f16ToFloat32(halves: Uint16Array): Float32Array {
+  const out = new Float32Array(halves.length);
+  const outBits = new Uint32Array(out.buffer);
+  const table = f16ToF32BitsTable();
+  for (let i = 0; i < halves.length; i++) outBits[i] = table[halves[i]];
   return out;
 }
 

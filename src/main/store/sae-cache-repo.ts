@@ -1,62 +1,164 @@
 // The activation cache: one row per (phrase, SAE) keyed by content hashes. A batch's rows are
 // written in one transaction, so a run killed at any moment leaves whole batches or nothing, and
-// the next run computes only what is missing. Values are stored as float16 (5e-4 relative
-// precision); every analysis reads them back from here, so a run's figures are the same whether
-// its phrases were computed now or earlier.
+// the next run computes only what is missing.
+//
+// A row holds what the analysis reads, not the phrase's whole sparse code (an SAE of width 16k
+// leaves thousands of features active over a long phrase, 4 bytes each even compressed):
+// - exact sums (float64 of the float32 extraction) of the mean and max over every active feature,
+//   and their count: the "all features" figures;
+// - exact sums over the reference phrase's active set F_en (the English version of the segment)
+//   and |F_en|: the "english-active" figures. The key of a non-reference row therefore includes
+//   the reference phrase's tokens;
+// - the `keep` strongest features by mean and by max as a sparse float16 list (5e-4 relative):
+//   the most disparate features and their phrases; `cut` bounds every value left out;
+// - on reference rows only, the active set itself as a bitmap, so later rows (a language added
+//   to an analysis, a resumed run) can be summed against it without recomputing English;
+// - the fidelity sums.
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ApiError } from '../../shared/errors';
-import { float32ToF16 } from '../io/safetensors';
+import { f16ToFloat32, float32ToF16 } from '../io/safetensors';
 import type { Fidelity, PhraseSummary } from '../sae/extract';
 import type { Db } from './db';
 
 export interface CachedSummary {
+  /** Kept features (ascending): the `keep` largest by mean and the `keep` largest by max. */
   features: Uint32Array;
   mean: Float32Array;
   max: Float32Array;
+  /** Exact sums over every active feature, and how many are active. */
+  total: { mean: number; max: number; active: number };
+  /** Exact sums over the reference phrase's active features F_en, and |F_en|. */
+  reference: { mean: number; max: number; count: number };
+  /** Largest mean and max among active features not kept (0 when every one was kept). */
+  cut: { mean: number; max: number };
+  /** The phrase's active features as a bitmap (bit f of byte f >> 3); reference rows only. */
+  active: Uint8Array | null;
   fidelity: Fidelity;
 }
 
-export function cacheKey(parts: { model: string; sae: string; settings: string; tokens: readonly number[] }): string {
-  return createHash('sha256').update(`${parts.model}\n${parts.sae}\n${parts.settings}\n${parts.tokens.join(',')}`).digest('hex');
+const FORMAT = 2;
+
+export function cacheKey(parts: { model: string; sae: string; settings: string; tokens: readonly number[]; reference?: readonly number[] }): string {
+  const ref = parts.reference ? `\nreference:${parts.reference.join(',')}` : '';
+  return createHash('sha256').update(`${parts.model}\n${parts.sae}\n${parts.settings}\n${parts.tokens.join(',')}${ref}`).digest('hex');
 }
 
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+export function activeBitmap(features: Uint32Array, dSae: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(dSae / 8));
+  for (const f of features) bits[f >> 3] |= 1 << (f & 7);
+  return bits;
 }
 
-export function encodeFeatures(s: Pick<PhraseSummary, 'features' | 'mean' | 'max'>): Buffer {
+const hasBit = (bits: Uint8Array, f: number) => (bits[f >> 3] & (1 << (f & 7))) !== 0;
+
+function popcount(bits: Uint8Array): number {
+  let n = 0;
+  for (let b of bits) {
+    for (; b; b &= b - 1) n++;
+  }
+  return n;
+}
+
+/** The `keep` largest entries of `values` (ties: lower position first), as positions. */
+function largest(values: Float32Array, keep: number): number[] {
+  return Array.from(values.keys())
+    .sort((a, b) => values[b] - values[a] || a - b)
+    .slice(0, keep);
+}
+
+/**
+ * The cache row of one phrase's full summary. `reference` is the reference phrase's active-set
+ * bitmap; null when the phrase is the reference itself (its row then stores its own bitmap).
+ */
+export function cacheRow(s: PhraseSummary, reference: Uint8Array | null, keep: number, dSae: number): CachedSummary {
   const n = s.features.length;
+  let sumMean = 0;
+  let sumMax = 0;
+  let refMean = 0;
+  let refMax = 0;
+  for (let j = 0; j < n; j++) {
+    sumMean += s.mean[j];
+    sumMax += s.max[j];
+    if (reference && hasBit(reference, s.features[j])) {
+      refMean += s.mean[j];
+      refMax += s.max[j];
+    }
+  }
+  const active = reference ? null : activeBitmap(s.features, dSae);
+  const refCount = reference ? popcount(reference) : n;
+  let kept: number[];
+  if (n <= keep) kept = Array.from({ length: n }, (_, j) => j);
+  else kept = [...new Set([...largest(s.mean, keep), ...largest(s.max, keep)])].sort((a, b) => a - b);
+  const isKept = new Uint8Array(n);
+  for (const j of kept) isKept[j] = 1;
+  let cutMean = 0;
+  let cutMax = 0;
+  for (let j = 0; j < n; j++) {
+    if (isKept[j]) continue;
+    cutMean = Math.max(cutMean, s.mean[j]);
+    cutMax = Math.max(cutMax, s.max[j]);
+  }
+  // Kept values are rounded to float16 here, so a row read back equals the row written.
+  const f16 = (v: Float32Array) => f16ToFloat32(float32ToF16(Float32Array.from(kept, (j) => v[j])));
+  return {
+    features: Uint32Array.from(kept, (j) => s.features[j]),
+    mean: f16(s.mean),
+    max: f16(s.max),
+    total: { mean: sumMean, max: sumMax, active: n },
+    reference: reference ? { mean: refMean, max: refMax, count: refCount } : { mean: sumMean, max: sumMax, count: n },
+    cut: { mean: cutMean, max: cutMax },
+    active,
+    fidelity: s.fidelity,
+  };
+}
+
+/** deflate(u8 format | f64 total mean, max | u32 active | f64 reference mean, max | u32 |F_en| |
+ * f32 cut mean, max | u32 kept | varint index deltas | f16 means | f16 maxima). */
+export function encodeRow(r: CachedSummary): Buffer {
+  const n = r.features.length;
   const varints: number[] = [];
   let prev = 0;
-  for (let i = 0; i < n; i++) {
-    let d = s.features[i] - prev;
-    prev = s.features[i];
+  for (const f of r.features) {
+    let d = f - prev;
+    prev = f;
     while (d >= 0x80) {
       varints.push((d & 0x7f) | 0x80);
       d >>>= 7;
     }
     varints.push(d);
   }
-  const out = Buffer.alloc(4 + varints.length + 4 * n);
-  out.writeUInt32LE(n, 0);
-  Buffer.from(varints).copy(out, 4);
-  const at = 4 + varints.length;
-  Buffer.from(float32ToF16(s.mean).buffer).copy(out, at);
-  Buffer.from(float32ToF16(s.max).buffer).copy(out, at + 2 * n);
+  const head = 1 + 16 + 4 + 16 + 4 + 8 + 4;
+  const out = Buffer.alloc(head + varints.length + 4 * n);
+  let at = out.writeUInt8(FORMAT, 0);
+  at = out.writeDoubleLE(r.total.mean, at);
+  at = out.writeDoubleLE(r.total.max, at);
+  at = out.writeUInt32LE(r.total.active, at);
+  at = out.writeDoubleLE(r.reference.mean, at);
+  at = out.writeDoubleLE(r.reference.max, at);
+  at = out.writeUInt32LE(r.reference.count, at);
+  at = out.writeFloatLE(r.cut.mean, at);
+  at = out.writeFloatLE(r.cut.max, at);
+  at = out.writeUInt32LE(n, at);
+  Buffer.from(varints).copy(out, at);
+  at += varints.length;
+  Buffer.from(float32ToF16(r.mean).buffer).copy(out, at);
+  Buffer.from(float32ToF16(r.max).buffer).copy(out, at + 2 * n);
   return deflateRawSync(out);
 }
 
-export function decodeFeatures(blob: Buffer): Pick<CachedSummary, 'features' | 'mean' | 'max'> {
+export function decodeRow(blob: Buffer, activeBlob: Buffer | null, fidelity: Fidelity): CachedSummary {
   const raw = inflateRawSync(blob);
-  const n = raw.readUInt32LE(0);
+  if (raw[0] !== FORMAT) throw new ApiError('STORE_ERROR', `a cache row has format ${raw[0]}, this version reads ${FORMAT}`);
+  let at = 1;
+  const f64 = () => ((at += 8), raw.readDoubleLE(at - 8));
+  const u32 = () => ((at += 4), raw.readUInt32LE(at - 4));
+  const f32 = () => ((at += 4), raw.readFloatLE(at - 4));
+  const total = { mean: f64(), max: f64(), active: u32() };
+  const reference = { mean: f64(), max: f64(), count: u32() };
+  const cut = { mean: f32(), max: f32() };
+  const n = u32();
   const features = new Uint32Array(n);
-  let at = 4;
   let prev = 0;
   for (let i = 0; i < n; i++) {
     let d = 0;
@@ -70,13 +172,9 @@ export function decodeFeatures(blob: Buffer): Pick<CachedSummary, 'features' | '
     prev += d;
     features[i] = prev;
   }
-  const mean = new Float32Array(n);
-  const max = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    mean[i] = f16ToF32(raw.readUInt16LE(at + 2 * i));
-    max[i] = f16ToF32(raw.readUInt16LE(at + 2 * n + 2 * i));
-  }
-  return { features, mean, max };
+  const halves = (offset: number) => f16ToFloat32(Uint16Array.from({ length: n }, (_, i) => raw.readUInt16LE(offset + 2 * i)));
+  const active = activeBlob ? new Uint8Array(inflateRawSync(activeBlob)) : null;
+  return { features, mean: halves(at), max: halves(at + 2 * n), total, reference, cut, active, fidelity };
 }
 
 function encodeFidelity(f: Fidelity): Buffer {
@@ -102,37 +200,37 @@ export class SaeCacheRepo {
 
   /** Which of `keys` are cached. */
   has(keys: readonly string[]): Set<string> {
-    const stmt = this.db.prepare('SELECT 1 FROM sae_phrase_cache WHERE key = ?').pluck();
+    const stmt = this.db.prepare('SELECT 1 FROM sae_cache WHERE key = ?').pluck();
     return new Set(keys.filter((k) => stmt.get(k) !== undefined));
   }
 
   get(key: string): CachedSummary | null {
-    const row = this.db.prepare('SELECT features, fidelity FROM sae_phrase_cache WHERE key = ?').get(key) as { features: Buffer; fidelity: Buffer } | undefined;
-    return row ? { ...decodeFeatures(row.features), fidelity: decodeFidelity(row.fidelity) } : null;
+    const row = this.db.prepare('SELECT summary, active, fidelity FROM sae_cache WHERE key = ?').get(key) as { summary: Buffer; active: Buffer | null; fidelity: Buffer } | undefined;
+    return row ? decodeRow(row.summary, row.active, decodeFidelity(row.fidelity)) : null;
+  }
+
+  /** The active-set bitmap of a cached reference row (null when absent). */
+  active(key: string): Uint8Array | null {
+    const blob = this.db.prepare('SELECT active FROM sae_cache WHERE key = ?').pluck().get(key) as Buffer | null | undefined;
+    return blob ? new Uint8Array(inflateRawSync(blob)) : null;
   }
 
   /** All rows of one batch, or none. */
-  putBatch(rows: { key: string; summary: PhraseSummary }[]): number {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO sae_phrase_cache (key, features, fidelity, created_at) VALUES (?, ?, ?, ?)');
+  putBatch(rows: { key: string; row: CachedSummary }[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO sae_cache (key, summary, active, fidelity, created_at) VALUES (?, ?, ?, ?, ?)');
     const now = new Date().toISOString();
-    let bytes = 0;
     try {
       this.db.transaction(() => {
-        for (const { key, summary } of rows) {
-          const features = encodeFeatures(summary);
-          bytes += features.byteLength + 48 + 64;
-          insert.run(key, features, encodeFidelity(summary.fidelity), now);
-        }
+        for (const { key, row } of rows) insert.run(key, encodeRow(row), row.active ? deflateRawSync(row.active) : null, encodeFidelity(row.fidelity), now);
       })();
     } catch (error) {
       throw storeError(error);
     }
-    return bytes;
   }
 
   /** Stored bytes of the given rows (blob sizes plus the key). */
   bytes(keys: readonly string[]): number {
-    const stmt = this.db.prepare('SELECT length(features) + length(fidelity) + length(key) FROM sae_phrase_cache WHERE key = ?').pluck();
+    const stmt = this.db.prepare('SELECT length(summary) + coalesce(length(active), 0) + length(fidelity) + length(key) FROM sae_cache WHERE key = ?').pluck();
     return keys.reduce((sum, k) => sum + ((stmt.get(k) as number | undefined) ?? 0), 0);
   }
 }

@@ -20,6 +20,8 @@ export interface RunSettings {
   features: 'english-active' | 'all';
   includeBos: boolean;
   bootstrap: number;
+  /** Features cached per phrase and layer for the top-feature lists. */
+  keepFeatures: number;
   /** Use only the first N aligned segments; null = all of them. */
   limit: number | null;
 }
@@ -64,6 +66,7 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   features: 'english-active',
   includeBos: false,
   bootstrap: 1000,
+  keepFeatures: 128,
   limit: null,
 };
 

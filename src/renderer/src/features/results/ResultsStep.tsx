@@ -75,7 +75,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         <div><dt>BOS</dt><dd>{s.includeBos ? 'included' : 'excluded'}</dd></div>
         <div><dt>Bootstrap</dt><dd>{s.bootstrap} resamples, seed {s.seed}</dd></div>
         <div><dt>Fidelity warning</dt><dd>EV more than {s.fidelityWarnDrop} below English</dd></div>
-        <div><dt>Top features</dt><dd>{s.topFeatures} per layer</dd></div>
+        <div><dt>Top features</dt><dd>{s.topFeatures} per layer, from the {s.keepFeatures} strongest per phrase and layer</dd></div>
         <div><dt>Corpus</dt><dd>{summary.corpus.source}, {summary.corpus.segments} segments{request.limit ? ` (limit ${request.limit})` : ''}</dd></div>
         <div><dt>Cache</dt><dd>{summary.cache.phrases_computed} phrases computed, {summary.cache.phrases_cached} from the cache, {summary.cache.seconds.toFixed(2)} s</dd></div>
       </dl>

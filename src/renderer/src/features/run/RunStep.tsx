@@ -26,6 +26,10 @@ export function previewFormulas(s: RunSettings): [name: string, formula: string]
       'confidence_interval',
       s.bootstrap > 0 ? `95 % percentile bootstrap over segments (${s.bootstrap} resamples, the same resample for every language)` : 'no bootstrap: no confidence intervals',
     ],
+    [
+      'top_features',
+      `the features with the largest English minus medium/low-resource mean, from the ${s.keepFeatures} strongest features by mean and by max cached per phrase and layer (the figures above use exact sums over every feature)`,
+    ],
   ];
 }
 
@@ -45,6 +49,7 @@ export function RunStep() {
   const ready = !!modelPath && saes.length > 0;
   const limitValid = settings.limit === null || (settings.limit >= 1 && settings.limit <= 1_000_000);
   const bootstrapValid = settings.bootstrap >= 0 && settings.bootstrap <= 100_000;
+  const keepValid = settings.keepFeatures >= 1 && settings.keepFeatures <= 1 << 20;
 
   const run = () => {
     const { limit, ...rest } = settings;
@@ -142,6 +147,17 @@ export function RunStep() {
           />
         </label>
         <label>
+          Features kept per phrase and layer (top-feature lists):{' '}
+          <input
+            type="number"
+            aria-label="features kept"
+            min={1}
+            max={1 << 20}
+            value={settings.keepFeatures}
+            onChange={(e) => set({ keepFeatures: intOrNull(e.target.value) ?? 0 })}
+          />
+        </label>
+        <label>
           Segments (empty = all):{' '}
           <input
             type="number"
@@ -155,9 +171,10 @@ export function RunStep() {
       </fieldset>
       {!limitValid && <p className="error" role="alert">The segment limit must be between 1 and 1,000,000.</p>}
       {!bootstrapValid && <p className="error" role="alert">Bootstrap resamples must be between 0 and 100,000.</p>}
+      {!keepValid && <p className="error" role="alert">Features kept must be between 1 and 1,048,576.</p>}
       <FormulaList title="What these settings compute" formulas={previewFormulas(settings)} open />
       <p>
-        <button type="button" className="primary" disabled={running || !ready || !limitValid || !bootstrapValid} onClick={run}>
+        <button type="button" className="primary" disabled={running || !ready || !limitValid || !bootstrapValid || !keepValid} onClick={run}>
           Run analysis
         </button>
       </p>
