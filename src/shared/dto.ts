@@ -210,8 +210,9 @@ export interface DisparitySummary {
   formulas: Record<string, string>;
   model: ModelInfo & { fingerprint: string };
   saes: SaeInfo[];
-  /** `skipped`: bundled-corpus segments longer than the model's context in some language. */
-  corpus: { source: string; segments: number; tokens: Record<string, number>; skipped: string[] };
+  /** `skipped`: bundled-corpus segments longer than the model's context in some language;
+   * `incomplete`: a corpus file's segments without a text in every chosen language (left out). */
+  corpus: { source: string; segments: number; tokens: Record<string, number>; skipped: string[]; incomplete?: string[] };
   cache: { phrases_computed: number; phrases_cached: number; bytes_per_phrase: number; seconds: number };
 }
 

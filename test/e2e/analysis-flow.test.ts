@@ -111,6 +111,20 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     // Pick the width-128 SAE for layer 1; the run must use it.
     await page.getByLabel('layer 1: w128/blocks.1.hook_resid_post.safetensors').check();
     expect(await page.locator(`table.saes tr[data-source="${join(SAES, 'w128', 'blocks.1.hook_resid_post.safetensors')}"]`).getAttribute('data-picked')).toBe('true');
+  });
+
+  it('checks the chosen SAEs\' fidelity per language on the first segments before the run', async () => {
+    const check = page.getByTestId('fidelity-check');
+    await check.getByLabel('fidelity segments').fill('2');
+    await check.getByRole('button', { name: 'Check fidelity' }).click();
+    const table = check.getByTestId('fidelity-check-table');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(['0', '1', '2', '3']);
+    const ev = await table.locator('td[data-language]').evaluateAll((cells) => cells.map((c) => Number(c.textContent)));
+    expect(ev).toHaveLength(12);
+    for (const v of ev) expect(v).toBeLessThanOrEqual(1);
+    expect(await table.locator('td[data-language]').first().getAttribute('title')).toMatch(/^EV -?[\d.]+, NMSE [\d.]+, L0 [\d.]+, cosine [\d.]+$/);
+    expect(await check.locator('.hint').last().textContent()).toMatch(/Explained variance on 2 segments/);
     await page.screenshot({ path: join(ARTIFACTS, 'saes.png'), fullPage: true });
   });
 
@@ -141,6 +155,8 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     expect(settings).toContain('mean over the phrase\'s tokens');
     expect(settings).toContain('50 resamples');
     expect(settings).toContain('limit 3');
+    // The fidelity check's two segments (x 3 languages) came from the cache.
+    expect(settings).toContain('3 phrases computed, 6 from the cache');
     expect(await page.locator('details.saes-used').textContent()).toContain(join(SAES, 'w128', 'blocks.1.hook_resid_post.safetensors'));
   });
 
@@ -161,7 +177,15 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     expect(svg.suggestedFilename()).toBe('deficit_vs_en.svg');
     const svgPath = join(ARTIFACTS, 'deficit_vs_en.svg');
     await svg.saveAs(svgPath);
-    expect(readFileSync(svgPath, 'utf8').match(/class="heat-cell"/g)).toHaveLength(12);
+    const svgText = readFileSync(svgPath, 'utf8');
+    expect(svgText.match(/class="heat-cell"/g)).toHaveLength(12);
+    // The exported file names its figure and the formulas and settings behind it.
+    expect(svgText).toContain('<title>Deficit vs English (%), languages by layers</title>');
+    expect(svgText).toMatch(/<desc>deficit_vs_en: deficit\(L, l\)[^<]*mean over the phrase's tokens/);
+    const [png] = await Promise.all([page.waitForEvent('download'), figure('Gap per layer (high vs medium/low-resource)').getByRole('button', { name: 'PNG' }).click()]);
+    const pngPath = join(ARTIFACTS, 'gap_percent.png');
+    await png.saveAs(pngPath);
+    expect(readFileSync(pngPath).subarray(1, 4).toString()).toBe('PNG');
     const fidelity = page.getByTestId('fidelity-table');
     expect(await fidelity.locator('tbody tr').count()).toBe(3);
     expect(await fidelity.locator('tbody tr').first().locator('td').count()).toBe(1 + 4);
@@ -181,12 +205,25 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     expect(await detail.locator('h4').textContent()).toContain(`feature ${feature}`);
     const phrase = detail.locator('.phrase').first();
     expect(await phrase.locator('tbody tr').count()).toBe(3);
+    const esPhrase = (await phrase.locator('tr[data-code=es] .segment-text').textContent()) ?? '';
+    expect(esPhrase).toMatch(/[áéíóúñ]/);
     await phrase.locator('tr[data-code=en]').getByRole('button', { name: 'Token activations' }).click();
     const tokens = phrase.locator('tr[data-code=en]').getByTestId('token-activations');
     await tokens.waitFor({ timeout: 30_000 });
     const values = await tokens.locator('span.token').evaluateAll((spans) => spans.map((s) => Number(s.getAttribute('data-value'))));
     expect(values.length).toBeGreaterThan(5);
     expect(Math.max(...values)).toBeGreaterThan(0);
+    // The byte-level tokenizer cuts accented letters into two tokens: the Spanish phrase reads as
+    // its text again, BOS labelled, each character carrying the largest value of its pieces.
+    await phrase.locator('tr[data-code=es]').getByRole('button', { name: 'Token activations' }).click();
+    const es = phrase.locator('tr[data-code=es]').getByTestId('token-activations');
+    await es.waitFor({ timeout: 30_000 });
+    const spans = await es.locator('span.token').evaluateAll((els) => els.map((e) => ({ text: e.textContent ?? '', tokens: Number(e.getAttribute('data-tokens')) })));
+    const esText = await phrase.locator('tr[data-code=es] .segment-text').count();
+    expect(esText).toBe(0);
+    expect(spans[0].text).toBe('<bos>');
+    expect(spans.some((sp) => sp.tokens === 2 && /[^\x00-\x7f]/.test(sp.text))).toBe(true);
+    expect(spans.slice(1).map((sp) => sp.text).join('')).toBe(esPhrase);
     await detail.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'feature-detail.png'), fullPage: true });
   });

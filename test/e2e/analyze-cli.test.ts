@@ -3,10 +3,11 @@
 // computes nothing; a run killed with SIGKILL mid-extraction resumes and ends with results
 // identical to an uninterrupted run; bad input exits 2 and loses no cached row.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensorsHeader } from '../../src/main/io/safetensors';
 import { tempDir } from '../helpers/temp';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -33,6 +34,18 @@ const rows = (db: string) => {
   }
 };
 
+/** A copy of the random SAEs whose layer-1 SAE has `value` in the first element of `tensor`. */
+function poisonedSaes(name: string, tensor: string, value: number): string {
+  const dir = join(tmp.dir, name);
+  cpSync(SAES, dir, { recursive: true });
+  const file = join(dir, 'blocks.1.hook_resid_post.safetensors');
+  const entry = readSafetensorsHeader(file).tensors.get(tensor)!;
+  const bytes = readFileSync(file);
+  bytes.writeFloatLE(value, entry.offset);
+  writeFileSync(file, bytes);
+  return dir;
+}
+
 /** summary.json without what legitimately differs between runs (timing, cache counters). */
 function figures(dir: string) {
   const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
@@ -50,6 +63,31 @@ describe('linguascope analyze', () => {
     expect(made.stdout).toMatch(/wrote 4 jumprelu SAEs of width 256/);
   }, 300_000);
   afterAll(() => tmp.cleanup());
+
+  it('make-random-saes is deterministic for a seed and its L0 holds on text it was not calibrated on', () => {
+    const again = join(tmp.dir, 'saes-again');
+    const made = cli(join(tmp.dir, 'setup.db'), 'make-random-saes', '--model', MODEL, '--width', '256', '--out', again, '--seed', '5');
+    expect(made.code).toBe(0);
+    const other = join(tmp.dir, 'saes-seed6');
+    expect(cli(join(tmp.dir, 'setup.db'), 'make-random-saes', '--model', MODEL, '--width', '256', '--out', other, '--seed', '6').code).toBe(0);
+    for (const L of [0, 1, 2, 3]) {
+      const name = `blocks.${L}.hook_resid_post.safetensors`;
+      expect(readFileSync(join(again, name)).equals(readFileSync(join(SAES, name))), name).toBe(true);
+      expect(readFileSync(join(other, name)).equals(readFileSync(join(SAES, name))), name).toBe(false);
+    }
+    // Calibrated to an average L0 of 256 / 64 = 4 on the first 64 tokens of 12 English UDHR
+    // paragraphs: Hindi, and English beyond those, were not in the sample.
+    const out = join(tmp.dir, 'out-l0');
+    expect(cli(join(tmp.dir, 'l0.db'), 'analyze', '--model', MODEL, '--saes', SAES, '--languages', 'en,hi', '--limit', '30', '--bootstrap', '0', '--out', out).code).toBe(0);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    for (const l0 of s.fidelity.en.l0) {
+      expect(l0).toBeGreaterThan(2);
+      expect(l0).toBeLessThan(8);
+    }
+    // Thresholds set on English are not a language-neutral sparsity: Hindi runs denser, as
+    // trained SAEs often do on under-represented scripts (the fidelity table reports it).
+    for (const l0 of s.fidelity.hi.l0) expect(l0).toBeGreaterThan(2);
+  });
 
   it('writes summary.json, report.html, CSVs and charts; a second run computes nothing', () => {
     const db = join(tmp.dir, 'a.db');
@@ -99,6 +137,27 @@ describe('linguascope analyze', () => {
     expect(cli(db, ...base, '--keep-features', '0', '--out', join(tmp.dir, 'out-0')).code).toBe(2);
   });
 
+  it('reads a corpus file: other known languages allowed, segments without every chosen language listed', () => {
+    const f = join(tmp.dir, 'corpus.tsv');
+    writeFileSync(
+      f,
+      'segment\tlanguage\ttext\n' +
+        'a\ten\tAll human beings are born free.\na\thi\tसभी मनुष्यों को गौरव और अधिकारों के मामले में जन्मजात स्वतन्त्रता प्राप्त है।\na\tfr\tTous les êtres humains naissent libres.\n' +
+        'b\ten\tEveryone has the right to life.\nb\thi\tप्रत्येक व्यक्ति को जीवन का अधिकार है।\n' +
+        'c\ten\tNo one shall be held in slavery.\n',
+    );
+    const out = join(tmp.dir, 'out-file');
+    const run = cli(join(tmp.dir, 'file.db'), 'analyze', '--model', MODEL, '--saes', SAES, '--languages', 'en,hi', '--corpus', f, '--bootstrap', '50', '--out', out);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('left out: 1 corpus segments without a text in every chosen language (c)');
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.segments).toBe(2);
+    expect(s.corpus).toMatchObject({ segments: 2, incomplete: ['c'], skipped: [] });
+    expect(s.corpus.tokens.hi).toBeGreaterThan(s.corpus.tokens.en);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Left out (no text in every chosen language): 1 segments: c.');
+  });
+
   it('resumes after SIGKILL and ends with the figures of an uninterrupted run', async () => {
     const args = ['analyze', '--model', MODEL, '--saes', SAES, '--languages', LANGS, '--limit', '30', '--bootstrap', '100'];
     const clean = cli(join(tmp.dir, 'clean.db'), ...args, '--out', join(tmp.dir, 'out-clean'));
@@ -132,11 +191,18 @@ describe('linguascope analyze', () => {
       ['SAEs for another model size', () => {
         return ['--saes', join(ROOT, 'test', 'fixtures', 'saes', 'saelens', 'standard')];
       }, /size 64 \(d_in\), the model's residual stream has 96/],
+      ['NaN in an SAE threshold', () => ['--saes', poisonedSaes('nan-threshold', 'threshold', NaN)], /blocks\.1\.hook_resid_post produced \d+ NaN or infinite values/],
+      ['Inf in an SAE decoder', () => ['--saes', poisonedSaes('inf-decoder', 'W_dec', Infinity)], /blocks\.1\.hook_resid_post produced \d+ NaN or infinite values/],
       ['a corpus file with a bad row', () => {
         const f = join(tmp.dir, 'bad.tsv');
         writeFileSync(f, 'segment\tlanguage\ttext\ns1\ten\tHello\ns1\tzh\n');
         return ['--corpus', f, '--languages', 'en,zh'];
       }, /bad\.tsv row 3: expected 3 tab-separated columns, found 2/],
+      ['a corpus file with a mistyped language code', () => {
+        const f = join(tmp.dir, 'typo.tsv');
+        writeFileSync(f, 'segment\tlanguage\ttext\ns1\ten\tHello\ns1\thn\tNamaste\n');
+        return ['--corpus', f, '--languages', 'en,hi'];
+      }, /typo\.tsv row 3: unknown language code "hn"/],
       ['a corpus file that is not UTF-8', () => {
         const f = join(tmp.dir, 'latin1.tsv');
         writeFileSync(f, Buffer.from([...Buffer.from('segment\tlanguage\ttext\ns1\ten\tcaf'), 0xe9, 0x0a]));

@@ -254,6 +254,9 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
         ...(summary.corpus.skipped?.length
           ? [`Skipped (longer than the model's context in some language): ${summary.corpus.skipped.join(', ')}.`]
           : []),
+        ...(summary.corpus.incomplete?.length
+          ? [`Left out (no text in every chosen language): ${summary.corpus.incomplete.length} segments: ${summary.corpus.incomplete.slice(0, 50).join(', ')}${summary.corpus.incomplete.length > 50 ? ', …' : ''}.`]
+          : []),
       ],
       table: {
         columns: ['language', 'name', 'tier', 'tokens'],

@@ -2,7 +2,7 @@
 // SAE extraction, batch by batch, each batch committed whole) → every summary read back from the
 // cache → figures → files. All checks on user input run before anything is computed or cached.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { AnalysisExport, DisparitySettings, DisparitySummary, Language } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
@@ -19,6 +19,7 @@ import { openModelFolder, type ModelFolder } from '../models/model';
 import { SaeExtractor } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
 import { cacheKey, cacheRow, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
+import type { FileHashRepo } from '../store/file-hash-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
 import { throwIfCancelled, yieldToEventLoop } from './jobs';
@@ -46,23 +47,9 @@ export interface Phrase {
 const BATCH_TOKENS = 2048;
 const BATCH_PHRASES = 16;
 
-function modelFingerprint(folder: ModelFolder): string {
-  const h = createHash('sha256').update(readFileSync(join(folder.path, 'config.json')));
-  for (const file of folder.index.files) {
-    const size = statSync(file).size;
-    const fd = openSync(file, 'r');
-    try {
-      const n = Math.min(size, 65536);
-      const head = Buffer.alloc(n);
-      const tail = Buffer.alloc(n);
-      readSync(fd, head, 0, n, 0);
-      readSync(fd, tail, 0, n, size - n);
-      h.update(`${basename(file)}:${size}`).update(head).update(tail);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return h.digest('hex');
+/** The files an SAE reads (Gemma Scope: the npz; SAELens: the weights; ours: the file). */
+function saeFiles(spec: SaeSpec): string[] {
+  return [...new Set(Object.values(spec.tensors).flatMap((t) => (t ? [t.file] : [])))];
 }
 
 /** One SAE per layer: explicit paths, or under a folder the one whose average L0 is nearest 100
@@ -80,8 +67,15 @@ export async function chooseSaes(saes: string | string[]): Promise<SaeSpec[]> {
   return [...byHook.values()].sort((a, b) => (saeLayer(a) ?? 0) - (saeLayer(b) ?? 0));
 }
 
-/** A .tsv corpus: a header `segment<TAB>language<TAB>text`, then one row per phrase. */
-export function readCorpusFile(file: string, codes: readonly string[]): { key: string; text: Record<string, string> }[] {
+/** A .tsv corpus: a header `segment<TAB>language<TAB>text`, then one row per phrase. Rows in
+ * languages not chosen are allowed (one file can serve several analyses) but must be known to the
+ * registry, so a mistyped code is reported with its row instead of silently losing its segments.
+ * Segments without a text in every chosen language are left out and listed in `incomplete`. */
+export function readCorpusFile(
+  file: string,
+  codes: readonly string[],
+  known: (code: string) => boolean = () => true,
+): { segments: { key: string; text: Record<string, string> }[]; incomplete: string[] } {
   const path = resolve(file);
   if (!existsSync(path)) throw new ApiError('INVALID_ARGUMENT', `corpus file ${path} does not exist`, { file: path });
   let text: string;
@@ -102,6 +96,7 @@ export function readCorpusFile(file: string, codes: readonly string[]): { key: s
     const cols = line.split('\t');
     if (cols.length !== 3) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: expected 3 tab-separated columns, found ${cols.length}`, { file: path, row });
     const [key, code, phrase] = cols.map((c) => c.trim());
+    if (!known(code)) throw new ApiError('UNKNOWN_LANGUAGE', `${basename(path)} row ${row}: unknown language code "${code}" (see \`npx linguascope languages\`)`, { file: path, row, language: code });
     if (!key) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: the segment id is empty`, { file: path, row });
     if (!phrase) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: the text is empty`, { file: path, row });
     const seg = segments.get(key) ?? {};
@@ -109,9 +104,13 @@ export function readCorpusFile(file: string, codes: readonly string[]): { key: s
     seg[code] = phrase;
     segments.set(key, seg);
   });
-  const complete = [...segments.entries()].filter(([, t]) => codes.every((c) => t[c] !== undefined));
+  const all = [...segments.entries()];
+  const complete = all.filter(([, t]) => codes.every((c) => t[c] !== undefined));
   if (complete.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', `${basename(path)} has no segment with a text in every chosen language (${codes.join(', ')})`, { file: path });
-  return complete.map(([key, t]) => ({ key, text: Object.fromEntries(codes.map((c) => [c, t[c]])) }));
+  return {
+    segments: complete.map(([key, t]) => ({ key, text: Object.fromEntries(codes.map((c) => [c, t[c]])) })),
+    incomplete: all.filter(([, t]) => !codes.every((c) => t[c] !== undefined)).map(([key]) => key),
+  };
 }
 
 export class AnalysisService {
@@ -120,7 +119,25 @@ export class AnalysisService {
     private readonly cache: SaeCacheRepo,
     private readonly runs: RunsRepo,
     private readonly runtime: RuntimeHost,
+    private readonly fileHashes: FileHashRepo,
   ) {}
+
+  /** Content fingerprints of the model (config.json, tokenizer.json and every weight file) and of
+   * each SAE (its settings and shapes, and its files' bytes): the cache keys' model and SAE parts.
+   * Whole-file sha256, remembered per file identity, so only new or rewritten files are read. */
+  private async fingerprints(folder: ModelFolder, saes: readonly SaeSpec[], ctx: JobContext): Promise<{ model: string; saes: string[] }> {
+    const modelFiles = [join(folder.path, 'config.json'), ...(existsSync(join(folder.path, 'tokenizer.json')) ? [join(folder.path, 'tokenizer.json')] : []), ...folder.index.files];
+    const perSae = saes.map(saeFiles);
+    const all = [...modelFiles, ...perSae.flat()];
+    const mib = (n: number) => Math.round(n / 2 ** 20);
+    const hashes = await this.fileHashes.hashes(all, (done, total) => ctx.progress('fingerprinting weight files (MiB)', mib(done), mib(total)), ctx.signal);
+    const of = new Map(all.map((f, i) => [f, hashes[i]]));
+    const digest = (parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex');
+    return {
+      model: digest(modelFiles.map((f) => `${basename(f)}:${of.get(f)}`)),
+      saes: saes.map((s, i) => digest([s.fingerprint, ...perSae[i].map((f) => of.get(f)!)])),
+    };
+  }
 
   async run(request: AnalysisRequest, ctx: JobContext): Promise<DisparitySummary> {
     return this.compute(await this.prepare(request), ctx);
@@ -145,13 +162,16 @@ export class AnalysisService {
     const saes = await chooseSaes(request.saes);
     for (const s of saes) checkSaeFitsModel(s, folder.info);
     let segments: { key: string; text: Record<string, string> }[];
+    let incomplete: string[] = [];
     const source = request.corpus ?? 'udhr';
     if (source === 'udhr') {
       const docs = Object.fromEntries(languages.map((l) => [l.code, loadUdhr(l.corpusCode)]));
       segments = alignDocuments(docs).segments.map((s) => ({ key: s.key, text: Object.fromEntries(codes.map((c) => [c, s.paragraphs[c].join('\n')])) }));
       if (segments.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
     } else {
-      segments = readCorpusFile(source, codes);
+      // Registered languages, and any language of the UDHR collection (by BCP 47 tag or corpus code).
+      const known = new Set([...this.registry.list().map((l) => l.code), ...this.registry.corpusLanguages().flatMap((l) => [l.bcp47, l.corpusCode])]);
+      ({ segments, incomplete } = readCorpusFile(source, codes, (c) => known.has(c)));
     }
     const tokenizer = loadTokenizer(folder.path);
     const max = folder.config.maxPositions;
@@ -175,18 +195,19 @@ export class AnalysisService {
     if (kept.length === 0) throw new ApiError('INVALID_ARGUMENT', `no segment fits the model's context of ${max} tokens in every language`, { limit: max });
     const phrases: Phrase[] = [];
     kept.forEach((seg, si) => languages.forEach((lang, li) => phrases.push({ segment: si, language: li, text: seg.text[lang.code], tokens: seg.tokens[li] })));
-    return { settings, languages, folder, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped };
+    return { settings, languages, folder, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped, incomplete };
   }
 
   private async compute(p: Awaited<ReturnType<AnalysisService['prepare']>>, ctx: JobContext): Promise<DisparitySummary> {
     const started = performance.now();
     const { settings, languages, folder, saes, segments, phrases } = p;
-    const modelFp = modelFingerprint(folder);
+    const fp = await this.fingerprints(folder, saes, ctx);
+    const modelFp = fp.model;
     const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 2 });
     // A row's reference sums depend on the English version of its segment: its key includes it.
     const enTokens = (segment: number) => phrases[segment * languages.length].tokens;
     const keys = phrases.map((ph) =>
-      saes.map((s) => cacheKey({ model: modelFp, sae: s.fingerprint, settings: extractionFp, tokens: ph.tokens, reference: ph.language === 0 ? undefined : enTokens(ph.segment) })),
+      saes.map((_, l) => cacheKey({ model: modelFp, sae: fp.saes[l], settings: extractionFp, tokens: ph.tokens, reference: ph.language === 0 ? undefined : enTokens(ph.segment) })),
     );
     const cached = this.cache.has(keys.flat());
     const missing = phrases.map((_, i) => i).filter((i) => keys[i].some((k) => !cached.has(k)));
@@ -217,7 +238,7 @@ export class AnalysisService {
       ...result,
       model: { ...folder.info, fingerprint: modelFp },
       saes: saeInfos,
-      corpus: { source: p.source, segments: segments.length, tokens, skipped: p.skipped },
+      corpus: { source: p.source, segments: segments.length, tokens, skipped: p.skipped, incomplete: p.incomplete },
       cache: {
         phrases_computed: missing.length,
         phrases_cached: phrases.length - missing.length,
@@ -225,7 +246,7 @@ export class AnalysisService {
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       },
     };
-    this.runs.record('disparity', { model: modelFp, saes: saes.map((s) => s.fingerprint), languages: languages.map((l) => l.code), settings }, full);
+    this.runs.record('disparity', { model: modelFp, saes: fp.saes, languages: languages.map((l) => l.code), settings }, full);
     return full;
   }
 
@@ -235,7 +256,8 @@ export class AnalysisService {
     const { folder, saes, phrases, settings, languages } = p;
     const isEn = (i: number) => phrases[i].language === 0;
     const byLength = (a: number, b: number) => phrases[a].tokens.length - phrases[b].tokens.length || a - b;
-    const batches = [...batchByLength(missing.filter(isEn).sort(byLength), phrases), ...batchByLength(missing.filter((i) => !isEn(i)).sort(byLength), phrases)];
+    const length = (i: number) => phrases[i].tokens.length;
+    const batches = [...batchByLength(missing.filter(isEn).sort(byLength), length), ...batchByLength(missing.filter((i) => !isEn(i)).sort(byLength), length)];
     // Active sets of the English phrases, per segment and SAE: computed now or read from the cache.
     const enActive = new Map<number, Uint8Array[]>();
     const reference = (segment: number): Uint8Array[] => {
@@ -277,15 +299,32 @@ export class AnalysisService {
   }
 }
 
-/** Consecutive runs of length-sorted phrases within the batch budget (≤ BATCH_PHRASES phrases,
- * ≤ BATCH_TOKENS tokens after padding to the longest). */
-function batchByLength(order: number[], phrases: readonly Phrase[]): number[][] {
-  const batches: number[][] = [];
-  for (const i of order) {
-    const batch = batches.at(-1);
-    const len = phrases[i].tokens.length;
-    if (batch && batch.length < BATCH_PHRASES && (batch.length + 1) * len <= BATCH_TOKENS) batch.push(i);
-    else batches.push([i]);
+/** What one more batch costs beyond its padded tokens (run launch, reading every weight once),
+ * in padded-token equivalents: it keeps the partition from splitting into many tiny batches. */
+const BATCH_OVERHEAD_TOKENS = 64;
+
+/** Splits length-sorted phrases into consecutive batches (≤ BATCH_PHRASES phrases, ≤ BATCH_TOKENS
+ * tokens after padding to the longest; a longer phrase alone) minimising the padded tokens
+ * computed plus BATCH_OVERHEAD_TOKENS per batch: a dynamic programme over the split points, so
+ * a few long phrases do not pad a batch of short ones as a greedy fill would. */
+export function batchByLength(order: readonly number[], lengths: (i: number) => number): number[][] {
+  const n = order.length;
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const from = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let i = 1; i <= n; i++) {
+    const longest = lengths(order[i - 1]);
+    for (let j = i - 1; j >= 0 && i - j <= BATCH_PHRASES; j--) {
+      const size = i - j;
+      if (size > 1 && size * longest > BATCH_TOKENS) break;
+      const cost = best[j] + size * longest + BATCH_OVERHEAD_TOKENS;
+      if (cost < best[i]) {
+        best[i] = cost;
+        from[i] = j;
+      }
+    }
   }
+  const batches: number[][] = [];
+  for (let i = n; i > 0; i = from[i]) batches.unshift(order.slice(from[i], i));
   return batches;
 }

@@ -17,6 +17,7 @@ import { ModelService } from './model-service';
 import { AnalysisService } from './analysis-service';
 import { analysisHandlers } from './handlers/analysis';
 import { demoHandlers } from './handlers/demo';
+import { FileHashRepo } from '../store/file-hash-repo';
 import { SaeCacheRepo } from '../store/sae-cache-repo';
 
 export interface BackendOptions {
@@ -39,7 +40,7 @@ export function createBackend(options: BackendOptions): Backend {
   const runtime = new RuntimeHost();
   const models = new ModelService(runtime);
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db));
-  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime);
+  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db));
   const handlers: HandlerMap = {
     'app.info': async () => ({
       version: appVersion(),

@@ -13,7 +13,7 @@ import { externalWeight, type WeightOptions } from '../engine/weights';
 import { add, cast, div, greater, mul, relu, sqrt, sub, where } from '../engine/ops/elementwise';
 import { matmul } from '../engine/ops/linalg';
 import { reduceMax, reduceMean, reduceSum } from '../engine/ops/reduce';
-import { gatherNd, isNaN, nonZero, topk } from '../engine/ops/select';
+import { gatherNd, isInf, isNaN, nonZero, topk } from '../engine/ops/select';
 import { int64s, reshapeTo } from '../engine/ops/shapes';
 import { concat, slice, unsqueeze } from '../engine/ops/tensor';
 import type { SaeSpec } from './sae';
@@ -24,6 +24,8 @@ export interface SaeGraph {
   recon: Value;
   /** pre-activations (for NaN checks). */
   pre: Value;
+  /** The JumpReLU thresholds (a NaN threshold would silently switch its feature off). */
+  threshold?: Value;
 }
 
 const c = (x: Value, v: number) => x.graph.scalar(v, x.dtype);
@@ -53,8 +55,10 @@ export function saeGraph(x: Value, spec: SaeSpec, root: string, prefix: string):
   const zero = c(pre, 0);
   let acts: Value;
   let decoderNorm: Value | undefined;
+  let threshold: Value | undefined;
   if (spec.architecture === 'jumprelu') {
-    acts = where(greater(pre, w('threshold', { shape: [spec.dSae] })), relu(pre), zero);
+    threshold = w('threshold', { shape: [spec.dSae] });
+    acts = where(greater(pre, threshold), relu(pre), zero);
   } else if (spec.architecture === 'topk') {
     if (spec.rescaleActsByDecoderNorm) {
       decoderNorm = sqrt(reduceSum(mul(wDec, wDec), [1], false));
@@ -67,7 +71,7 @@ export function saeGraph(x: Value, spec: SaeSpec, root: string, prefix: string):
   }
   // SAELens decodes rescaled TopK activations divided by the decoder norms again.
   const recon = undo(add(matmul(decoderNorm ? div(acts, decoderNorm) : acts, wDec), bDec));
-  return { acts, recon, pre };
+  return { acts, recon, pre, threshold };
 }
 
 export interface SummaryOutputs {
@@ -78,8 +82,8 @@ export interface SummaryOutputs {
   /** (B, 5): Σ‖x − x̂‖², Σ‖x‖², Σ cos(x, x̂), Σ L0, ‖Σx‖² over counted tokens (the last gives
    * the variance of x around the phrase's mean: Σ‖x‖² − ‖Σx‖²/n). */
   fidelity: Value;
-  /** Scalar: NaN count in the pre-activations and reconstructions. */
-  nans: Value;
+  /** Scalar: NaN and ±inf values in the pre-activations, reconstructions and thresholds. */
+  nonFinite: Value;
 }
 
 /** Per-phrase summaries of an SAE on x (N = B*T, d); `mask` (B, T) float is 1 on counted tokens. */
@@ -103,8 +107,9 @@ export function saeSummaries(x: Value, sae: SaeGraph, mask: Value, idsShape: Val
   const sums = reduceSum(mul(byPhrase(perToken, 4), m3), [1], false); // (B, 4)
   const sumX = reduceSum(mul(byPhrase(x, spec.dIn), m3), [1], false); // (B, d)
   const fidelity = concat([sums, reduceSum(mul(sumX, sumX), [1])], 1);
-  const nanCount = (v: Value) => reduceSum(cast(isNaN(v), 'float32'), [...v.shape.keys()], false);
-  return { index, mean: gatherNd(mean, index), max: gatherNd(max, index), fidelity, nans: add(nanCount(sae.pre), nanCount(sae.recon)) };
+  const howMany = (v: Value, test: (v: Value) => Value) => reduceSum(cast(test(v), 'float32'), [...v.shape.keys()], false);
+  const nonFinite = [sae.pre, sae.recon, ...(sae.threshold ? [sae.threshold] : [])].map((v) => add(howMany(v, isNaN), howMany(v, isInf))).reduce((a, b) => add(a, b));
+  return { index, mean: gatherNd(mean, index), max: gatherNd(max, index), fidelity, nonFinite };
 }
 
 export type { Graph };

@@ -89,9 +89,9 @@ export class SaeExtractor {
     const result: PhraseSummary[][] = phrases.map(() => []);
     this.saes.forEach((spec, i) => {
       const get = (name: string): HostTensor => out[`sae${i}.${name}`];
-      const nans = (get('nans').data as Float32Array)[0];
-      if (nans > 0) {
-        throw new ApiError('WEIGHTS_INVALID', `${spec.source}: the SAE on ${spec.hookName} produced ${nans} NaN values; its weights (or the model's up to that layer) contain NaN or Inf`, { file: spec.source });
+      const bad = (get('nonFinite').data as Float32Array)[0];
+      if (bad > 0) {
+        throw new ApiError('WEIGHTS_INVALID', `${spec.source}: the SAE on ${spec.hookName} produced ${bad} NaN or infinite values; its weights (or the model's up to that layer) contain NaN or Inf`, { file: spec.source });
       }
       const index = get('index').data as BigInt64Array;
       const mean = get('mean').data as Float32Array;

@@ -2,7 +2,7 @@
 // architecture and normalisation SAELens writes, plus Gemma Scope params.npz (stored and deflated),
 // encode and reconstruction within 1e-5; the fused model+SAE graph against SAELens run on HF
 // transformers' activations; and the typed errors for SAEs that do not fit.
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -149,5 +149,41 @@ describe('fused model + SAE extraction', () => {
     await expect(loadSae(bad)).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringContaining('a topk SAE needs a positive integer "k"') });
     writeFileSync(join(bad, 'cfg.json'), JSON.stringify({ ...cfg, d_sae: 256 }));
     await expect(loadSae(bad)).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringContaining('d_sae is 256 but W_enc is [64, 128]') });
+  });
+
+  it('rejects a Gemma Scope npz without a needed key, and a truncated one, naming the file', async () => {
+    const stored = readFileSync(join(gemmascope, 'average_l0_22', 'params.npz'));
+    // Renaming the entry in the local header and the central directory keeps the zip valid
+    // (the CRC covers the data, not the name): the archive then lacks 'threshold'.
+    const renamed = Buffer.from(stored.toString('latin1').replaceAll('threshold.npy', 'thresholx.npy'), 'latin1');
+    expect(renamed.length).toBe(stored.length);
+    const missing = join(tmp.dir, 'gs-missing', 'layer_1', 'width_128', 'average_l0_22');
+    mkdirSync(missing, { recursive: true });
+    writeFileSync(join(missing, 'params.npz'), renamed);
+    await expect(loadSae(join(missing, 'params.npz'))).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringMatching(/params\.npz.*threshold/) });
+    const truncated = join(tmp.dir, 'gs-truncated', 'layer_1', 'width_128', 'average_l0_22');
+    mkdirSync(truncated, { recursive: true });
+    writeFileSync(join(truncated, 'params.npz'), stored.subarray(0, Math.floor(stored.length / 2)));
+    await expect(loadSae(join(truncated, 'params.npz'))).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringContaining('params.npz') });
+  });
+
+  it('reads the site and width from Gemma Scope paths: an MLP-output SAE or a width the weights contradict is refused', async () => {
+    const stored = readFileSync(join(gemmascope, 'average_l0_22', 'params.npz'));
+    const put = (...parts: string[]) => {
+      const dir = join(tmp.dir, ...parts);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'params.npz'), stored);
+      return join(dir, 'params.npz');
+    };
+    const res = await loadSae(put('gemma-scope-2b-pt-res', 'layer_1', 'width_128', 'average_l0_22'));
+    expect(res).toMatchObject({ hookName: 'blocks.1.hook_resid_post', dSae: 128, averageL0: 22 });
+    await expect(loadSae(put('gemma-scope-2b-pt-mlp', 'layer_1', 'width_128', 'average_l0_22'))).rejects.toMatchObject({
+      code: 'WEIGHTS_INVALID',
+      message: expect.stringContaining('is a Gemma Scope SAE of the MLP output (gemma-scope-*-mlp)'),
+    });
+    await expect(loadSae(put('other', 'layer_1', 'width_16k', 'average_l0_22'))).rejects.toMatchObject({
+      code: 'WEIGHTS_INVALID',
+      message: expect.stringContaining('its folder says width_16k (16384 features) but W_enc is [64, 128]'),
+    });
   });
 });

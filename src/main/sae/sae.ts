@@ -134,14 +134,32 @@ function finish(source: string, format: SaeFormat, s: ReturnType<typeof settings
   return { source, format, ...settings, dIn, dSae, averageL0, tensors: t, fingerprint: fingerprint({ format, ...settings }, t) };
 }
 
-const GEMMA_SCOPE_PATH = /layer_(\d+)[\\/]width_[^\\/]+[\\/]average_l0_(\d+)/;
+const GEMMA_SCOPE_PATH = /layer_(\d+)[\\/]width_([^\\/]+)[\\/]average_l0_(\d+)/;
+/** Gemma Scope's release folders name the site: gemma-scope-2b-pt-res (residual stream), -mlp
+ * (MLP output), -att (attention output, per head concatenated). */
+const GEMMA_SCOPE_SITE = /gemma-scope-[^\\/]*-(res|mlp|att|transcoder)(?:[-_][^\\/]*)?[\\/]/;
+
+/** width_16k -> 16384, width_1m -> 1048576, width_131072 -> 131072; null if unreadable. */
+export function gemmaScopeWidth(text: string): number | null {
+  const m = /^(\d+)([km]?)$/i.exec(text);
+  if (!m) return null;
+  return Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1024 * 1024 : 1);
+}
 
 async function loadGemmaScope(source: string, file: string): Promise<SaeSpec> {
+  const site = GEMMA_SCOPE_SITE.exec(file)?.[1];
+  if (site && site !== 'res') {
+    const what = site === 'mlp' ? 'the MLP output' : site === 'att' ? 'the attention output' : 'an MLP transcoder';
+    throw invalid(file, `is a Gemma Scope SAE of ${what} (gemma-scope-*-${site}); LinguaScope analyses the residual stream: use the gemma-scope-*-res SAEs`);
+  }
   const tensors = await readNpz(file);
   const m = GEMMA_SCOPE_PATH.exec(file);
   const hook = m ? `blocks.${m[1]}.hook_resid_post` : null;
   const settings = { architecture: 'jumprelu' as const, k: null, applyBDecToInput: false, normalize: 'none' as const, rescaleActsByDecoderNorm: false, hookName: hook, modelName: null, dIn: null, dSae: null };
-  return finish(source, 'gemmascope', settings, tensors, file, m ? Number(m[2]) : null);
+  const spec = finish(source, 'gemmascope', settings, tensors, file, m ? Number(m[3]) : null);
+  const width = m ? gemmaScopeWidth(m[2]) : null;
+  if (width !== null && width !== spec.dSae) throw invalid(file, `its folder says width_${m![2]} (${width} features) but W_enc is [${spec.dIn}, ${spec.dSae}]`);
+  return spec;
 }
 
 async function loadSaeLens(source: string, folder: string): Promise<SaeSpec> {

@@ -36,7 +36,7 @@ it('merges byte pieces into characters and matches a direct JumpReLU encode', as
   const text = 'Hé 中!';
   const out = await tokenCodes(folder, spec, tokenizer, runtime, { text, top: 3, features: [0, 5, 63] });
   // BOS, H, é (2 bytes), space, 中 (3 bytes), !
-  expect(out.tokens.map((t) => t.text)).toEqual(['', 'H', '', 'é', ' ', '', '', '中', '!']);
+  expect(out.tokens.map((t) => t.text)).toEqual(['<bos>', 'H', '', 'é', ' ', '', '', '中', '!']);
   expect(out.layer).toBe(2);
 
   const ids = tokenizer.encode(text, true);

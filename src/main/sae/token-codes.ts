@@ -69,6 +69,9 @@ export async function tokenCodes(
     await session.release();
   }
   const texts = tokenTexts(tokenizer, ids);
+  // The BOS token decodes to nothing; label it so it is not read as a piece of the first character.
+  const bos = tokenizer.info.bosId;
+  if (bos !== null && ids[0] === bos) texts[0] = '<bos>';
   const topValues = out.top_values?.data as Float32Array | undefined;
   const topFeatures = out.top_features?.data as BigInt64Array | undefined;
   const wantedValues = out.wanted?.data as Float32Array | undefined;

@@ -39,8 +39,34 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS)
   } catch (error) {
     throw new ApiError('STORE_ERROR', `cannot open the database ${path}: ${(error as Error).message}`);
   }
-  migrate(db, migrations);
+  storeCall('prepare the database', () => migrate(db, migrations));
   return db;
+}
+
+/** A SQLite failure as a typed STORE_ERROR saying what it means for the user's data (extended
+ * result codes such as SQLITE_BUSY_SNAPSHOT or SQLITE_IOERR_WRITE included). */
+export function storeError(error: unknown, action: string): ApiError {
+  if (error instanceof ApiError) return error;
+  const e = error as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (code.startsWith('SQLITE_FULL')) return new ApiError('STORE_ERROR', `the disk is full: could not ${action}; free space and run again (nothing stored so far is lost)`);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new ApiError('STORE_ERROR', `the database is locked by another program: could not ${action}; close it and run again (nothing stored so far is lost)`);
+  }
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new ApiError('STORE_ERROR', `the database file cannot be read or written (${code}): could not ${action}; check the disk and its permissions (nothing stored so far is lost)`);
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) return new ApiError('STORE_ERROR', `the database file is damaged (${code}): could not ${action}`);
+  return new ApiError('STORE_ERROR', `could not ${action}: ${e.message ?? String(error)}`);
+}
+
+/** Runs a database call, turning SQLite failures into `storeError`. */
+export function storeCall<T>(action: string, f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    throw storeError(error, action);
+  }
 }
 
 export function migrate(db: Db, migrations: Migration[]): string[] {

@@ -19,7 +19,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ApiError } from '../../shared/errors';
 import { f16ToFloat32, float32ToF16 } from '../io/safetensors';
 import type { Fidelity, PhraseSummary } from '../sae/extract';
-import type { Db } from './db';
+import { storeCall, type Db } from './db';
 
 export interface CachedSummary {
   /** Kept features (ascending): the `keep` largest by mean and the `keep` largest by max. */
@@ -188,49 +188,47 @@ function decodeFidelity(b: Buffer): Fidelity {
   return { sse: v(0), sumSq: v(1), cos: v(2), l0: v(3), sumNormSq: v(4), count: v(5) };
 }
 
-function storeError(error: unknown): ApiError {
-  const e = error as { code?: string; message?: string };
-  if (e.code === 'SQLITE_FULL') return new ApiError('STORE_ERROR', 'the disk is full: the activation cache cannot grow; free space and run again (nothing cached so far is lost)');
-  if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED') return new ApiError('STORE_ERROR', 'the database is locked by another program; close it and run again (nothing cached so far is lost)');
-  return new ApiError('STORE_ERROR', `the activation cache could not be written: ${e.message ?? String(error)}`);
-}
-
 export class SaeCacheRepo {
   constructor(private readonly db: Db) {}
 
   /** Which of `keys` are cached. */
   has(keys: readonly string[]): Set<string> {
-    const stmt = this.db.prepare('SELECT 1 FROM sae_cache WHERE key = ?').pluck();
-    return new Set(keys.filter((k) => stmt.get(k) !== undefined));
+    return storeCall('read the activation cache', () => {
+      const stmt = this.db.prepare('SELECT 1 FROM sae_cache WHERE key = ?').pluck();
+      return new Set(keys.filter((k) => stmt.get(k) !== undefined));
+    });
   }
 
   get(key: string): CachedSummary | null {
-    const row = this.db.prepare('SELECT summary, active, fidelity FROM sae_cache WHERE key = ?').get(key) as { summary: Buffer; active: Buffer | null; fidelity: Buffer } | undefined;
+    const row = storeCall('read the activation cache', () => this.db.prepare('SELECT summary, active, fidelity FROM sae_cache WHERE key = ?').get(key)) as
+      | { summary: Buffer; active: Buffer | null; fidelity: Buffer }
+      | undefined;
     return row ? decodeRow(row.summary, row.active, decodeFidelity(row.fidelity)) : null;
   }
 
   /** The active-set bitmap of a cached reference row (null when absent). */
   active(key: string): Uint8Array | null {
-    const blob = this.db.prepare('SELECT active FROM sae_cache WHERE key = ?').pluck().get(key) as Buffer | null | undefined;
+    const blob = storeCall('read the activation cache', () => this.db.prepare('SELECT active FROM sae_cache WHERE key = ?').pluck().get(key)) as Buffer | null | undefined;
     return blob ? new Uint8Array(inflateRawSync(blob)) : null;
   }
 
   /** All rows of one batch, or none. */
   putBatch(rows: { key: string; row: CachedSummary }[]): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO sae_cache (key, summary, active, fidelity, created_at) VALUES (?, ?, ?, ?, ?)');
+    const encoded = rows.map(({ key, row }) => [key, encodeRow(row), row.active ? deflateRawSync(row.active) : null, encodeFidelity(row.fidelity)] as const);
     const now = new Date().toISOString();
-    try {
+    storeCall('write to the activation cache', () => {
+      const insert = this.db.prepare('INSERT OR REPLACE INTO sae_cache (key, summary, active, fidelity, created_at) VALUES (?, ?, ?, ?, ?)');
       this.db.transaction(() => {
-        for (const { key, row } of rows) insert.run(key, encodeRow(row), row.active ? deflateRawSync(row.active) : null, encodeFidelity(row.fidelity), now);
+        for (const [key, summary, active, fidelity] of encoded) insert.run(key, summary, active, fidelity, now);
       })();
-    } catch (error) {
-      throw storeError(error);
-    }
+    });
   }
 
   /** Stored bytes of the given rows (blob sizes plus the key). */
   bytes(keys: readonly string[]): number {
-    const stmt = this.db.prepare('SELECT length(summary) + coalesce(length(active), 0) + length(fidelity) + length(key) FROM sae_cache WHERE key = ?').pluck();
-    return keys.reduce((sum, k) => sum + ((stmt.get(k) as number | undefined) ?? 0), 0);
+    return storeCall('read the activation cache', () => {
+      const stmt = this.db.prepare('SELECT length(summary) + coalesce(length(active), 0) + length(fidelity) + length(key) FROM sae_cache WHERE key = ?').pluck();
+      return keys.reduce((sum, k) => sum + ((stmt.get(k) as number | undefined) ?? 0), 0);
+    });
   }
 }

@@ -19,6 +19,9 @@ export const gatherNd = (data: Value, indices: Value) => data.graph.op1('GatherN
 
 export const isNaN = (x: Value) => x.graph.op1('IsNaN', [x]);
 
+/** True where x is +inf or -inf. */
+export const isInf = (x: Value) => x.graph.op1('IsInf', [x]);
+
 defineOp({
   type: 'TopK',
   infer: ([x, k], attrs) => {
@@ -46,3 +49,4 @@ defineOp({
 });
 
 defineOp({ type: 'IsNaN', infer: ([x]) => [{ dtype: 'bool', shape: [...x!.shape] }] });
+defineOp({ type: 'IsInf', infer: ([x]) => [{ dtype: 'bool', shape: [...x!.shape] }] });

@@ -28,7 +28,7 @@ export function ChartFrame<T extends object>({ title, basename, rows, columns, f
         <span>{title}</span>
         <span className="exports">
           <button type="button" onClick={() => run(() => exportPng(ref.current!, basename))}>PNG</button>
-          <button type="button" onClick={() => run(() => exportSvg(ref.current!, basename))}>SVG</button>
+          <button type="button" onClick={() => run(() => exportSvg(ref.current!, basename, { title, description: formula }))}>SVG</button>
           <button type="button" onClick={() => run(() => exportCsv(rows, columns, basename))}>CSV</button>
         </span>
       </figcaption>

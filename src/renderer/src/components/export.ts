@@ -12,8 +12,15 @@ export function download(filename: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A standalone copy of the chart's <svg>: namespaced, white background, fonts set inline. */
-export function standaloneSvg(container: HTMLElement): { text: string; width: number; height: number } {
+/** What an exported chart says about itself: its title, and the formulas and settings behind it. */
+export interface ChartMeta {
+  title: string;
+  description: string;
+}
+
+/** A standalone copy of the chart's <svg>: namespaced, white background, fonts set inline, and
+ * (given `meta`) its title and formulas as the SVG's own <title> and <desc>. */
+export function standaloneSvg(container: HTMLElement, meta?: ChartMeta): { text: string; width: number; height: number } {
   const svg = container.querySelector('svg.recharts-surface') ?? container.querySelector('svg');
   if (!svg) throw new Error('no chart to export');
   const { width, height } = svg.getBoundingClientRect();
@@ -27,11 +34,18 @@ export function standaloneSvg(container: HTMLElement): { text: string; width: nu
   background.setAttribute('height', '100%');
   background.setAttribute('fill', '#ffffff');
   clone.insertBefore(background, clone.firstChild);
+  if (meta) {
+    for (const [tag, text] of [['desc', meta.description], ['title', meta.title]] as const) {
+      const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+      el.textContent = text;
+      clone.insertBefore(el, clone.firstChild);
+    }
+  }
   return { text: new XMLSerializer().serializeToString(clone), width, height };
 }
 
-export function exportSvg(container: HTMLElement, basename: string): void {
-  download(`${basename}.svg`, new Blob([standaloneSvg(container).text], { type: 'image/svg+xml' }));
+export function exportSvg(container: HTMLElement, basename: string, meta?: ChartMeta): void {
+  download(`${basename}.svg`, new Blob([standaloneSvg(container, meta).text], { type: 'image/svg+xml' }));
 }
 
 export async function exportPng(container: HTMLElement, basename: string, scale = 2): Promise<void> {

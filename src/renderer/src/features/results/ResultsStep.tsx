@@ -82,6 +82,9 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
       {summary.corpus.skipped.length > 0 && (
         <p className="hint">Skipped (longer than the model's context in some language): {summary.corpus.skipped.join(', ')}.</p>
       )}
+      {(summary.corpus.incomplete?.length ?? 0) > 0 && (
+        <p className="hint">Left out (no text in every chosen language): {summary.corpus.incomplete!.length} segments.</p>
+      )}
       <details className="saes-used">
         <summary>SAEs used ({summary.saes.length})</summary>
         <table>
@@ -126,7 +129,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         that layer; a negative one (blue) means more. Error bars and the table give the 95 % bootstrap interval.
       </p>
       {!hasGap && <p className="hint">The gap needs at least one high-resource and one medium/low-resource language.</p>}
-      <ChartFrame title="Gap per layer (high vs medium/low-resource)" basename="gap_percent" rows={gaps} columns={['layer', 'gap_percent', 'ci_low', 'ci_high']} formula={formulaText(summary, 'gap_percent', 'tier_mean', 'confidence_interval')}>
+      <ChartFrame title="Gap per layer (high vs medium/low-resource)" basename="gap_percent" rows={gaps} columns={['layer', 'gap_percent', 'ci_low', 'ci_high']} formula={formulaText(summary, 'gap_percent', 'tier_mean', 'mean_activation', 'phrase_activation', 'phrase_feature_activation', 'confidence_interval')}>
         <GapChart rows={gaps} />
       </ChartFrame>
       <table className="gap" data-testid="gap-table" aria-label="gap per layer">
@@ -154,7 +157,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         basename="deficit_vs_en"
         rows={deficits}
         columns={['language', 'name', 'tier', ...summary.layers.map((l) => `layer_${l}`)]}
-        formula={formulaText(summary, 'deficit_vs_en')}
+        formula={formulaText(summary, 'deficit_vs_en', 'mean_activation', 'phrase_activation', 'phrase_feature_activation')}
       >
         <DeficitHeatmap summary={summary} rows={deficits} />
       </ChartFrame>

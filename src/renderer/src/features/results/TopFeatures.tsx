@@ -6,7 +6,7 @@ import { ApiError } from '../../../../shared/errors';
 import { api, errorMessage } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { exportCsv } from '../../components/export';
-import { num, tokenShade, topFeatureRows } from './data';
+import { num, tokenGroups, tokenShade, topFeatureRows } from './data';
 
 const featureKey = (f: Pick<TopFeature, 'layer' | 'feature'>) => `${f.layer}:${f.feature}`;
 
@@ -157,30 +157,36 @@ function FeatureDetail({ summary, feature }: { summary: DisparitySummary; featur
   );
 }
 
-/** The phrase as its tokens, each shaded by the feature's activation on it. */
+/** The phrase as readable characters (byte pieces merged), each shaded by the feature's largest
+ * activation over its tokens. */
 function TokenSpans({ result, feature }: { result: TokenActivations; feature: number }) {
   const values = result.features.find((f) => f.feature === feature)?.values ?? [];
+  const groups = tokenGroups(result.tokens, values);
   const max = Math.max(0, ...values);
   const active = values.filter((v) => v > 0).length;
   return (
     <div className="token-activations" data-testid="token-activations">
       <p className="tokens">
-        {result.tokens.map((t, i) =>
-          t.text === '' ? null : (
+        {groups.map((g) => {
+          const pieces = g.positions.map((i) => `${result.tokens[i].id}: ${num(values[i] ?? 0)}`).join(', ');
+          const strongest = g.positions.flatMap((i) => result.tokens[i].top).sort((a, b) => b.value - a.value).slice(0, 5);
+          return (
             <span
-              key={i}
+              key={g.positions[0]}
               className="token"
-              data-value={values[i] ?? 0}
-              style={{ backgroundColor: tokenShade(values[i] ?? 0, max) }}
-              title={`token ${t.id}: feature ${feature} = ${num(values[i] ?? 0)}${t.top.length ? `; strongest: ${t.top.map((x) => `${x.feature} (${num(x.value, 3)})`).join(', ')}` : ''}`}
+              data-value={g.value}
+              data-tokens={g.positions.length}
+              style={{ backgroundColor: tokenShade(g.value, max) }}
+              title={`${g.positions.length > 1 ? `${g.positions.length} tokens` : 'token'} ${pieces} (feature ${feature})${strongest.length ? `; strongest: ${strongest.map((x) => `${x.feature} (${num(x.value, 3)})`).join(', ')}` : ''}`}
             >
-              {t.text}
+              {g.text}
             </span>
-          ),
-        )}
+          );
+        })}
       </p>
       <p className="hint">
-        {result.tokens.length} tokens, {active} with feature {feature} active; darkest = {num(max)} ({result.hook}).
+        {result.tokens.length} tokens shown as {groups.length} pieces of text (a character cut into byte tokens shows its largest value), {active} tokens with
+        feature {feature} active; darkest = {num(max)} ({result.hook}).
       </p>
     </div>
   );

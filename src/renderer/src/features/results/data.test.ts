@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { divergingFill, lineStyles, niceTicks, tokenShade } from './data';
+import { divergingFill, lineStyles, niceTicks, tokenGroups, tokenShade } from './data';
 
 describe('results helpers', () => {
   it('gives languages of one tier the tier colour and distinct dashes', () => {
@@ -26,5 +26,18 @@ describe('results helpers', () => {
     expect(divergingFill(null, 10)).toBe('#e5e7eb');
     expect(tokenShade(0, 5)).toBe('transparent');
     expect(tokenShade(5, 5)).toBe('rgba(234, 88, 12, 1.000)');
+  });
+
+  it('groups byte pieces with the token that completes the character, keeping the largest value', () => {
+    // "<bos>", "h", then "é" cut into two byte tokens, then an unfinished piece at the end.
+    const tokens = [{ text: '<bos>' }, { text: 'h' }, { text: '' }, { text: 'é' }, { text: '' }];
+    const groups = tokenGroups(tokens, [9, 1, 4, 0.5, 2]);
+    expect(groups).toEqual([
+      { text: '<bos>', positions: [0], value: 9 },
+      { text: 'h', positions: [1], value: 1 },
+      { text: 'é', positions: [2, 3], value: 4 },
+      { text: '\uFFFD', positions: [4], value: 2 },
+    ]);
+    expect(tokenGroups([], [])).toEqual([]);
   });
 });

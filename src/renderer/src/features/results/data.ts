@@ -139,3 +139,33 @@ export function niceTicks(values: readonly number[], count = 5): number[] {
   for (let t = Math.floor(lo / step) * step; t <= Math.ceil(hi / step) * step + step / 2; t += step) ticks.push(Number(t.toPrecision(12)));
   return ticks;
 }
+
+/** A readable character (or word piece) of a phrase and the tokens it was cut into. */
+export interface TokenGroup {
+  text: string;
+  /** Token positions in the phrase. */
+  positions: number[];
+  /** The feature's largest activation over the group's tokens. */
+  value: number;
+}
+
+/**
+ * Tokens grouped into readable text: byte pieces of a character (tokens whose text is '' until the
+ * token that completes it) join that token, and the group shows the largest activation of its
+ * pieces, so a feature firing on a leading byte is not lost. Pieces left unfinished at the end
+ * form a group shown as U+FFFD.
+ */
+export function tokenGroups(tokens: readonly { text: string }[], values: readonly number[]): TokenGroup[] {
+  const groups: TokenGroup[] = [];
+  let pending: number[] = [];
+  const close = (text: string) => {
+    groups.push({ text, positions: pending, value: Math.max(0, ...pending.map((i) => values[i] ?? 0)) });
+    pending = [];
+  };
+  tokens.forEach((t, i) => {
+    pending.push(i);
+    if (t.text !== '') close(t.text);
+  });
+  if (pending.length) close('\uFFFD');
+  return groups;
+}

@@ -5,6 +5,7 @@ import { InspectFolderForm, useFolderInspect } from '../../components/InspectFol
 import { useStore } from '../../state/store';
 import { chosenSaes, wizard } from '../../state/wizard';
 import { defaultChoice, fitWarnings, groupByLayer, unplaced } from './choose';
+import { FidelityCheck } from './FidelityCheck';
 
 /** `source` shown relative to the inspected folder (Gemma Scope names every file params.npz). */
 function relative(source: string, folder: string): string {
@@ -111,6 +112,7 @@ export function SaesStep() {
             </tbody>
           </table>
           <FitWarnings saes={saes.filter((s) => chosen.includes(s.source))} />
+          {chosen.length > 0 && <FidelityCheck />}
         </>
       )}
       {orphans.length > 0 && (
