@@ -177,6 +177,10 @@ export interface TopFeature {
   en: number;
   medium_low: number;
   difference: number;
+  /** Upper bounds of en and medium_low: a phrase's value not kept in the cache counts as 0 above,
+   * as its row's cut (the largest value left out) here. Equal to the value when every one was kept. */
+  en_upper: number;
+  medium_low_upper: number;
   /** The segments where English activates it most, with every language's value and text. */
   phrases: { segment: string; values: Record<string, number>; text: Record<string, string> }[];
 }

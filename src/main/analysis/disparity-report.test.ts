@@ -56,6 +56,8 @@ function summary(): DisparitySummary {
         en: 3.5,
         medium_low: 0.25,
         difference: 3.25,
+        en_upper: 3.5,
+        medium_low_upper: 0.3,
         phrases: [
           {
             segment: 'article.1',
@@ -176,7 +178,7 @@ describe('disparityReportFiles', () => {
     });
 
     expect(parseCsv(text('top_features.csv'))).toEqual([
-      { layer: '6', feature: '1234', en: '3.5', medium_low: '0.25', difference: '3.25', top_segments: 'article.1 preamble.2' },
+      { layer: '6', feature: '1234', en: '3.5', medium_low: '0.25', difference: '3.25', en_upper: '3.5', medium_low_upper: '0.3', top_segments: 'article.1 preamble.2' },
     ]);
   });
 

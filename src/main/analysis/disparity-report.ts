@@ -17,7 +17,7 @@ export interface ReportFile {
 
 export const MEAN_ACTIVATION_COLUMNS = ['language', 'tier', 'layer', 'mean_activation', 'ci_low', 'ci_high', 'deficit_vs_en'] as const;
 export const GAP_PERCENT_COLUMNS = ['layer', 'gap_percent', 'ci_low', 'ci_high'] as const;
-export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'top_segments'] as const;
+export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'en_upper', 'medium_low_upper', 'top_segments'] as const;
 
 export { FIDELITY_COLUMNS, fidelityRows };
 
@@ -206,6 +206,8 @@ export function topFeatureRows(summary: DisparitySummary): Row<typeof TOP_FEATUR
     feature: t.feature,
     en: t.en,
     medium_low: t.medium_low,
+    en_upper: t.en_upper,
+    medium_low_upper: t.medium_low_upper,
     difference: t.difference,
     top_segments: t.phrases.map((p) => p.segment).join(' '),
   }));

@@ -109,6 +109,14 @@ describe('analyzeDisparity', () => {
     );
     // en s0 keeps f1 only; f1's hi value (1, not kept) now reads 0: difference 2 - 0 = 2.
     expect(r.top_features[0]).toMatchObject({ feature: 1, en: 2, medium_low: 0 });
+    // hi s0 left f1 out with cut 1; hi s1 left nothing out (cut 0): medium_low <= (1 + 0) / 2.
+    expect(r.top_features[0].medium_low_upper).toBe(0.5);
+    expect(r.top_features[0].en_upper).toBe(2);
+    // With everything kept the bounds equal the values.
+    for (const t of full.top_features) {
+      expect(t.medium_low_upper).toBe(t.medium_low);
+      expect(t.en_upper).toBe(t.en);
+    }
     expect(r.formulas.top_features).toContain('1 strongest features');
   });
 });

@@ -36,7 +36,7 @@ export function disparityFormulas(s: DisparitySettings): Record<string, string> 
     l0: 'L0(L, l) = mean over counted tokens of the number of active features',
     cosine: 'cos(L, l) = mean over counted tokens of cos(x, x_hat)',
     fidelity_warning: `warn when EV(L, l) < EV(en, l) - ${s.fidelityWarnDrop}`,
-    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), from the ${s.keepFeatures} strongest features by mean and by max cached per phrase and layer (float16); a value not kept counts as 0 and is at most that phrase's largest value left out`,
+    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), from the ${s.keepFeatures} strongest features by mean and by max cached per phrase and layer (float16); a value not kept counts as 0 (en_upper and medium_low_upper count it as the largest value that phrase's row left out)`,
   };
 }
 
@@ -197,6 +197,17 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
         .map(([f, e]) => ({ f, e, lo: lowMean.get(f) ?? 0 }))
         .sort((p, q) => q.e - q.lo - (p.e - p.lo) || p.f - q.f)
         .slice(0, s.topFeatures);
+      // Bounds: where a phrase's row did not keep f, its value is at most the row's cut.
+      const upper = (f: number, langs: number[]) => {
+        let extra = 0;
+        for (const L of langs) {
+          for (let si = 0; si < nS; si++) {
+            const row = input.summary(L, si, li);
+            if (row.features.indexOf(f) < 0) extra += s.reduction === 'mean' ? row.cut.mean : row.cut.max;
+          }
+        }
+        return extra / (nS * langs.length);
+      };
       for (const { f, e, lo } of ranked) {
         const perSegment = segments
           .map((seg, si) => {
@@ -212,6 +223,8 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
           en: round(e)!,
           medium_low: round(lo)!,
           difference: round(e - lo)!,
+          en_upper: round(e + upper(f, [en]))!,
+          medium_low_upper: round(lo + upper(f, low))!,
           phrases: perSegment.map(({ si }) => ({
             segment: segments[si].key,
             values: Object.fromEntries(
