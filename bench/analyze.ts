@@ -13,7 +13,7 @@
 // Two GEMM references, measured in the same run: gemmRoofline (bench/engine.ts, prepacked) and
 // the SAE encoder's own GEMM the way the product runs it (mapped weights, prepacking off).
 // The machine may be shared: a measurement whose timed runs found other processes on the cores
-// (> 5 %, /proc/stat) is taken again (BENCH_ANALYZE_TRIES, default 2) and the quietest is kept.
+// (> 5 %, /proc/stat) is taken again (BENCH_TRIES, default 2) and the quietest is kept.
 // Knobs: BENCH_DIR, BENCH_PYTHON, BENCH_ANALYZE_REPEATS (5), BENCH_ANALYZE_LIMIT (4 segments),
 // BENCH_ANALYZE_KEEP_DB=1 keeps the analysis database (analyze-bench.db next to the model).
 import { spawnSync } from 'node:child_process';
@@ -37,35 +37,17 @@ import { matmul } from '../src/main/engine/ops/linalg';
 import { EngineSession } from '../src/main/engine/session';
 import { externalWeight } from '../src/main/engine/weights';
 import { gemmRoofline } from './engine';
-import { cpuSnapshot, ensureModel, FLOP_FORMULA, forwardFlops, modelDir, othersCpuPct, peerPython, phrases, residentKinds } from './forward';
-import { emit, machine } from './machine';
+import { ensureModel, FLOP_FORMULA, forwardFlops, modelDir, peerPython, phrases, residentKinds } from './forward';
+import { CONTENDED_PCT, cpuSnapshot, emit, machine, othersCpuPct, quietest } from './machine';
 
 const ANALYZE_CHILD = '__child';
 const WIDTH = 16384;
 const SAE_SEED = 0;
 /** Timed runs per batch after one warm-up; the median is reported. */
 const REPEATS = Number(process.env.BENCH_ANALYZE_REPEATS ?? 5);
-/** Measurements whose timed runs shared the cores with other processes (> CONTENDED_PCT) are
- * taken again, up to this many times in all; the least contended one is kept. */
-const TRIES = Number(process.env.BENCH_ANALYZE_TRIES ?? 2);
 /** Aligned UDHR segments of the analysis run (x 3 languages = phrases). */
 const ANALYSIS_LIMIT = Number(process.env.BENCH_ANALYZE_LIMIT ?? 4);
 const ANALYSIS_LANGUAGES = ['en', 'hi', 'ml'];
-const CONTENDED_PCT = 5;
-
-/** Runs a measurement until it was not contended (at most TRIES times); keeps the least contended. */
-async function quietest<T>(label: string, measure: () => T | Promise<T>, others: (r: T) => number | null): Promise<T> {
-  let best: T | null = null;
-  let bestOthers = Infinity;
-  for (let attempt = 1; attempt <= TRIES; attempt++) {
-    const r = await measure();
-    const o = others(r) ?? 0;
-    if (o < bestOthers) [best, bestOthers] = [r, o];
-    if (o <= CONTENDED_PCT) break;
-    if (attempt < TRIES) emit({ bench: 'analyze', step: 'retry', measurement: label, others_cpu_pct: o, note: 'other processes shared the cores; measuring again' });
-  }
-  return best!;
-}
 
 const worstOthers = (timings: Record<string, { others_cpu_pct: number | null }>) => Math.max(...Object.values(timings).map((t) => t.others_cpu_pct ?? 0));
 
@@ -350,6 +332,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
 
   const saeSpec0 = (await chooseSaes(dir))[0];
   const { gemm, saeRef, gemmOthers } = await quietest(
+    'analyze',
     'gemm',
     async () => {
       const before = cpuSnapshot();
@@ -387,10 +370,10 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
 
   // 1. Forward alone, then the fused extraction: fresh processes, one after the other.
   type Measured = { timings: Record<string, Timing>; check: PeerResult['check'] } & Record<string, unknown>;
-  const fwdChild = await quietest('forward', () => runChild(['forward', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
+  const fwdChild = await quietest('analyze', 'forward', () => runChild(['forward', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
   const fwd = report('ours: forward only (LoadedModel, 26 resid_post hooks)', fwdChild, false);
   const fwdPeak = memory('ours: forward only', fwdChild, weightBytes);
-  const exChild = await quietest('extract', () => runChild(['extract', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
+  const exChild = await quietest('analyze', 'extract', () => runChild(['extract', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
   const ex = report('ours: fused extraction (SaeExtractor, 26 SAEs)', exChild, true);
   const exPeak = memory('ours: fused extraction', exChild, weightBytes + saeBytes);
 
@@ -407,7 +390,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     bytes_per_phrase_parts: Record<string, number>;
     bytes_total: number;
   };
-  const an = await quietest('analysis', () => runChild(['analysis', folder.path, dir, dbPath]) as Analysis, (r) => r.first.others_cpu_pct);
+  const an = await quietest('analyze', 'analysis', () => runChild(['analysis', folder.path, dir, dbPath]) as Analysis, (r) => r.first.others_cpu_pct);
   const anTokens = Object.values(an.first.tokens).reduce((s, n) => s + n, 0);
   const speedup = an.first.wall_s / an.second.wall_s;
   emit({
@@ -440,7 +423,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   if (process.env.BENCH_ANALYZE_KEEP_DB !== '1') for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
 
   // 3. The peer, after ours have exited.
-  const peer = await quietest('peer', () => runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir)), (r) => (r.result ? worstOthers(r.result.timings) : 0));
+  const peer = await quietest('analyze', 'peer', () => runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir)), (r) => (r.result ? worstOthers(r.result.timings) : 0));
   let hf: Figures | null = null;
   let agreement: ReturnType<typeof compare> | null = null;
   if (peer.result) {

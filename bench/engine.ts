@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { readWeightIndex, writeSafetensors } from '../src/main/io/safetensors';
 import { RuntimeHost } from '../src/main/engine/runtime-host';
 import { WeightFolder } from '../src/main/engine/weights';
-import { emit, machine } from './machine';
+import { CONTENDED_PCT, emit, machine, quietest, withOthers } from './machine';
 
 const D = 2304;
 const FF = 9216;
@@ -64,7 +64,9 @@ export async function gemmRoofline(bench: string): Promise<{ ms: number; gflops:
 export async function benchEngine(): Promise<Record<string, unknown>> {
   emit({ bench: 'engine', machine: machine() });
 
-  const { gflops: gemmGflops } = await gemmRoofline('engine');
+  const quiet = <T extends object>(label: string, measure: () => Promise<T>) => quietest('engine', label, () => withOthers(measure), (r) => r.others_cpu_pct);
+  const gemm = await quiet('gemm', () => gemmRoofline('engine'));
+  const gemmGflops = gemm.gflops;
 
   // MLP block with LoRA: y = down(gelu(gate(x)) * up(x)), proj(x) = x W + (x A) B.
   const g = new Graph('mlp-lora');
@@ -90,15 +92,19 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
   for (const [i, p] of lora.entries()) {
     feeds[p.name] = { dtype: 'float32', dims: p.shape as number[], data: randomF32((p.shape as number[]).reduce((m, n) => m * n, 1), 0.01, 10 + i) };
   }
-  const fwdMs = await timeRuns(forward, feeds, ['y'], 10);
+  const mlp = await quiet('mlp_lora', async () => ({
+    fwdMs: await timeRuns(forward, feeds, ['y'], 10),
+    fwdBwdMs: await timeRuns(session, feeds, ['loss', ...lora.map((p) => `d_${p.name}`)], 10),
+  }));
+  const { fwdMs, fwdBwdMs } = mlp;
   await forward.release();
-  const fwdBwdMs = await timeRuns(session, feeds, ['loss', ...lora.map((p) => `d_${p.name}`)], 10);
   await session.release();
   const mlpFlops = 2 * T * D * FF * 3;
-  emit({ bench: 'engine', step: 'mlp_lora', T, rank: RANK, fwd_ms: Number(fwdMs.toFixed(2)), fwdbwd_ms: Number(fwdBwdMs.toFixed(2)), fwd_gflops: Number((mlpFlops / (fwdMs * 1e6)).toFixed(1)) });
+  emit({ bench: 'engine', step: 'mlp_lora', T, rank: RANK, fwd_ms: Number(fwdMs.toFixed(2)), fwdbwd_ms: Number(fwdBwdMs.toFixed(2)), fwd_gflops: Number((mlpFlops / (fwdMs * 1e6)).toFixed(1)), others_cpu_pct: mlp.others_cpu_pct });
 
-  const overhead = await matmulOverhead();
+  const overhead = await quiet('matmul_overhead', matmulOverhead);
   const zeroCopy = await zeroCopyLoad();
+  const worst = Math.max(gemm.others_cpu_pct ?? 0, mlp.others_cpu_pct ?? 0, overhead.others_cpu_pct ?? 0);
   return {
     machine: machine().cpu,
     gemm_gflops: Number(gemmGflops.toFixed(1)),
@@ -110,6 +116,8 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
     matmul_overhead_worker_pct: overhead.workerPct,
     rss_mb_over_weights: zeroCopy.mapped.ratio,
     rss_mb_over_weights_prepacked: zeroCopy.prepacked.ratio,
+    others_cpu_pct_max: worst,
+    ...(worst > CONTENDED_PCT ? { warning: `other processes kept up to ${worst}% of the cores busy during timed runs: these figures are not reliable, run again on a quiet machine` } : {}),
   };
 }
 

@@ -17,7 +17,7 @@
 // (others_cpu_pct, from /proc/stat); above 5 % the summary carries a warning.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { cpus, homedir, tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeHost } from '../src/main/engine/runtime-host';
 import { parameterCount } from '../src/main/models/config';
@@ -26,7 +26,7 @@ import { LoadedModel, openModelFolder, type ModelFolder } from '../src/main/mode
 import { makeRandomModel } from '../src/main/models/random-model';
 import { packageRoot } from '../src/main/package-root';
 import { gemmRoofline } from './engine';
-import { emit, machine } from './machine';
+import { cpuSnapshot, emit, machine, othersCpuPct } from './machine';
 
 export const FORWARD_CHILD = '__forward-child';
 
@@ -135,26 +135,6 @@ export function residentKinds(): { rss_anon_bytes?: number; rss_file_bytes?: num
   } catch {
     return {};
   }
-}
-
-/** CPU seconds the whole machine spent busy (Linux /proc/stat, USER_HZ = 100) and this process
- * spent (all its threads), to tell how much of the machine others took during a measurement. */
-export function cpuSnapshot(): { wall: number; busy: number; own: number } | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    const { user, system } = process.cpuUsage();
-    return { wall: performance.now() / 1000, busy: (total - f[3] - f[4]) / 100, own: (user + system) / 1e6 };
-  } catch {
-    return null;
-  }
-}
-
-/** Share of the machine's cores (percent) busy with other processes between two snapshots. */
-export function othersCpuPct(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): number | null {
-  if (!a || !b) return null;
-  const others = Math.max(0, b.busy - a.busy - (b.own - a.own));
-  return Math.round((others / ((b.wall - a.wall) * cpus().length)) * 100);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
