@@ -258,19 +258,24 @@ export class AnalysisService {
     const byLength = (a: number, b: number) => phrases[a].tokens.length - phrases[b].tokens.length || a - b;
     const length = (i: number) => phrases[i].tokens.length;
     const batches = [...batchByLength(missing.filter(isEn).sort(byLength), length), ...batchByLength(missing.filter((i) => !isEn(i)).sort(byLength), length)];
-    // Active sets of the English phrases, per segment and SAE: computed now or read from the cache.
-    const enActive = new Map<number, Uint8Array[]>();
-    const reference = (segment: number): Uint8Array[] => {
-      let sets = enActive.get(segment);
-      if (!sets) {
-        const enKeys = keys[segment * languages.length];
-        sets = enKeys.map((k) => this.cache.active(k) ?? fail());
-        enActive.set(segment, sets);
+    // The English phrases' active sets, read back from the cache for the segments of one batch
+    // (English rows are all committed before any other batch runs; a bitmap is d_sae / 8 bytes per
+    // SAE, so they are not all held at once).
+    const references = (batch: number[]): Map<number, Uint8Array[]> => {
+      const sets = new Map<number, Uint8Array[]>();
+      for (const i of batch) {
+        const segment = phrases[i].segment;
+        if (isEn(i) || sets.has(segment)) continue;
+        sets.set(
+          segment,
+          keys[segment * languages.length].map((k) => {
+            const bits = this.cache.active(k);
+            if (!bits) throw new ApiError('STORE_ERROR', 'a cached English activation summary disappeared during the analysis; run it again');
+            return bits;
+          }),
+        );
       }
       return sets;
-    };
-    const fail = (): never => {
-      throw new ApiError('STORE_ERROR', 'a cached English activation summary disappeared during the analysis; run it again');
     };
     ctx.progress('loading model and SAEs', 0, batches.length);
     const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
@@ -280,14 +285,13 @@ export class AnalysisService {
       const tokensTotal = missing.reduce((s, i) => s + phrases[i].tokens.length, 0);
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
+        const sets = references(batch);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
-        const rows = batch.flatMap((i, j) =>
-          saes.map((sae, l) => ({ key: keys[i][l], row: cacheRow(out[j][l], isEn(i) ? null : reference(phrases[i].segment)[l], settings.keepFeatures, sae.dSae) })),
+        this.cache.putBatch(
+          batch.flatMap((i, j) =>
+            saes.map((sae, l) => ({ key: keys[i][l], row: cacheRow(out[j][l], isEn(i) ? null : sets.get(phrases[i].segment)![l], settings.keepFeatures, sae.dSae) })),
+          ),
         );
-        this.cache.putBatch(rows);
-        batch.forEach((i, j) => {
-          if (isEn(i)) enActive.set(phrases[i].segment, rows.slice(j * saes.length, (j + 1) * saes.length).map((r) => r.row.active!));
-        });
         tokensDone += batch.reduce((s, i) => s + phrases[i].tokens.length, 0);
         const elapsed = (performance.now() - t0) / 1000;
         ctx.progress('extracting', b + 1, batches.length, Math.round((elapsed / tokensDone) * (tokensTotal - tokensDone)));

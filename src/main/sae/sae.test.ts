@@ -14,7 +14,7 @@ import { readSafetensorsHeader, readTensorAsFloat32 } from '../io/safetensors';
 import { openModelFolder } from '../models/model';
 import { saeGraph } from './encode';
 import { SaeExtractor } from './extract';
-import { checkSaeFitsModel, findSaes, loadSae, type SaeSpec } from './sae';
+import { checkSaeFitsModel, findSaes, gemmaScopeWidthFits, loadSae, type SaeSpec } from './sae';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 const saelens = join(fixtures, 'saes', 'saelens');
@@ -183,7 +183,20 @@ describe('fused model + SAE extraction', () => {
     });
     await expect(loadSae(put('other', 'layer_1', 'width_16k', 'average_l0_22'))).rejects.toMatchObject({
       code: 'WEIGHTS_INVALID',
-      message: expect.stringContaining('its folder says width_16k (16384 features) but W_enc is [64, 128]'),
+      message: expect.stringContaining('its folder says width_16k but W_enc is [64, 128] (128 features)'),
     });
+    await expect(loadSae(put('models--google--gemma-scope-2b-pt-transcoders', 'layer_1', 'width_128', 'average_l0_22'))).rejects.toMatchObject({
+      message: expect.stringContaining('is a Gemma Scope SAE of MLP transcoders'),
+    });
+  });
+
+  it('reads Gemma Scope folder widths the way the releases round them', () => {
+    for (const [text, d] of [['16k', 16384], ['32k', 32768], ['65k', 65536], ['131k', 131072], ['262k', 262144], ['524k', 524288], ['1m', 1048576], ['128', 128]] as const) {
+      expect(gemmaScopeWidthFits(text, d), text).toBe(true);
+    }
+    expect(gemmaScopeWidthFits('16k', 65536)).toBe(false);
+    expect(gemmaScopeWidthFits('131k', 65536)).toBe(false);
+    expect(gemmaScopeWidthFits('128', 256)).toBe(false);
+    expect(gemmaScopeWidthFits('wide', 128)).toBeNull();
   });
 });

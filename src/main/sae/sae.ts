@@ -136,20 +136,26 @@ function finish(source: string, format: SaeFormat, s: ReturnType<typeof settings
 
 const GEMMA_SCOPE_PATH = /layer_(\d+)[\\/]width_([^\\/]+)[\\/]average_l0_(\d+)/;
 /** Gemma Scope's release folders name the site: gemma-scope-2b-pt-res (residual stream), -mlp
- * (MLP output), -att (attention output, per head concatenated). */
-const GEMMA_SCOPE_SITE = /gemma-scope-[^\\/]*-(res|mlp|att|transcoder)(?:[-_][^\\/]*)?[\\/]/;
+ * (MLP output), -att (attention output, per head concatenated), -transcoders. */
+const GEMMA_SCOPE_SITE = /gemma-scope-[^\\/]*?-(res|mlp|att|transcoders?)(?:[-_][^\\/]*)?[\\/]/;
 
-/** width_16k -> 16384, width_1m -> 1048576, width_131072 -> 131072; null if unreadable. */
-export function gemmaScopeWidth(text: string): number | null {
+/** Whether a Gemma Scope folder width (`16k`, `65k`, `131k`, `1m`, `16384`) names `dSae` features:
+ * the releases round powers of two down to thousands (65k = 65536, 131k = 131072, 1m = 1048576).
+ * null: the name is not a width. */
+export function gemmaScopeWidthFits(text: string, dSae: number): boolean | null {
   const m = /^(\d+)([km]?)$/i.exec(text);
   if (!m) return null;
-  return Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1024 * 1024 : 1);
+  const n = Number(m[1]);
+  const unit = m[2].toLowerCase();
+  if (unit === 'k') return Math.floor(dSae / 1000) === n || dSae === n * 1024;
+  if (unit === 'm') return Math.floor(dSae / 1e6) === n || dSae === n * 1024 * 1024;
+  return dSae === n;
 }
 
 async function loadGemmaScope(source: string, file: string): Promise<SaeSpec> {
   const site = GEMMA_SCOPE_SITE.exec(file)?.[1];
   if (site && site !== 'res') {
-    const what = site === 'mlp' ? 'the MLP output' : site === 'att' ? 'the attention output' : 'an MLP transcoder';
+    const what = site === 'mlp' ? 'the MLP output' : site === 'att' ? 'the attention output' : 'MLP transcoders';
     throw invalid(file, `is a Gemma Scope SAE of ${what} (gemma-scope-*-${site}); LinguaScope analyses the residual stream: use the gemma-scope-*-res SAEs`);
   }
   const tensors = await readNpz(file);
@@ -157,8 +163,7 @@ async function loadGemmaScope(source: string, file: string): Promise<SaeSpec> {
   const hook = m ? `blocks.${m[1]}.hook_resid_post` : null;
   const settings = { architecture: 'jumprelu' as const, k: null, applyBDecToInput: false, normalize: 'none' as const, rescaleActsByDecoderNorm: false, hookName: hook, modelName: null, dIn: null, dSae: null };
   const spec = finish(source, 'gemmascope', settings, tensors, file, m ? Number(m[3]) : null);
-  const width = m ? gemmaScopeWidth(m[2]) : null;
-  if (width !== null && width !== spec.dSae) throw invalid(file, `its folder says width_${m![2]} (${width} features) but W_enc is [${spec.dIn}, ${spec.dSae}]`);
+  if (m && gemmaScopeWidthFits(m[2], spec.dSae) === false) throw invalid(file, `its folder says width_${m[2]} but W_enc is [${spec.dIn}, ${spec.dSae}] (${spec.dSae} features)`);
   return spec;
 }
 

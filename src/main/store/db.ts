@@ -39,7 +39,12 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS)
   } catch (error) {
     throw new ApiError('STORE_ERROR', `cannot open the database ${path}: ${(error as Error).message}`);
   }
-  storeCall('prepare the database', () => migrate(db, migrations));
+  try {
+    storeCall('prepare the database', () => migrate(db, migrations));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 
@@ -60,12 +65,14 @@ export function storeError(error: unknown, action: string): ApiError {
   return new ApiError('STORE_ERROR', `could not ${action}: ${e.message ?? String(error)}`);
 }
 
-/** Runs a database call, turning SQLite failures into `storeError`. */
+/** Runs a database call, turning SQLite failures into `storeError` (anything else, such as a
+ * programming error, passes through unchanged). */
 export function storeCall<T>(action: string, f: () => T): T {
   try {
     return f();
   } catch (error) {
-    throw storeError(error, action);
+    if (String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')) throw storeError(error, action);
+    throw error;
   }
 }
 

@@ -1,7 +1,7 @@
 // Whole-file content hashes, remembered per file identity: equal to sha256 of the bytes, read once
 // per file version, and new when a file is rewritten in place with the same size.
 import { createHash } from 'node:crypto';
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
@@ -27,9 +27,14 @@ describe('FileHashRepo', () => {
     seen.length = 0;
     expect(await repo.hashes([a, b], (done, total) => seen.push([done, total]))).toEqual([sha(a), sha(b)]);
     expect(seen).toEqual([]);
-    // Rewritten in place with the same size (a new modification time): hashed again.
+    // Rewritten in place with the same size and the same modification time put back (cp -p,
+    // touch -r): the status-change time still differs, so it is hashed again.
+    utimesSync(b, 1_000_000_000, 1_000_000_000);
+    expect(await repo.hashes([b])).toEqual([sha(b)]);
+    await new Promise((r) => setTimeout(r, 20));
     writeFileSync(b, 'WEIGHTS');
-    utimesSync(b, new Date(), new Date(Date.now() + 5000));
+    utimesSync(b, 1_000_000_000, 1_000_000_000);
+    expect(statSync(b).mtimeMs).toBe(1e12);
     const [, again] = await repo.hashes([a, b]);
     expect(again).toBe(sha(b));
     expect(again).not.toBe(createHash('sha256').update('weights').digest('hex'));

@@ -1,5 +1,6 @@
-// Content hashes of weight files, remembered by file identity (real path, size, modification time
-// in nanoseconds, inode): a file rewritten in place — a fine-tuned model saved over the old one, an
+// Content hashes of weight files, remembered by file identity (real path, size, modification and
+// status-change times in nanoseconds, inode; the change time cannot be set back, so a rewrite
+// that restores the modification time is still seen): a file rewritten in place — a fine-tuned model saved over the old one, an
 // SAE with new thresholds — gets a new identity and is hashed again; an unchanged file never is.
 import { createHash } from 'node:crypto';
 import { createReadStream, realpathSync, statSync } from 'node:fs';
@@ -20,10 +21,12 @@ export class FileHashRepo {
       } catch (error) {
         throw new ApiError('WEIGHTS_NOT_FOUND', `${file} cannot be read: ${(error as Error).message}`, { file });
       }
-      return { path, size: Number(st.size), mtime: st.mtimeNs.toString(), ino: st.ino.toString() };
+      return { path, size: Number(st.size), mtime: `${st.mtimeNs}/${st.ctimeNs}`, ino: st.ino.toString() };
     });
-    const lookup = this.db.prepare('SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ? AND ino = ?').pluck();
-    const known = storeCall('read the file hashes', () => ids.map((id) => lookup.get(id.path, id.size, id.mtime, id.ino) as string | undefined));
+    const known = storeCall('read the file hashes', () => {
+      const lookup = this.db.prepare('SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ? AND ino = ?').pluck();
+      return ids.map((id) => lookup.get(id.path, id.size, id.mtime, id.ino) as string | undefined);
+    });
     const total = ids.reduce((s, id, i) => s + (known[i] ? 0 : id.size), 0);
     let done = 0;
     const out: string[] = [];

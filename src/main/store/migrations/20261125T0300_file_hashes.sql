@@ -3,7 +3,7 @@
 CREATE TABLE file_hashes (
   path TEXT PRIMARY KEY,           -- real path
   size INTEGER NOT NULL,
-  mtime_ns TEXT NOT NULL,          -- modification time in nanoseconds (as text: beyond 2^53)
+  mtime_ns TEXT NOT NULL,          -- 'mtime/ctime' in nanoseconds (as text: beyond 2^53)
   ino TEXT NOT NULL,
   sha256 TEXT NOT NULL,
   hashed_at TEXT NOT NULL

@@ -2,7 +2,7 @@
 // on the first few aligned UDHR segments (bootstrap and top features off), shown as explained
 // variance per layer and language with the warnings of the Results step. Its rows land in the
 // activation cache under the Run step's extraction settings, so the full run reuses them.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DisparitySummary, ProgressEvent } from '../../../../shared/dto';
 import { ApiError } from '../../../../shared/errors';
 import { api, errorMessage } from '../../api';
@@ -15,19 +15,35 @@ const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === u
 
 export function FidelityCheck() {
   const { modelPath, selected, saeChoice, runSettings } = useStore(wizard, (s) => s);
-  const [segments, setSegments] = useState(3);
+  const [segmentsText, setSegmentsText] = useState('3');
+  const segments = Number(segmentsText);
   const [jobId, setJobId] = useState<string | null>(null);
+  const running = useRef<string | null>(null);
   const [progress, setProgress] = useState<ProgressEvent | null>(null);
   const [result, setResult] = useState<DisparitySummary | null>(null);
   const [error, setError] = useState<{ code?: string; message: string } | null>(null);
   const saes = chosenSaes({ saeChoice });
   const valid = Number.isInteger(segments) && segments >= 1 && segments <= 100;
+  const inputs = JSON.stringify([modelPath, saes, selected, runSettings.includeBos, runSettings.keepFeatures]);
+  const [resultFor, setResultFor] = useState<string | null>(null);
+
+  // Leaving the step (or unticking every SAE) cancels a check still running, so it does not hold
+  // the compute queue ahead of the real run.
+  useEffect(
+    () => () => {
+      if (running.current) void api.jobs.cancel({ jobId: running.current }).catch(() => undefined);
+    },
+    [],
+  );
 
   const check = async () => {
     const id = crypto.randomUUID();
+    running.current = id;
     setJobId(id);
     setProgress(null);
     setError(null);
+    setResult(null);
+    const askedFor = inputs;
     const stop = api.on('progress', (p) => {
       if (p.jobId === id) setProgress(p);
     });
@@ -42,10 +58,12 @@ export function FidelityCheck() {
         jobId: id,
       });
       setResult(summary);
+      setResultFor(askedFor);
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 'CANCELLED')) setError({ code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) });
     } finally {
       stop();
+      running.current = null;
       setJobId(null);
     }
   };
@@ -61,7 +79,7 @@ export function FidelityCheck() {
       <p>
         <label>
           Segments:{' '}
-          <input type="number" aria-label="fidelity segments" min={1} max={100} value={segments} disabled={jobId !== null} onChange={(e) => setSegments(Number.parseInt(e.target.value, 10))} />
+          <input type="number" aria-label="fidelity segments" min={1} max={100} value={segmentsText} disabled={jobId !== null} onChange={(e) => setSegmentsText(e.target.value)} />
         </label>{' '}
         <button type="button" disabled={jobId !== null || !modelPath || saes.length === 0 || !valid} onClick={() => void check()}>
           Check fidelity
@@ -70,7 +88,9 @@ export function FidelityCheck() {
       </p>
       {jobId && <Progress progress={progress} onCancel={() => void api.jobs.cancel({ jobId })} />}
       <ErrorMessage error={error?.message ?? null} code={error?.code} />
-      {result && <FidelityTable summary={result} />}
+      {!valid && <p className="error" role="alert">Segments must be a whole number from 1 to 100.</p>}
+      {result && resultFor === inputs && <FidelityTable summary={result} />}
+      {result && resultFor !== inputs && !jobId && <p className="hint">The model, SAEs, languages or settings changed since the last check: check again.</p>}
     </div>
   );
 }
