@@ -78,7 +78,8 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     await step('3. Model').click();
     await page.getByLabel('model path').fill(MODEL);
     await page.getByLabel('model path').press('Enter');
-    await page.getByTestId('model-info').waitFor();
+    // The bundled demo may be read first (the app preselects it); the tiny model must win.
+    await expect.poll(() => page.getByTestId('model-info').textContent(), { timeout: 30_000 }).toContain(MODEL);
   });
 
   it('shows a WEIGHTS_INVALID run error in place for SAEs of another model size', async () => {

@@ -30,7 +30,7 @@ export function App() {
     // preselected unless the user already chose a model.
     api.demo.info({}).then(
       (demo) => {
-        if (!demo.ok || wizard.get().modelPath) return;
+        if (!demo.ok || wizard.get().modelPath || wizard.get().modelChosenByUser) return;
         wizard.set((s) => ({
           modelPath: demo.model,
           saesPath: demo.saes,

@@ -64,14 +64,20 @@ export function InspectFolderForm(props: {
   /** Shown while inspecting. */
   reading: ReactNode;
   kept: ReactNode;
+  /** Called when the user (not the app) asks for a folder. */
+  onUserChoice?: () => void;
 }) {
   const { folder } = props;
+  const choose = (path: string) => {
+    props.onUserChoice?.();
+    void folder.inspect(path);
+  };
   return (
     <form
       className={props.className}
       onSubmit={(e) => {
         e.preventDefault();
-        if (folder.draft.trim()) void folder.inspect(folder.draft);
+        if (folder.draft.trim()) choose(folder.draft);
       }}
     >
       <FolderField
@@ -81,9 +87,11 @@ export function InspectFolderForm(props: {
         placeholder={props.placeholder}
         dialogTitle={props.dialogTitle}
         onChange={folder.setDraft}
-        onPicked={(path) => void folder.inspect(path)}
+        onPicked={choose}
       >
-        <button type="submit" disabled={folder.busy || !folder.draft.trim()}>
+        {/* Not disabled while a folder is being read: the latest request wins, and a disabled
+            default button would silently swallow Enter in the field. */}
+        <button type="submit" disabled={!folder.draft.trim()}>
           Inspect
         </button>
       </FolderField>

@@ -48,6 +48,8 @@ export interface WizardState {
    * previous choice). Empty = none chosen yet; App preselects the bundled demo's model (and its
    * SAE folder) when the demo is intact. */
   modelPath: string;
+  /** The user asked for a model folder themselves: the bundled demo is no longer preselected. */
+  modelChosenByUser: boolean;
   /** `model.inspect` of modelPath, kept so the step does not re-read the folder on every visit. */
   model: ModelInfo | null;
   /** The SAE folder that inspected cleanly (empty = none yet) and what `sae.inspect` found in it. */
@@ -76,6 +78,7 @@ export const wizard = createStore<WizardState>({
   tokenizerPath: '',
   fertility: null,
   modelPath: '',
+  modelChosenByUser: false,
   model: null,
   saesPath: '',
   saes: [],

@@ -51,6 +51,7 @@ export function ModelStep() {
         placeholder="a folder with config.json and *.safetensors"
         dialogTitle="Choose a model folder (with config.json and *.safetensors)"
         reading="Reading config.json and the safetensors headers…"
+        onUserChoice={() => wizard.set({ modelChosenByUser: true })}
         kept={
           model && (
             <p className="hint" data-testid="kept-model">
