@@ -16,6 +16,9 @@ export interface FolderInspect {
   busy: boolean;
   error: InspectError | null;
   inspect(path: string): Promise<void>;
+  /** Shows `value` (e.g. the resolved path) in the field if it still holds `requested`: a path the
+   * user typed while the inspection ran is never overwritten. */
+  settleDraft(requested: string, value: string): void;
 }
 
 /** Inspects a folder: `read` gets the trimmed path; only the latest request may `accept` its result
@@ -26,7 +29,15 @@ export function useFolderInspect<T>(
   read: (path: string) => Promise<T>,
   accept: (result: T, path: string) => InspectError | void,
 ): FolderInspect {
-  const [draft, setDraft] = useState(initial);
+  const [draft, setDraftState] = useState(initial);
+  const current = useRef(initial);
+  const setDraft = (value: string) => {
+    current.current = value;
+    setDraftState(value);
+  };
+  const settleDraft = (requested: string, value: string) => {
+    if (current.current.trim() === requested.trim()) setDraft(value);
+  };
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<InspectError | null>(null);
   const latest = useRef(0);
@@ -48,7 +59,7 @@ export function useFolderInspect<T>(
     }
   };
 
-  return { draft, setDraft, busy, error, inspect };
+  return { draft, setDraft, busy, error, inspect, settleDraft };
 }
 
 /** The folder field with its Inspect button, the busy note, the error in place and, while there is

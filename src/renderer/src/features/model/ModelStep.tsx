@@ -23,9 +23,9 @@ export function ModelStep() {
   const folder = useFolderInspect(
     modelPath,
     (path) => api.model.inspect({ path }),
-    (info) => {
+    (info, path) => {
       wizard.set({ modelPath: info.path, model: info });
-      folder.setDraft(info.path);
+      folder.settleDraft(path, info.path);
     },
   );
 
