@@ -139,11 +139,39 @@ export class RuntimeHost {
     return this.queue.length + (this.inFlight ? 1 : 0);
   }
 
+  /** Fails queued and in-flight work at once, then ends the worker cleanly: a run onnxruntime has
+   * started cannot be interrupted, and ending the thread under it (or under live sessions) makes
+   * onnxruntime call into a torn-down environment and abort the whole process. So the worker is
+   * ended only after the started request has returned and every session was released. */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
+    if (!worker) return;
+    const busy = this.inFlight !== undefined;
     this.onDeath('was shut down');
-    await worker?.terminate();
+    worker.ref();
+    let gone = false;
+    const next = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          worker.off('message', done);
+          worker.off('exit', onExit);
+          resolve();
+        };
+        const onExit = () => {
+          gone = true;
+          done();
+        };
+        worker.on('message', done);
+        worker.on('exit', onExit);
+      });
+    if (busy) await next();
+    if (!gone) {
+      const released = next();
+      worker.postMessage({ id: 0, op: 'releaseAll' } satisfies RuntimeRequest);
+      await released;
+    }
+    await worker.terminate();
   }
 }
 

@@ -35,6 +35,12 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
       await s?.release();
       return null;
     }
+    case 'releaseAll': {
+      const all = [...sessions.values()];
+      sessions.clear();
+      await Promise.all(all.map((s) => s.release()));
+      return null;
+    }
   }
 }
 
