@@ -4,6 +4,7 @@ import { buildMethods, createRpcClient, type Api } from '../../shared/client';
 import { ApiError, isApiErrorData } from '../../shared/errors';
 import type { Method } from '../../shared/contract';
 import type { Transport, WireMessage } from '../../shared/rpc';
+import type { ProgressEvent } from '../../shared/dto';
 
 function webSocketTransport(url: string): Transport & { onClose(cb: () => void): void } {
   const socket = new WebSocket(url);
@@ -58,4 +59,17 @@ export const api: Api = connect();
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs one job call (`call` sends `jobId` with its request), passing that job's progress events,
+ * and no other job's, to `onProgress` until the call settles. */
+export async function withJobProgress<T>(jobId: string, onProgress: (p: ProgressEvent) => void, call: () => Promise<T>): Promise<T> {
+  const stop = api.on('progress', (p) => {
+    if (p.jobId === jobId) onProgress(p);
+  });
+  try {
+    return await call();
+  } finally {
+    stop();
+  }
 }

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import type { AnalysisExport, ProgressEvent } from '../../../../shared/dto';
 import { ApiError } from '../../../../shared/errors';
-import { api, errorMessage } from '../../api';
+import { api, errorMessage, withJobProgress } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { FolderField } from '../../components/FolderField';
 import { Progress } from '../../components/Progress';
@@ -22,16 +22,14 @@ export function ExportReport({ request }: { request: AnalysisRequest }) {
     setProgress(null);
     setError(null);
     setWritten(null);
-    const stop = api.on('progress', (p) => p.jobId === id && setProgress(p));
     try {
-      setWritten(await api.analysis.export({ ...request, outDir: outDir.trim(), jobId: id }));
+      setWritten(await withJobProgress(id, setProgress, () => api.analysis.export({ ...request, outDir: outDir.trim(), jobId: id })));
     } catch (e) {
       setError({
         code: e instanceof ApiError ? e.code : undefined,
         message: e instanceof ApiError && e.code === 'CANCELLED' ? 'Export cancelled; nothing was written.' : errorMessage(e),
       });
     } finally {
-      stop();
       setJobId(null);
     }
   };

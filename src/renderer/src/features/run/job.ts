@@ -2,7 +2,7 @@
 // looks at other steps.
 import type { ProgressEvent } from '../../../../shared/dto';
 import { ApiError } from '../../../../shared/errors';
-import { api, errorMessage } from '../../api';
+import { api, errorMessage, withJobProgress } from '../../api';
 import { createStore } from '../../state/store';
 import { wizard, type AnalysisRequest } from '../../state/wizard';
 
@@ -31,19 +31,18 @@ export async function startRun(request: AnalysisRequest): Promise<void> {
   if (job.get().jobId) return;
   const jobId = crypto.randomUUID();
   job.set({ jobId, progress: null, stages: [], error: null, cancelled: false, cancelling: false, startedAt: Date.now() });
-  const stop = api.on('progress', (p) => {
-    if (p.jobId !== jobId) return;
-    job.set((s) => ({ progress: p, stages: s.stages.at(-1) === p.stage ? s.stages : [...s.stages, p.stage] }));
-  });
   try {
-    const summary = await api.analysis.run({ ...request, jobId });
+    const summary = await withJobProgress(
+      jobId,
+      (p) => job.set((s) => ({ progress: p, stages: s.stages.at(-1) === p.stage ? s.stages : [...s.stages, p.stage] })),
+      () => api.analysis.run({ ...request, jobId }),
+    );
     // Show the results at once if the user is still waiting on the Run step.
     wizard.set((s) => ({ summary, request, step: s.step === 'run' ? 'results' : s.step }));
   } catch (e) {
     if (e instanceof ApiError && e.code === 'CANCELLED') job.set({ cancelled: true });
     else job.set({ error: { code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) } });
   } finally {
-    stop();
     job.set({ jobId: null, cancelling: false });
   }
 }

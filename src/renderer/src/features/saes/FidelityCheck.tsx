@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { DisparitySummary, ProgressEvent } from '../../../../shared/dto';
 import { ApiError } from '../../../../shared/errors';
-import { api, errorMessage } from '../../api';
+import { api, errorMessage, withJobProgress } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { Progress } from '../../components/Progress';
 import { useStore } from '../../state/store';
@@ -44,11 +44,8 @@ export function FidelityCheck() {
     setError(null);
     setResult(null);
     const askedFor = inputs;
-    const stop = api.on('progress', (p) => {
-      if (p.jobId === id) setProgress(p);
-    });
     try {
-      const summary = await api.analysis.run({
+      const summary = await withJobProgress(id, setProgress, () => api.analysis.run({
         model: modelPath,
         saes,
         languages: selected.length ? selected : ['en'],
@@ -56,13 +53,12 @@ export function FidelityCheck() {
         limit: segments,
         settings: { includeBos: runSettings.includeBos, keepFeatures: runSettings.keepFeatures, bootstrap: 0, topFeatures: 0 },
         jobId: id,
-      });
+      }));
       setResult(summary);
       setResultFor(askedFor);
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 'CANCELLED')) setError({ code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) });
     } finally {
-      stop();
       running.current = null;
       setJobId(null);
     }
