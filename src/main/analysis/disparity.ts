@@ -67,7 +67,8 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
   if (en < 0) throw new Error('the analysis needs English (en) as the reference language');
   const nL = languages.length;
   const nS = segments.length;
-  const values = (sum: CachedSummary) => (s.reduction === 'mean' ? sum.mean : sum.max);
+  /** The chosen reduction's member of a {mean, max} pair (a row's lists, sums or cut). */
+  const values = <T>(pair: { mean: T; max: T }): T => (s.reduction === 'mean' ? pair.mean : pair.max);
 
   const mean_activation: Record<string, (number | null)[]> = {};
   const mean_activation_ci: Record<string, ([number, number] | null)[]> = {};
@@ -94,9 +95,9 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
       const enActive = input.summary(en, si, li).total.active;
       for (let L = 0; L < nL; L++) {
         const row = input.summary(L, si, li);
-        if (s.features === 'all') a[L][si] = (s.reduction === 'mean' ? row.total.mean : row.total.max) / dSae;
+        if (s.features === 'all') a[L][si] = values(row.total) / dSae;
         else if (enActive === 0) a[L][si] = NaN;
-        else a[L][si] = (s.reduction === 'mean' ? row.reference.mean : row.reference.max) / row.reference.count;
+        else a[L][si] = values(row.reference) / row.reference.count;
       }
     }
     const languageMean = (L: number, idx: ArrayLike<number>) => {
@@ -203,7 +204,7 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
         for (const L of langs) {
           for (let si = 0; si < nS; si++) {
             const row = input.summary(L, si, li);
-            if (row.features.indexOf(f) < 0) extra += s.reduction === 'mean' ? row.cut.mean : row.cut.max;
+            if (row.features.indexOf(f) < 0) extra += values(row.cut);
           }
         }
         return extra / (nS * langs.length);

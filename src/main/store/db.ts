@@ -51,7 +51,6 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS)
 /** A SQLite failure as a typed STORE_ERROR saying what it means for the user's data (extended
  * result codes such as SQLITE_BUSY_SNAPSHOT or SQLITE_IOERR_WRITE included). */
 export function storeError(error: unknown, action: string): ApiError {
-  if (error instanceof ApiError) return error;
   const e = error as { code?: string; message?: string };
   const code = e.code ?? '';
   if (code.startsWith('SQLITE_FULL')) return new ApiError('STORE_ERROR', `the disk is full: could not ${action}; free space and run again (nothing stored so far is lost)`);
