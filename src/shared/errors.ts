@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'CANCELLED',
   'NOT_AVAILABLE', // e.g. a native dialog in the browser harness
   'STORE_ERROR',
+  'PROTOCOL_ERROR', // a message that is not a call: not UTF-8/JSON, binary, or a bad envelope
+  'PAYLOAD_TOO_LARGE', // a message over the transport's size limit (details: limit, bytes, field)
   'INTERNAL',
 ] as const;
 
