@@ -66,7 +66,7 @@ describe('linguascope CLI', () => {
     [['fertility', '--languages', 'en,hi', '--out', 'OUT', '--tokenizer', 'BADUTF8'], /not valid UTF-8/],
     [['fertility', '--languages', 'en,hi', '--out', 'FILE/sub'], /cannot write to the output folder/],
     [['fertility', '--languages', 'en,hi'], /needs --out/],
-    [['fertility', '--out', 'OUT'], /--languages needs/],
+    [['fertility', '--out', 'OUT'], /needs --languages/],
     [['fertility', '--languages', 'en', '--out', 'OUT', '--bogus'], /Unknown option/],
     [['languages', 'add', 'de', '--tier', 'huge'], /--tier must be one of/],
     [['frobnicate'], /unknown command "frobnicate"/],

@@ -1,0 +1,77 @@
+// Argument parsing shared by the CLI commands: one option table, typed values, usage errors (exit 2).
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {}
+
+export const OPTIONS = {
+  languages: { type: 'string' },
+  out: { type: 'string' },
+  tokenizer: { type: 'string' },
+  tier: { type: 'string' },
+  model: { type: 'string' },
+  text: { type: 'string' },
+  'token-ids': { type: 'string' },
+  layers: { type: 'string' },
+  hooks: { type: 'string' },
+  logits: { type: 'boolean', default: false },
+  'no-bos': { type: 'boolean', default: false },
+  arch: { type: 'string' },
+  preset: { type: 'string' },
+  dtype: { type: 'string' },
+  seed: { type: 'string' },
+  saes: { type: 'string' },
+  corpus: { type: 'string' },
+  limit: { type: 'string' },
+  reduction: { type: 'string' },
+  features: { type: 'string' },
+  bootstrap: { type: 'string' },
+  'top-features': { type: 'string' },
+  'keep-features': { type: 'string' },
+  'include-bos': { type: 'boolean', default: false },
+  resume: { type: 'boolean', default: false },
+  steps: { type: 'string' },
+  width: { type: 'string' },
+  architecture: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export type CliValues = ReturnType<typeof parseCommandLine>['values'];
+
+export function parseCommandLine(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
+export function splitList(value: string | undefined, flag: string): string[] {
+  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${flag} needs a comma-separated list, e.g. ${flag} en,hi,ml`);
+  return items;
+}
+
+export function parseIntList(value: string, flag: string): number[] {
+  return splitList(value, flag).map((item) => {
+    if (!/^\d+$/.test(item)) throw new UsageError(`${flag}: "${item}" is not a non-negative integer`);
+    return Number(item);
+  });
+}
+
+/** One non-negative integer, or undefined when the flag is absent. */
+export function optionalInt(value: string | undefined, flag: string): number | undefined {
+  return value === undefined ? undefined : parseIntList(value, flag)[0];
+}
+
+export function requireOptions(values: CliValues, command: string, flags: (keyof CliValues)[]): void {
+  const missing = flags.filter((f) => values[f] === undefined);
+  if (missing.length) throw new UsageError(`${command} needs ${missing.map((f) => `--${String(f)}`).join(', ')}`);
+}
+
+export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export function layerList(value: string | undefined): 'all' | number[] {
+  return value === undefined || value === 'all' ? 'all' : parseIntList(value, '--layers');
+}

@@ -1,0 +1,15 @@
+// Every CLI command, in the order --help lists them; one file per command.
+import type { CliCommand } from '../command';
+import { activations } from './activations';
+import { analyze } from './analyze';
+import { buildDemo } from './build-demo';
+import { corpus } from './corpus';
+import { demo } from './demo';
+import { fertility } from './fertility';
+import { languages } from './languages';
+import { makeRandomModel } from './make-random-model';
+import { makeRandomSaes } from './make-random-saes';
+import { model } from './model';
+import { system } from './system';
+
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, makeRandomSaes, makeRandomModel];
