@@ -8,7 +8,10 @@ export const ERROR_CODES = [
   'LANGUAGE_NOT_IN_CORPUS', // the corpus has no text for this language
   'TOKENIZER_NOT_FOUND', // folder/file missing, or folder without tokenizer.json
   'TOKENIZER_UNREADABLE', // unreadable, not UTF-8, not JSON, or not a tokenizer
+  'TOKENIZER_TIMEOUT', // tokenizing one text (or loading) ran past the time limit (details: file, limitMs)
   'OUTPUT_NOT_WRITABLE',
+  'OUTPUT_EXISTS', // the output path holds a file/folder/link LinguaScope did not write (details: path)
+  'DISK_FULL', // a write ran out of space or quota; earlier output is unchanged (details: path)
   'WEIGHTS_NOT_FOUND', // a weight file or shard named by an index is missing
   'WEIGHTS_INVALID', // truncated, malformed or inconsistent weight file (names file and tensor)
   'GRAPH_ERROR', // a graph that cannot be built: shape mismatch, an op without a gradient rule
