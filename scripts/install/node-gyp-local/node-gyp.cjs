@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// npm runs this instead of its bundled node-gyp for this project's dependencies (`node-gyp` in
-// .npmrc). better-sqlite3's install script first tries a prebuilt binary, then `node-gyp rebuild`.
+// The `node-gyp` that this project's dependencies' install scripts run: npm puts the project's
+// node_modules/.bin (where this file is linked, as a local devDependency) before its own node-gyp
+// on their PATH, and links bins before it runs install scripts. (npm's `node-gyp` config setting is
+// not passed to dependencies' install scripts, so it cannot do this.) better-sqlite3's install
+// script first tries a prebuilt binary, then `node-gyp rebuild`.
 // node-gyp downloads Node's headers unless told where they are; offline that fails although the
 // running Node ships matching headers. So: when no --nodedir is given, point node-gyp at the
 // running Node's own headers if they match its version, then run npm's node-gyp unchanged.
