@@ -5,6 +5,9 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT', // payload failed the contract's schema
   'UNKNOWN_METHOD',
   'UNKNOWN_LANGUAGE', // not in the registry and not addable
+  'LANGUAGE_ALREADY_REGISTERED', // an add of a language the registry has, under any spelling (details: code, registered)
+  'REFERENCE_LANGUAGE_FIXED', // a tier change that would make a second reference or leave none (English is the reference)
+  'LANGUAGE_NOT_REMOVABLE', // removing one of the paper's preset languages (deselect it instead)
   'LANGUAGE_NOT_IN_CORPUS', // the corpus has no text for this language
   'TOKENIZER_NOT_FOUND', // folder/file missing, or folder without tokenizer.json
   'TOKENIZER_UNREADABLE', // unreadable, not UTF-8, not JSON, or not a tokenizer
