@@ -72,8 +72,14 @@ describe('linguascope model commands', () => {
     const run = cli('activations', '--model', a, '--token-ids', '2,10,20,30', '--layers', '1,3', '--hooks', 'resid_mid,resid_post', '--out', join(tmp.dir, 'r.safetensors'));
     expect(run.code).toBe(0);
     expect([...readSafetensorsHeader(join(tmp.dir, 'r.safetensors')).tensors.keys()].sort()).toEqual(['blocks.1.hook_resid_mid', 'blocks.1.hook_resid_post', 'blocks.3.hook_resid_mid', 'blocks.3.hook_resid_post']);
-    // A folder that exists and is not empty is never overwritten.
-    expectUserError(cli('make-random-model', '--arch', 'gemma2', '--preset', 'tiny', '--dtype', 'bf16', '--out', a), /rand-a: exists and is not empty/);
+    // A folder that holds files LinguaScope did not write is never overwritten; its own output is replaced whole.
+    const foreign = join(tmp.dir, 'rand-foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    expectUserError(cli('make-random-model', '--arch', 'gemma2', '--preset', 'tiny', '--dtype', 'bf16', '--out', foreign), /rand-foreign holds 1 entry and no \.linguascope-output\.json/);
+    expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(cli('make-random-model', '--arch', 'gemma2', '--preset', 'tiny', '--dtype', 'bf16', '--out', a, '--seed', '8').code).toBe(0);
+    expect(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors')))).toBe(false);
   });
 
   describe('bad input exits 2, names the problem and writes nothing', () => {

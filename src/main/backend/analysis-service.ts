@@ -13,7 +13,7 @@ import { REFERENCE_LANGUAGE } from '../data/languages';
 import type { LanguageRegistry } from '../data/registry';
 import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
-import { ensureWritableDir, writeOutputFiles } from '../io/output';
+import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import { loadTokenizer } from '../io/tokenizer';
 import { openModelFolder, type ModelFolder } from '../models/model';
 import { SaeExtractor } from '../sae/extract';
@@ -145,10 +145,10 @@ export class AnalysisService {
 
   async export(request: AnalysisRequest & { outDir: string }, ctx: JobContext): Promise<AnalysisExport> {
     const prepared = await this.prepare(request);
-    const outDir = ensureWritableDir(request.outDir);
+    const outDir = checkOutputFolder(request.outDir);
     const summary = await this.compute(prepared, ctx);
     ctx.progress('writing report', 0, 1);
-    const files = writeOutputFiles(outDir, disparityReportFiles(summary));
+    const files = writeOutputFolder(outDir, 'analysis report', disparityReportFiles(summary));
     ctx.progress('writing report', 1, 1);
     return { outDir, files, summary };
   }

@@ -13,7 +13,7 @@ import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
 import { loadUdhr, type UdhrDocument } from '../data/udhr';
 import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer, type TokenizerFiles } from '../io/tokenizer';
-import { ensureWritableDir, writeOutputFiles } from '../io/output';
+import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import { svgToPng } from '../io/png';
 import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
 import type { RunsRepo } from '../store/runs-repo';
@@ -50,7 +50,7 @@ export class FertilityService {
   async export(request: FertilityRequest & { outDir: string }, ctx: JobContext): Promise<FertilityExport> {
     // Everything a user can get wrong is checked before anything is computed or cached.
     const prepared = this.prepare(request);
-    const outDir = ensureWritableDir(request.outDir);
+    const outDir = checkOutputFolder(request.outDir);
     const result = await this.compute(prepared, ctx);
     const files = writeFertilityFiles(result, outDir);
     return { files, result };
@@ -166,7 +166,6 @@ function buildRows(
   }));
 }
 
-/** Creates the folder if needed and proves it is writable, or throws OUTPUT_NOT_WRITABLE. */
 export function fertilityChartSvg(result: FertilityResult): string {
   const tiers = [...new Set(result.rows.map((r) => r.tier))];
   return barChartSvg(
@@ -189,7 +188,7 @@ export function writeFertilityFiles(result: FertilityResult, outDir: string): st
     ['fertility.json', JSON.stringify(result, null, 2) + '\n'],
     ['report.html', fertilityReportHtml(result, svg)],
   ];
-  return writeOutputFiles(outDir, outputs.map(([name, content]) => ({ name, content })));
+  return writeOutputFolder(outDir, 'fertility report', outputs.map(([name, content]) => ({ name, content })));
 }
 
 export function fertilityReportHtml(result: FertilityResult, svg: string): string {

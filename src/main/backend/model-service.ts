@@ -1,10 +1,10 @@
 // Model folders: inspection for the model step, activation export (what users take into their
 // Python tools, and how anyone can check us), and random model folders for benchmarks and tests.
-import { resolve } from 'node:path';
 import type { ActivationsExport, ModelInfo, RandomModelResult } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import type { RuntimeHost } from '../engine/runtime-host';
-import { writeSafetensors } from '../io/safetensors';
+import { checkOutputFile } from '../io/output';
+import { readSafetensorsHeader, writeSafetensors } from '../io/safetensors';
 import { loadTokenizer } from '../io/tokenizer';
 import type { ArchName } from '../models/config';
 import { hookName, type HookKind } from '../models/forward';
@@ -13,6 +13,20 @@ import { makeRandomModel, type RandomDtype } from '../models/random-model';
 import { appVersion } from '../package-root';
 import type { JobContext } from './handler';
 import { throwIfCancelled } from './jobs';
+
+/** The metadata key that marks a safetensors file as LinguaScope's output (value: its kind). */
+export const OUTPUT_METADATA_KEY = 'linguascope_output';
+
+/** A .safetensors file LinguaScope wrote: it carries our key (or, from before the key existed, our
+ * producer line). Anything else, including a file that is not safetensors at all, is not ours. */
+export function isOurSafetensors(file: string): boolean {
+  try {
+    const { metadata } = readSafetensorsHeader(file);
+    return metadata[OUTPUT_METADATA_KEY] !== undefined || /^linguascope \S+$/.test(metadata.producer ?? '');
+  } catch {
+    return false;
+  }
+}
 
 export interface ActivationsRequest {
   model: string;
@@ -34,6 +48,8 @@ export class ModelService {
 
   async activations(request: ActivationsRequest, ctx: JobContext): Promise<ActivationsExport> {
     const folder = openModelFolder(request.model);
+    // Refused before any work: the output path must be new or an activation file of ours.
+    checkOutputFile(request.out, isOurSafetensors);
     const c = folder.config;
     const layers = request.layers === 'all' ? [...Array(c.numLayers).keys()] : [...new Set(request.layers)].sort((a, b) => a - b);
     const bad = layers.find((L) => L >= c.numLayers);
@@ -57,9 +73,10 @@ export class ModelService {
       const result = await model.run([tokens], ctx.signal);
       const names = [...hooks, ...(request.logits ? ['logits'] : [])];
       const tensors = names.map((name) => ({ name, dtype: 'F32' as const, shape: [tokens.length, result.outputs[name].width], data: result.outputs[name].data }));
-      const file = resolve(request.out);
+      const file = checkOutputFile(request.out, isOurSafetensors);
       writeSafetensors(file, tensors, {
         format: 'pt',
+        [OUTPUT_METADATA_KEY]: 'activations',
         token_ids: JSON.stringify(tokens),
         model: folder.path,
         architecture: c.architecture,

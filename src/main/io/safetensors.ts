@@ -422,6 +422,9 @@ export function writeSafetensors(file: string, tensors: TensorToWrite[], metadat
     if (fd !== undefined) closeSync(fd);
     rmSync(temporary, { force: true });
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new ApiError('DISK_FULL', `${basename(path)}: the disk is full (${code}); free some space and run again — nothing was written`, { file: path, path });
+    }
     throw new ApiError('OUTPUT_NOT_WRITABLE', `${basename(path)}: cannot be written (${code}: ${oneLine((error as Error).message)})`, { file: path });
   }
 }

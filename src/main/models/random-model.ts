@@ -4,10 +4,10 @@
 // (seed, tensor name), so a tensor's values do not depend on the order or sharding of the files.
 // Values: uniform with standard deviation 0.02 (HF's initializer_range); RMSNorm weights are
 // 1 + that noise (Llama style) or that noise alone (Gemma's 1 + w form).
-import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiError } from '../../shared/errors';
-import { makeDirs } from '../io/fs';
+import { stageOutputFolder, writeError } from '../io/output';
 import { float32ToBf16, float32ToF16, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { bundledTokenizerDir } from '../io/tokenizer';
 import { BYTE_VOCAB, byteTokenizerFiles } from './byte-tokenizer';
@@ -100,13 +100,10 @@ export async function makeRandomModel(options: MakeRandomModelOptions): Promise<
   const seed = options.seed ?? 0;
   const configJson = { ...raw, torch_dtype: { f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[options.dtype], linguascope_random_seed: seed };
   const config = parseModelConfig(configJson);
-  const target = resolve(options.out);
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    throw new ApiError('OUTPUT_NOT_WRITABLE', `${target}: exists and is not empty; choose a new folder`, { file: target });
-  }
-  const staging = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
-  makeDirs(staging);
+  // Missing, empty or an earlier output of ours (else OUTPUT_EXISTS); replaced whole at the end.
+  const staged = stageOutputFolder(options.out, 'random model');
+  const staging = staged.dir;
+  let files: string[];
   try {
     writeFileSync(join(staging, 'config.json'), hfConfigJson(configJson));
     const tensors = expectedTensors(config);
@@ -151,13 +148,10 @@ export async function makeRandomModel(options: MakeRandomModelOptions): Promise<
       writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(tokenizer));
       writeFileSync(join(staging, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
     }
-    if (existsSync(target)) rmSync(target, { recursive: true });
-    makeDirs(dirname(target));
-    renameSync(staging, target);
+    files = staged.commit();
   } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    if (error instanceof ApiError) throw error;
-    throw new ApiError('OUTPUT_NOT_WRITABLE', `${target}: cannot be written (${(error as Error).message})`, { file: target });
+    staged.discard();
+    throw writeError(staged.target, error, `${staged.target}: cannot be written`);
   }
-  return { path: target, files: readdirSync(target).sort().map((f) => join(target, f)) };
+  return { path: staged.target, files };
 }

@@ -3,12 +3,12 @@
 // are not random: each feature's threshold is the quantile of its pre-activation over real
 // residual-stream tokens of the model (a sample of the English UDHR) that makes the average L0
 // the target, so the SAEs are as sparse as trained ones.
-import { join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import { Graph } from '../engine/graph';
 import { matmul } from '../engine/ops/linalg';
 import type { RuntimeHost } from '../engine/runtime-host';
-import { makeDirs } from '../io/fs';
+import { checkOutputFolder, stageOutputFolder } from '../io/output';
 import { writeSafetensors } from '../io/safetensors';
 import { hookName } from '../models/forward';
 import { LoadedModel, type ModelFolder } from '../models/model';
@@ -37,6 +37,8 @@ export async function makeRandomSaes(folder: ModelFolder, runtime: RuntimeHost, 
   const w = o.width;
   const k = targetL0(w);
   const hooks = o.layers.map((L) => hookName(L, 'resid_post'));
+  // Refused before any work unless missing, empty or an earlier output of ours; replaced whole.
+  checkOutputFolder(o.outDir);
   const model = await LoadedModel.load(folder, runtime, { hooks, logits: false }, o.signal);
   let acts: Record<string, { data: Float32Array; width: number }>;
   try {
@@ -49,9 +51,12 @@ export async function makeRandomSaes(folder: ModelFolder, runtime: RuntimeHost, 
   const g = new Graph('calibrate');
   const x = g.input('x', 'float32', [n, d]);
   g.output(matmul(x, g.input('w', 'float32', [d, w])), 'pre');
-  const session = await runtime.load(g.toModel(), {}, o.signal);
-  const outDir = resolve(o.outDir);
-  makeDirs(outDir);
+  const staged = stageOutputFolder(o.outDir, 'random SAEs');
+  const outDir = staged.dir;
+  const session = await runtime.load(g.toModel(), {}, o.signal).catch((error: unknown) => {
+    staged.discard();
+    throw error;
+  });
   const files: string[] = [];
   const l0: Record<string, number> = {};
   try {
@@ -110,8 +115,12 @@ export async function makeRandomSaes(folder: ModelFolder, runtime: RuntimeHost, 
       files.push(file);
       o.onProgress?.(i + 1, o.layers.length);
     }
+    staged.commit();
+  } catch (error) {
+    staged.discard();
+    throw error;
   } finally {
     await session.release();
   }
-  return { files, l0 };
+  return { files: files.map((f) => join(staged.target, basename(f))), l0 };
 }
