@@ -55,6 +55,10 @@ export function createRpcClient(transport: Transport): RpcClient {
       else call.reject(isApiErrorData(message.error) ? ApiError.fromData(message.error) : new ApiError('INTERNAL', 'malformed error from backend'));
     } else if (message.kind === 'event') {
       listeners.get(message.name)?.forEach((l) => l(message.payload));
+    } else if (message.kind === 'protocol-error') {
+      // The backend could not read one of our messages well enough to find its id: no call can
+      // be matched, so it is reported like any other backend error event.
+      listeners.get('error')?.forEach((l) => l({ code: message.error.code, message: message.error.message }));
     }
   });
 

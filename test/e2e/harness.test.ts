@@ -41,19 +41,26 @@ describe('browser harness: Languages -> Corpus -> Model -> Fertility', () => {
     expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
   });
 
-  it('accepts WebSocket connections only from its own origin', async () => {
-    const url = harness.url.replace('http', 'ws') + 'api';
-    const outcome = (origin: string) =>
+  it('accepts WebSocket connections only from its own origin, with the launch token', async () => {
+    const outcome = (url: string, origin: string) =>
       new Promise<string>((resolve) => {
         const ws = new WebSocket(url, { origin });
         ws.on('open', () => {
           ws.close();
           resolve('open');
         });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(`refused ${res.statusCode}`);
+          ws.terminate();
+        });
         ws.on('error', () => resolve('refused'));
       });
-    expect(await outcome('http://evil.example')).toBe('refused');
-    expect(await outcome(harness.url.replace(/\/$/, ''))).toBe('open');
+    expect(await outcome(harness.apiUrl, 'http://evil.example')).toBe('refused 403');
+    expect(await outcome(harness.apiUrl.replace(/token=.*/, 'token=wrong'), harness.origin)).toBe('refused 401');
+    expect(await outcome(harness.apiUrl, harness.origin)).toBe('open');
+    // The page reached the backend with the token it was opened with (its URL's ?token=).
+    expect(page.url()).toBe(harness.url);
+    expect((await page.request.get(harness.origin + '/')).status()).toBe(401);
   });
 
   it('lists the ten paper languages with their tiers, and a tier edit persists in SQLite', async () => {

@@ -3,7 +3,7 @@
 import { backendContract, isMethod, jobMethods, type BackendMethod } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { ApiEventName, ApiEvents } from '../../shared/dto';
-import type { Transport, WireMessage } from '../../shared/rpc';
+import { readCall, type CallMessage, type Transport } from '../../shared/rpc';
 import type { HandlerMap, JobContext } from './handler';
 import { JobRegistry } from './jobs';
 
@@ -24,11 +24,12 @@ export function serveConnection(transport: Transport, handlers: HandlerMap, jobs
   const emit = <E extends ApiEventName>(name: E, payload: ApiEvents[E]) =>
     transport.send({ kind: 'event', name, payload });
 
-  const respond = async (message: Extract<WireMessage, { kind: 'call' }>) => {
+  const respond = async (message: CallMessage) => {
     const { id, method } = message;
     try {
       if (!isMethod(method) || !(method in backendContract)) {
-        throw new ApiError('UNKNOWN_METHOD', `the backend has no method "${method}"`);
+        // A hostile name can be megabytes long: echo only its start.
+        throw new ApiError('UNKNOWN_METHOD', `the backend has no method ${JSON.stringify(method.length > 80 ? `${method.slice(0, 80)}…` : method)}`);
       }
       const name = method as BackendMethod;
       const parsed = backendContract[name].input.safeParse(message.arg ?? {});
@@ -59,7 +60,11 @@ export function serveConnection(transport: Transport, handlers: HandlerMap, jobs
     }
   };
 
+  // Every transport ends here (the renderer's MessagePort too), so the envelope is checked here
+  // as well as in the harness: junk gets a typed answer and never throws inside the backend.
   return transport.onMessage((message) => {
-    if (message.kind === 'call') void respond(message);
+    const read = readCall(message);
+    if ('reply' in read) transport.send(read.reply);
+    else void respond(read.call);
   });
 }

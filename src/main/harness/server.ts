@@ -1,68 +1,108 @@
 // The browser harness: serves the built renderer and the real backend (a worker thread) over a
 // WebSocket on 127.0.0.1, so the real UI runs in a real Chromium without Electron.
-// Usage: node out/main/harness.js [--port N] [--db PATH]
+// Usage: node out/main/harness.js [--port N] [--db PATH]; open the URL it prints (it carries the
+// per-launch token: http://127.0.0.1:5317/?token=...). The page passes the token on to /api.
+// Nothing a client sends may end the process: every request gets a typed answer (access.ts and
+// frames.ts say how).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { isMethod, shellMethods } from '../../shared/contract';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { shellMethods } from '../../shared/contract';
 import type { WireMessage } from '../../shared/rpc';
 import { startBackendWorker } from '../backend/worker-host';
 import { packageRoot } from '../package-root';
 import { resolveDbPath } from '../store/paths';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
+import { hostAllowed, newToken, originAllowed, parseTarget, tokenMatches } from './access';
+import { FRAME_LIMIT_BYTES, readFrame } from './frames';
+import { listStaticFiles } from './static-files';
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required',
+};
+const NO_TOKEN = 'open the URL the harness printed: it carries the per-launch token (/?token=...)';
+
+/** Headers on every answer: the page's CSP, no MIME sniffing, and no Referer, so the token in the
+ * page's URL is never sent anywhere. */
+const COMMON_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
 };
 
-const MAX_MESSAGE_BYTES = 1 << 20;
+type Refusal = { status: number; message: string };
 
-function isCall(value: unknown): value is Extract<WireMessage, { kind: 'call' }> {
-  const m = value as { kind?: unknown; id?: unknown; method?: unknown };
-  return typeof m === 'object' && m !== null && m.kind === 'call' && Number.isInteger(m.id) && typeof m.method === 'string';
+function asBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
 export async function startHarness(options: { port: number; dbPath: string; rendererDir?: string }) {
-  const rendererDir = options.rendererDir ?? join(packageRoot(), 'out', 'renderer');
+  const files = listStaticFiles(options.rendererDir ?? join(packageRoot(), 'out', 'renderer'));
   const backend = await startBackendWorker(options.dbPath);
+  const token = newToken();
+  let port = 0;
 
-  const serveFile = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const relative = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '') || 'index.html';
-    const file = join(rendererDir, relative);
-    if (!file.startsWith(rendererDir + sep) && file !== rendererDir) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-        'X-Content-Type-Options': 'nosniff',
-        'Cache-Control': 'no-store',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-    }
+  /** The checks every request passes, page or API, in the order that leaks least. */
+  const refuse = (req: IncomingMessage, api: boolean): Refusal | { path: string; query: URLSearchParams } => {
+    if (!hostAllowed(req.headers.host, port)) return { status: 403, message: `the harness answers only to Host 127.0.0.1:${port} or localhost:${port}` };
+    const target = parseTarget(req.url);
+    if (!target) return { status: 400, message: 'the request URL is not a valid percent-encoded path' };
+    if (!api) return target;
+    if (target.path !== '/api') return { status: 404, message: 'not found' };
+    if (!originAllowed(req.headers.origin, port)) return { status: 403, message: 'WebSocket connections are accepted only from the harness page itself' };
+    if (!tokenMatches(token, target.query.get('token'))) return { status: 401, message: `missing or wrong token: ${NO_TOKEN}` };
+    return target;
   };
 
-  const server = createServer((req, res) => void serveFile(req, res));
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  server.on('upgrade', (req, socket, head) => {
-    const { port } = server.address() as { port: number };
-    const allowed = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/api' || !allowed.includes(req.headers.origin ?? '')) {
-      socket.destroy();
+  const answer = (res: ServerResponse, { status, message }: Refusal) =>
+    res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(`${status} ${message}\n`);
+
+  const serveFile = async (req: IncomingMessage, res: ServerResponse) => {
+    const target = refuse(req, false);
+    if ('status' in target) return answer(res, target);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, { status: 405, message: 'only GET and HEAD' });
+    if (target.path === '/api') return answer(res, { status: 426, message: 'the API is a WebSocket' });
+    const path = target.path === '/' ? '/index.html' : target.path;
+    const entry = files.get(path);
+    if (!entry) return answer(res, { status: 404, message: 'not found' });
+    // The page is the door to the API, so it is shown only with the token; its scripts and
+    // styles are the public build and carry no secret.
+    if (path === '/index.html' && !tokenMatches(token, target.query.get('token'))) return answer(res, { status: 401, message: NO_TOKEN });
+    let body: Buffer;
+    try {
+      body = await readFile(entry.file);
+    } catch {
+      return answer(res, { status: 404, message: 'not found' });
+    }
+    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': entry.contentType });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const server = createServer((req, res) => {
+    serveFile(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  // Text frames are checked for UTF-8 by frames.ts (answered, not closed); no compression, so a
+  // small frame cannot inflate into a large message.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: FRAME_LIMIT_BYTES, skipUTF8Validation: true, perMessageDeflate: false });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node removes its own error handler from upgraded sockets; a reset here must not throw.
+    socket.on('error', () => socket.destroy());
+    const target = refuse(req, true);
+    if ('status' in target) {
+      const body = `${target.status} ${target.message}\n`;
+      socket.end(
+        `HTTP/1.1 ${target.status} ${STATUS_TEXT[target.status]}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => relay(ws));
@@ -70,24 +110,25 @@ export async function startHarness(options: { port: number; dbPath: string; rend
 
   const relay = (ws: WebSocket) => {
     const connection = backend.open();
-    const stop = connection.onMessage((message) => ws.send(JSON.stringify(message)));
-    ws.on('message', (data) => {
-      let message: unknown;
+    const reply = (message: WireMessage) => ws.send(JSON.stringify(message));
+    const stop = connection.onMessage(reply);
+    ws.on('message', (data, isBinary) => {
+      const read = readFrame(asBuffer(data), isBinary);
+      if ('reply' in read) return reply(read.reply);
+      const { id, method } = read.call;
+      if ((shellMethods as string[]).includes(method)) {
+        return reply({ kind: 'result', id, ok: false, error: { code: 'NOT_AVAILABLE', message: `${method} needs the desktop app; type a path instead` } });
+      }
       try {
-        message = JSON.parse(String(data));
-      } catch {
-        return;
+        connection.send(read.call);
+      } catch (error) {
+        // postMessage refused to clone the argument: the backend never saw it.
+        reply({ kind: 'result', id, ok: false, error: { code: 'INVALID_ARGUMENT', message: `${method.slice(0, 80)}: the argument cannot be sent to the backend (${(error as Error).message.slice(0, 120)})` } });
       }
-      if (!isCall(message)) return;
-      if (isMethod(message.method) && (shellMethods as string[]).includes(message.method)) {
-        ws.send(JSON.stringify({
-          kind: 'result', id: message.id, ok: false,
-          error: { code: 'NOT_AVAILABLE', message: `${message.method} needs the desktop app; type a path instead` },
-        } satisfies WireMessage));
-        return;
-      }
-      connection.send(message);
     });
+    // ws has already closed the connection (1009 for a frame over FRAME_LIMIT_BYTES); without a
+    // listener the error would end the process.
+    ws.on('error', (error) => console.error(`harness: closed a connection: ${error.message}`));
     ws.on('close', () => {
       stop();
       connection.close();
@@ -95,9 +136,15 @@ export async function startHarness(options: { port: number; dbPath: string; rend
   };
 
   await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  port = (server.address() as { port: number }).port;
+  const origin = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    /** The page, with the token: what a person opens. */
+    url: `${origin}/?token=${token}`,
+    origin,
+    token,
+    /** The WebSocket endpoint with the token; connect with Origin set to `origin`. */
+    apiUrl: `ws://127.0.0.1:${port}/api?token=${token}`,
     async close() {
       wss.clients.forEach((c) => c.terminate());
       await new Promise<void>((resolve) => server.close(() => resolve()));

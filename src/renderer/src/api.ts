@@ -6,17 +6,22 @@ import type { Method } from '../../shared/contract';
 import type { Transport, WireMessage } from '../../shared/rpc';
 import type { ProgressEvent } from '../../shared/dto';
 
-function webSocketTransport(url: string): Transport & { onClose(cb: () => void): void } {
+function webSocketTransport(url: string): Transport & { onClose(cb: (code: number) => void): void } {
   const socket = new WebSocket(url);
   const queued: string[] = [];
   const listeners = new Set<(m: WireMessage) => void>();
-  const closeListeners = new Set<() => void>();
+  const closeListeners = new Set<(code: number) => void>();
   socket.addEventListener('open', () => queued.splice(0).forEach((m) => socket.send(m)));
   socket.addEventListener('message', (e) => {
-    const message = JSON.parse(String(e.data)) as WireMessage;
-    listeners.forEach((l) => l(message));
+    let message: WireMessage;
+    try {
+      message = JSON.parse(String(e.data)) as WireMessage;
+    } catch {
+      return; // the harness only sends JSON; anything else is not ours to act on
+    }
+    if (typeof message === 'object' && message !== null) listeners.forEach((l) => l(message));
   });
-  socket.addEventListener('close', () => closeListeners.forEach((l) => l()));
+  socket.addEventListener('close', (e) => closeListeners.forEach((l) => l(e.code)));
   return {
     send: (message) => {
       const text = JSON.stringify(message);
@@ -49,9 +54,18 @@ function normalizeErrors(api: Api): Api {
 function connect(): Api {
   if (window.api) return normalizeErrors(window.api);
   const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const transport = webSocketTransport(`${protocol}//${location.host}/api`);
+  // The harness prints the page's URL with a per-launch token; the API needs the same token.
+  // It goes only to this page's own origin (the CSP allows no other connection).
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const transport = webSocketTransport(`${protocol}//${location.host}/api?token=${encodeURIComponent(token)}`);
   const client = createRpcClient(transport);
-  transport.onClose(() => client.failAll(new ApiError('INTERNAL', 'the connection to the backend was lost; reload the page')));
+  transport.onClose((code) =>
+    client.failAll(
+      code === 1009
+        ? new ApiError('PAYLOAD_TOO_LARGE', 'a message to the backend was over the harness\'s frame limit and the connection was closed; reload the page')
+        : new ApiError('INTERNAL', 'the connection to the backend was lost or refused (open the URL the harness printed, with its ?token=); reload the page'),
+    ),
+  );
   return Object.assign(buildMethods(client.invoke), { on: client.on });
 }
 
