@@ -7,7 +7,7 @@ import { tempDir } from '../../../test/helpers/temp';
 import { createApi, createRpcClient, type Api } from '../../shared/client';
 import type { ProgressEvent } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
-import { createTransportPair } from '../../shared/rpc';
+import { createTransportPair, type WireMessage } from '../../shared/rpc';
 import { createBackend, type Backend } from './backend';
 import { serveConnection } from './server';
 
@@ -84,6 +84,25 @@ describe('backend over the RPC stack', () => {
     expect(subset.fromCache).toEqual(['en', 'hi', 'ml']);
     expect(subset.corpus.alignedSegments).toBeGreaterThanOrEqual(first.corpus.alignedSegments);
   }, 60_000);
+
+  it('answers every malformed message with a typed error and keeps serving (any transport, not only the harness)', async () => {
+    const [client, server] = createTransportPair();
+    serveConnection(server, main.backend.handlers, main.backend.jobs);
+    const answers: WireMessage[] = [];
+    client.onMessage((m) => answers.push(m));
+    const junk: unknown[] = [null, 42, 'text', [], [{ kind: 'call', id: 1, method: 'languages.list', arg: {} }], {}, { kind: 'call', method: 'languages.list' }, { kind: 'call', id: 'x', method: 'languages.list' }];
+    for (const message of junk) client.send(message as WireMessage);
+    client.send({ kind: 'result', id: 7, ok: true, value: 1 });
+    client.send({ kind: 'call', id: 8, method: 42 as unknown as string, arg: {} });
+    client.send({ kind: 'call', id: 9, method: 'languages.list', arg: {} });
+    await expect.poll(() => answers.length).toBe(junk.length + 3);
+    expect(answers.slice(0, junk.length).every((m) => m.kind === 'protocol-error' && m.error.code === 'PROTOCOL_ERROR')).toBe(true);
+    expect(answers.slice(junk.length)).toMatchObject([
+      { kind: 'result', id: 7, ok: false, error: { code: 'PROTOCOL_ERROR' } },
+      { kind: 'result', id: 8, ok: false, error: { code: 'PROTOCOL_ERROR' } },
+      { kind: 'result', id: 9, ok: true },
+    ]);
+  });
 
   it('leaves the database unchanged on bad input', async () => {
     const before = tableCounts(main.backend);
