@@ -317,7 +317,7 @@ describe('malformed weight files fail with a one-line typed error', () => {
     ['header JSON not an object', 'WEIGHTS_INVALID', /the header is not a JSON object of tensors/, (dir) => rawFile(dir, '[1, 2, 3]')],
     ['__metadata__ with a number', 'WEIGHTS_INVALID', /__metadata__ 'total_size' is 12, not a string/, (dir) => rawFile(dir, { __metadata__: { total_size: 12 } })],
     ['tensor not an object', 'WEIGHTS_INVALID', /tensor 'w' is not an object/, (dir) => rawFile(dir, { w: [1] })],
-    ['unknown dtype', 'WEIGHTS_INVALID', /tensor 'w' has unknown dtype "F8_E4M3" \(readable: F64, F32/, (dir) => rawFile(dir, { w: { dtype: 'F8_E4M3', shape: [4], data_offsets: [0, 4] } }, 4)],
+    ['unknown dtype', 'WEIGHTS_INVALID', /tensor 'w' has unknown dtype 'F8_E4M3' \(readable: F64, F32/, (dir) => rawFile(dir, { w: { dtype: 'F8_E4M3', shape: [4], data_offsets: [0, 4] } }, 4)],
     ['negative dimension', 'WEIGHTS_INVALID', /tensor 'w' has shape \[2,-2\]; dimensions must be non-negative integers/, (dir) => rawFile(dir, { w: f32([2, -2], 0, 16) }, 16)],
     ['fractional dimension', 'WEIGHTS_INVALID', /tensor 'w' has shape \[1\.5\]/, (dir) => rawFile(dir, { w: f32([1.5], 0, 6) }, 6)],
     ['shape not matching the byte length', 'WEIGHTS_INVALID', /tensor 'w' is F32 \[2, 3\] = 24 bytes but data_offsets \[0, 20\] span 20/, (dir) => rawFile(dir, { w: f32([2, 3], 0, 20) }, 20)],

@@ -14,6 +14,7 @@ import {
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import { makeDirs } from './fs';
+import { jsonErrorWhere, MAX_JSON_BYTES, openRegularFile, quoteToken, quoteValue, readRegularFile, WEIGHT_CODES } from './input-file';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -91,19 +92,9 @@ function elementCount(shape: unknown): number | undefined {
   return Number.isSafeInteger(count) ? count : undefined;
 }
 
+/** A weight file's descriptor; FIFOs, devices and folders are refused before they are read. */
 function openForReading(file: string): number {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw notFound(file, code === 'ENOENT' ? 'no such file' : `cannot be opened (${code})`);
-  }
-  if (!fstatSync(fd).isFile()) {
-    closeSync(fd);
-    throw notFound(file, 'is a folder, not a weight file');
-  }
-  return fd;
+  return openRegularFile(file, WEIGHT_CODES, 'weight file').fd;
 }
 
 /** `length` bytes at `position`, in a fresh buffer (so typed-array views over it are aligned). */
@@ -148,7 +139,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw invalid(path, `the header is not valid JSON (${oneLine((error as Error).message)})`);
+      throw invalid(path, `the header is not valid JSON (${jsonErrorWhere(error)})`);
     }
     return parseHeader(path, json, 8 + length, fileSize);
   } finally {
@@ -178,7 +169,7 @@ function parseMetadata(file: string, value: unknown): Record<string, string> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) throw invalid(file, '__metadata__ is not a JSON object');
   for (const [key, item] of Object.entries(value)) {
-    if (typeof item !== 'string') throw invalid(file, `__metadata__ '${key}' is ${JSON.stringify(item)}, not a string`);
+    if (typeof item !== 'string') throw invalid(file, `__metadata__ '${key}' is ${quoteValue(item)}, not a string`);
   }
   return { ...(value as Record<string, string>) };
 }
@@ -188,14 +179,14 @@ function parseTensor(file: string, name: string, value: unknown, dataOffset: num
   if (!isPlainObject(value)) throw invalid(file, `tensor '${name}' is not an object with dtype, shape and data_offsets`, details);
   const { dtype, shape, data_offsets: offsets } = value;
   if (!isDtype(dtype)) {
-    throw invalid(file, `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)} (readable: ${DTYPES.join(', ')})`, details);
+    throw invalid(file, `tensor '${name}' has unknown dtype ${quoteToken(dtype, 16)} (readable: ${DTYPES.join(', ')})`, details);
   }
   const count = elementCount(shape);
   if (count === undefined) {
-    throw invalid(file, `tensor '${name}' has shape ${JSON.stringify(shape)}; dimensions must be non-negative integers`, details);
+    throw invalid(file, `tensor '${name}' has shape ${quoteValue(shape)}; dimensions must be non-negative integers`, details);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw invalid(file, `tensor '${name}' has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] byte offsets`, details);
+    throw invalid(file, `tensor '${name}' has data_offsets ${quoteValue(offsets)}; expected [begin, end] byte offsets`, details);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw invalid(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`, details);
@@ -463,17 +454,12 @@ export function readWeightIndex(folder: string): WeightIndex {
 
 function readShardedCheckpoint(dir: string): WeightIndex {
   const indexPath = join(dir, INDEX_FILE);
-  let text: string;
-  try {
-    text = readFileSync(indexPath, 'utf8');
-  } catch (error) {
-    throw notFound(indexPath, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const bytes = readRegularFile(indexPath, WEIGHT_CODES, MAX_JSON_BYTES, 'shard index');
   let index: unknown;
   try {
-    index = JSON.parse(text);
+    index = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (error) {
-    throw invalid(indexPath, `is not valid JSON (${oneLine((error as Error).message)})`);
+    throw invalid(indexPath, error instanceof TypeError ? 'is not valid UTF-8 text' : `is not valid JSON (${jsonErrorWhere(error)})`);
   }
   const weightMap = isPlainObject(index) ? index.weight_map : undefined;
   if (!isPlainObject(weightMap) || !Object.values(weightMap).every((v) => typeof v === 'string')) {
@@ -487,7 +473,7 @@ function readShardedCheckpoint(dir: string): WeightIndex {
     const shardPath = resolve(dir, shard);
     const inside = relative(dir, shardPath);
     if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-      throw invalid(indexPath, `names shard '${shard}', which is outside the checkpoint folder`);
+      throw invalid(indexPath, `names shard ${quoteToken(shard, 120)}, which is outside the checkpoint folder`);
     }
     if (!existsSync(shardPath)) {
       const count = Object.values(shardOf).filter((s) => s === shard).length;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import type { ModelInfo } from '../../shared/dto';
+import { externalDataRoot } from '../engine/external-root';
 import { attentionMask } from '../engine/nn';
 import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
@@ -140,8 +141,10 @@ export class LoadedModel {
   }
 
   static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal, extension?: ForwardExtension): Promise<LoadedModel> {
-    const built = buildForwardGraph(folder.config, folder.path, folder.index, outputs, extension);
-    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: extension?.root ?? folder.path, disablePrepacking: true }, signal);
+    // Locations resolve against the weights' real folder (hub caches link every file elsewhere).
+    const root = extension?.root ?? externalDataRoot(folder.index.files);
+    const built = buildForwardGraph(folder.config, root, folder.index, outputs, extension);
+    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: root, disablePrepacking: true }, signal);
     return new LoadedModel(folder, outputs, session, built.maskWindows);
   }
 

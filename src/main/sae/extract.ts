@@ -1,11 +1,11 @@
 // Fused extraction: one graph runs the model up to the last SAE layer and every SAE on its hook,
 // and returns per phrase and SAE the sparse (feature, mean, max) lists and fidelity sums. The
 // model's and the SAEs' files are read in place through one external-data root: the deepest
-// folder holding all of them.
+// real folder holding all of them (symbolic links resolved, as in a Hugging Face hub cache).
 import { ApiError } from '../../shared/errors';
 import type { RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
-import { commonRoot } from '../engine/weights';
+import { externalDataRoot } from '../engine/external-root';
 import { LoadedModel, type ModelFolder } from '../models/model';
 import { saeGraph, saeSummaries } from './encode';
 import { checkSaeFitsModel, type SaeSpec } from './sae';
@@ -52,7 +52,7 @@ export class SaeExtractor {
       hooks.add(s.hookName!);
     }
     const files = [...folder.index.files, ...saes.flatMap((s) => Object.values(s.tensors).filter((t) => t && !t.data).map((t) => t!.file))];
-    const root = commonRoot(files);
+    const root = externalDataRoot(files);
     const model = await LoadedModel.load(
       folder,
       runtime,

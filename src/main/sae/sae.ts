@@ -8,10 +8,11 @@
 // - LinguaScope: one `.safetensors` whose metadata `linguascope_sae` holds the same settings in
 //   SAELens's key names (what `make-random-saes` and SAE training write).
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SaeInfo } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
+import { jsonErrorWhere, MAX_JSON_BYTES, quoteToken, readRegularFile, requireRegular, statInput, WEIGHT_CODES } from '../io/input-file';
 import { readSafetensorsHeader, type TensorEntry } from '../io/safetensors';
 import { readNpz, type NpzTensor } from './npz';
 
@@ -49,32 +50,82 @@ function invalid(file: string, message: string, details: Record<string, unknown>
 
 const SUPPORTED_NORMS: readonly SaeNormalization[] = ['none', 'constant_norm_rescale', 'layer_norm'];
 
-/** Settings in SAELens's key names (cfg.json, or our metadata). */
-function settingsFromCfg(cfg: Record<string, unknown>, file: string) {
-  const arch = String(cfg.architecture ?? 'standard');
+/** TransformerLens-style hook names (blocks.12.hook_resid_post, blocks.3.attn.hook_z, hook_embed):
+ * letters, digits, dots and underscores only, so a name can be printed on one line as it is. */
+const HOOK_NAME = /^[A-Za-z0-9_.]{1,128}$/;
+
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return 'a string';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Typed readers of one settings object; a wrong type is WEIGHTS_INVALID naming the key and the
+ * expected form (never the value, unless it is a short plain token). null counts as absent. */
+function settingsReader(cfg: Record<string, unknown>, file: string, where: string) {
+  const bad = (key: string, expected: string) => invalid(file, `${where}"${key}" must be ${expected}, found ${describeJson(cfg[key])}`, { key });
+  return {
+    string(key: string): string | null {
+      const v = cfg[key];
+      if (v === undefined || v === null) return null;
+      if (typeof v !== 'string') throw bad(key, 'a string');
+      return v;
+    },
+    boolean(key: string): boolean | null {
+      const v = cfg[key];
+      if (v === undefined || v === null) return null;
+      if (typeof v !== 'boolean') throw bad(key, 'true or false');
+      return v;
+    },
+    positiveInt(key: string): number | null {
+      const v = cfg[key];
+      if (v === undefined || v === null) return null;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 2 ** 31) throw bad(key, 'a positive integer below 2^31');
+      return v;
+    },
+  };
+}
+
+/** Settings in SAELens's key names (cfg.json, or our metadata); `raw` is any parsed JSON. */
+function settingsFromCfg(raw: unknown, file: string, what = 'cfg.json') {
+  if (!isPlainObject(raw)) throw invalid(file, `${what} is ${describeJson(raw)}, not a JSON object of SAE settings (architecture, d_in, d_sae, hook_name, ...)`);
+  const cfg = raw;
+  const read = settingsReader(cfg, file, '');
+  const arch = read.string('architecture') ?? 'standard';
   if (arch !== 'standard' && arch !== 'jumprelu' && arch !== 'topk') {
-    throw invalid(file, `SAE architecture "${arch}" is not supported (standard, jumprelu, topk)`);
+    throw invalid(file, `SAE architecture ${quoteToken(arch)} is not supported (standard, jumprelu, topk)`);
   }
-  const norm = String(cfg.normalize_activations ?? 'none');
+  const norm = read.string('normalize_activations') ?? 'none';
   if (norm === 'expected_average_only_in') {
     throw invalid(file, 'normalize_activations "expected_average_only_in" needs the release\'s norm scaling factor folded into the weights first (SAELens does this when it loads from its registry); fold it and save with normalize_activations "none"');
   }
-  if (!(SUPPORTED_NORMS as readonly string[]).includes(norm)) throw invalid(file, `normalize_activations "${norm}" is not supported (${SUPPORTED_NORMS.join(', ')})`);
-  const metadata = (typeof cfg.metadata === 'object' && cfg.metadata !== null ? cfg.metadata : {}) as Record<string, unknown>;
-  const k = cfg.k === undefined || cfg.k === null ? null : Number(cfg.k);
-  if (arch === 'topk' && (k === null || !Number.isInteger(k) || k < 1)) throw invalid(file, `a topk SAE needs a positive integer "k", got ${JSON.stringify(cfg.k)}`);
-  const hook = metadata.hook_name ?? cfg.hook_name;
-  const model = metadata.model_name ?? cfg.model_name;
+  if (!(SUPPORTED_NORMS as readonly string[]).includes(norm)) throw invalid(file, `normalize_activations ${quoteToken(norm)} is not supported (${SUPPORTED_NORMS.join(', ')})`);
+  if (cfg.metadata !== undefined && cfg.metadata !== null && !isPlainObject(cfg.metadata)) throw invalid(file, `"metadata" must be an object, found ${describeJson(cfg.metadata)}`, { key: 'metadata' });
+  const metadata = isPlainObject(cfg.metadata) ? cfg.metadata : {};
+  const fromMeta = settingsReader(metadata, file, 'metadata ');
+  const k = read.positiveInt('k');
+  if (arch === 'topk' && k === null) throw invalid(file, 'a topk SAE needs a positive integer "k"', { key: 'k' });
+  const hook = fromMeta.string('hook_name') ?? read.string('hook_name');
+  if (hook !== null && !HOOK_NAME.test(hook)) {
+    throw invalid(file, 'hook_name is not a hook name (letters, digits, dots and underscores, e.g. blocks.12.hook_resid_post)', { key: 'hook_name' });
+  }
+  const model = fromMeta.string('model_name') ?? read.string('model_name');
   return {
     architecture: arch as SaeArchitecture,
     k: arch === 'topk' ? k : null,
-    applyBDecToInput: cfg.apply_b_dec_to_input === undefined ? arch !== 'jumprelu' : Boolean(cfg.apply_b_dec_to_input),
+    applyBDecToInput: read.boolean('apply_b_dec_to_input') ?? arch !== 'jumprelu',
     normalize: norm as SaeNormalization,
-    rescaleActsByDecoderNorm: Boolean(cfg.rescale_acts_by_decoder_norm),
-    hookName: typeof hook === 'string' ? hook : null,
-    modelName: typeof model === 'string' ? model : null,
-    dIn: cfg.d_in === undefined ? null : Number(cfg.d_in),
-    dSae: cfg.d_sae === undefined ? null : Number(cfg.d_sae),
+    rescaleActsByDecoderNorm: read.boolean('rescale_acts_by_decoder_norm') ?? false,
+    hookName: hook,
+    // Shown only as a label: one line, bounded.
+    modelName: model !== null && model.length <= 200 && !/\p{Cc}/u.test(model) ? model : null,
+    dIn: read.positiveInt('d_in'),
+    dSae: read.positiveInt('d_sae'),
   };
 }
 
@@ -169,11 +220,12 @@ async function loadGemmaScope(source: string, file: string): Promise<SaeSpec> {
 
 async function loadSaeLens(source: string, folder: string): Promise<SaeSpec> {
   const cfgFile = join(folder, 'cfg.json');
-  let cfg: Record<string, unknown>;
+  const bytes = readRegularFile(cfgFile, WEIGHT_CODES, MAX_JSON_BYTES, 'SAELens cfg.json');
+  let cfg: unknown;
   try {
-    cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+    cfg = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (error) {
-    throw invalid(cfgFile, `is not valid JSON (${(error as Error).message})`);
+    throw invalid(cfgFile, error instanceof TypeError ? 'is not valid UTF-8 text' : `is not valid JSON (${jsonErrorWhere(error)})`);
   }
   const weights = join(folder, 'sae_weights.safetensors');
   if (!existsSync(weights)) throw new ApiError('WEIGHTS_NOT_FOUND', `${folder}: has cfg.json but no sae_weights.safetensors`, { file: weights });
@@ -185,28 +237,31 @@ function loadOurs(source: string, file: string): SaeSpec {
   const header = readSafetensorsHeader(file);
   const raw = header.metadata[SAE_LINGUASCOPE_KEY];
   if (!raw) throw invalid(file, `has no '${SAE_LINGUASCOPE_KEY}' metadata; not a LinguaScope SAE (SAELens folders need cfg.json + sae_weights.safetensors)`);
-  let cfg: Record<string, unknown>;
+  let cfg: unknown;
   try {
-    cfg = JSON.parse(raw) as Record<string, unknown>;
-  } catch {
-    throw invalid(file, `metadata '${SAE_LINGUASCOPE_KEY}' is not valid JSON`);
+    cfg = JSON.parse(raw);
+  } catch (error) {
+    throw invalid(file, `metadata '${SAE_LINGUASCOPE_KEY}' is not valid JSON (${jsonErrorWhere(error)})`);
   }
-  const averageL0 = typeof cfg.average_l0 === 'number' ? cfg.average_l0 : null;
-  return finish(source, 'linguascope', settingsFromCfg(cfg, file), header.tensors, file, averageL0);
+  const settings = settingsFromCfg(cfg, file, `metadata '${SAE_LINGUASCOPE_KEY}'`);
+  const l0 = (cfg as Record<string, unknown>).average_l0;
+  const averageL0 = typeof l0 === 'number' && Number.isFinite(l0) && l0 >= 0 ? l0 : null;
+  return finish(source, 'linguascope', settings, header.tensors, file, averageL0);
 }
 
 /** One SAE from a params.npz, a SAELens folder, a LinguaScope .safetensors, or a folder holding
  * exactly one of those. */
 export async function loadSae(path: string): Promise<SaeSpec> {
   const source = resolve(path);
-  if (!existsSync(source)) throw new ApiError('WEIGHTS_NOT_FOUND', `${source}: no such file or folder`, { file: source });
-  if (statSync(source).isDirectory()) {
+  const st = statInput(source, WEIGHT_CODES);
+  if (st.isDirectory()) {
     if (existsSync(join(source, 'cfg.json'))) return loadSaeLens(source, source);
     if (existsSync(join(source, 'params.npz'))) return loadGemmaScope(source, join(source, 'params.npz'));
     const own = readdirSync(source).filter((n) => n.endsWith('.safetensors'));
     if (own.length === 1) return loadOurs(source, join(source, own[0]));
     throw new ApiError('WEIGHTS_NOT_FOUND', `${source}: has no cfg.json (SAELens), params.npz (Gemma Scope) or single .safetensors SAE`, { file: source });
   }
+  requireRegular(source, st, WEIGHT_CODES, 'SAE file or folder');
   if (source.endsWith('.npz')) return loadGemmaScope(source, source);
   if (source.endsWith('.safetensors')) return basename(source) === 'sae_weights.safetensors' ? loadSaeLens(source, dirname(source)) : loadOurs(source, source);
   throw invalid(source, 'is not an SAE file (.npz, .safetensors) or folder');
@@ -215,15 +270,28 @@ export async function loadSae(path: string): Promise<SaeSpec> {
 /** Every SAE under a folder (Gemma Scope trees, SAELens folders, our files), sorted by path. */
 export async function findSaes(root: string): Promise<SaeSpec[]> {
   const dir = resolve(root);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError('WEIGHTS_NOT_FOUND', `${dir}: no such folder`, { file: dir });
+  if (!statInput(dir, WEIGHT_CODES).isDirectory()) throw new ApiError('WEIGHTS_NOT_FOUND', `${dir}: no such folder`, { file: dir });
   const found: string[] = [];
+  const isSaeName = (n: string) => n === 'params.npz' || n === 'cfg.json' || n.endsWith('.safetensors');
   const walk = (d: string, depth: number) => {
     if (depth > 6) return;
-    const names = readdirSync(d).sort();
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch (error) {
+      throw new ApiError('WEIGHTS_INVALID', `${d}: the folder cannot be listed (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { file: d });
+    }
     if (names.includes('cfg.json')) return void found.push(d);
     for (const n of names) {
       const p = join(d, n);
-      const st = statSync(p);
+      let st: Stats;
+      try {
+        st = statInput(p, WEIGHT_CODES);
+      } catch (error) {
+        // A dangling or looping link is only an error where an SAE file was expected.
+        if (isSaeName(n)) throw error;
+        continue;
+      }
       if (st.isDirectory()) walk(p, depth + 1);
       else if (n === 'params.npz') found.push(p);
       else if (n.endsWith('.safetensors') && n !== 'sae_weights.safetensors' && isOurs(p)) found.push(p);
@@ -258,7 +326,7 @@ export function checkSaeFitsModel(spec: SaeSpec, model: { dModel: number; layers
     throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: no hook point is recorded (no cfg metadata.hook_name and no layer_L in the path); assign it a layer`, { file: where });
   }
   const m = /^blocks\.(\d+)\.hook_(resid_pre|resid_mid|resid_post)$/.exec(spec.hookName);
-  if (!m) throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: hook ${spec.hookName} is not a residual-stream hook (blocks.L.hook_resid_pre/mid/post)`, { file: where });
+  if (!m) throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: hook ${quoteToken(spec.hookName, 128)} is not a residual-stream hook (blocks.L.hook_resid_pre/mid/post)`, { file: where });
   if (Number(m[1]) >= model.layers) {
     throw new ApiError('WEIGHTS_INVALID', `${basename(where)}: hook ${spec.hookName} needs layer ${m[1]}, ${model.architecture} has layers 0..${model.layers - 1}`, { file: where });
   }

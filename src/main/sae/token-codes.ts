@@ -4,6 +4,7 @@
 // token that completes it.
 import type { TokenActivations } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
+import { externalDataRoot } from '../engine/external-root';
 import { Graph } from '../engine/graph';
 import type { RuntimeHost } from '../engine/runtime-host';
 import type { TextTokenizer } from '../io/tokenizer';
@@ -51,7 +52,8 @@ export async function tokenCodes(
   const k = Math.min(request.top ?? 8, spec.dSae);
   const g = new Graph('token-codes');
   const input = g.input('x', 'float32', ['n', spec.dIn]);
-  const root = spec.tensors.W_enc.file.replace(/[\\/][^\\/]*$/, '');
+  // The SAE's real folder: a hub-cache snapshot links its files into ../../blobs.
+  const root = externalDataRoot(Object.values(spec.tensors).filter((t) => t && !t.data).map((t) => t!.file).concat(spec.tensors.W_enc.file));
   const { acts } = saeGraph(input, spec, root, 'sae');
   const wanted = request.features ?? [];
   if (k > 0) {
