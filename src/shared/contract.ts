@@ -22,11 +22,14 @@ import type {
   TokenizerInfo,
 } from './dto';
 
+// Surrounding whitespace is dropped; the registry canonicalises the rest (case, `_`, corpus
+// aliases such as `008` or `chr_uppercase`) and names what is wrong with a malformed code.
 export const languageCode = z
   .string()
-  .min(2)
-  .max(32)
-  .regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a language code such as "en", "zh" or "cmn_hans"');
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9]+([_-][A-Za-z0-9]+)*$/, 'a language code such as "en", "zh-Hans" or "cmn_hans"');
 export const tier = z.enum(['reference', 'high', 'medium-low']);
 const jobId = z.string().min(1).max(64).optional();
 const languageList = z.array(languageCode).min(1).max(600);
@@ -133,7 +136,7 @@ export const backendContract = {
     z.ZodObject<{ code: typeof languageCode; tier: z.ZodOptional<typeof tier> }>,
     Language
   >(z.object({ code: languageCode, tier: tier.optional() }).strict()),
-  'languages.remove': method<z.ZodObject<{ code: typeof languageCode }>, { removed: boolean }>(
+  'languages.remove': method<z.ZodObject<{ code: typeof languageCode }>, { removed: boolean; /** registry code */ code: string }>(
     z.object({ code: languageCode }).strict(),
   ),
   'corpus.languages': method<typeof empty, CorpusLanguage[]>(empty),

@@ -10,10 +10,13 @@ export function languageHandlers(
     'languages.list': async () => registry.list(),
     'languages.setTier': async ({ code, tier }) => registry.setTier(code, tier),
     'languages.add': async ({ code, tier }) => registry.add(code, tier),
-    'languages.remove': async ({ code }) => ({ removed: registry.remove(code) }),
+    'languages.remove': async ({ code }) => {
+      const { code: registered } = registry.get(code);
+      return { removed: registry.remove(code), code: registered };
+    },
     'corpus.languages': async () => registry.corpusLanguages(),
     'corpus.preview': async ({ languages, limit }) => {
-      const resolved = registry.resolve(languages);
+      const resolved = registry.resolve(registry.canonicalCodes(languages));
       const documents = Object.fromEntries(resolved.map((l) => [l.code, loadUdhr(l.corpusCode)]));
       const alignment = alignDocuments(documents);
       return {

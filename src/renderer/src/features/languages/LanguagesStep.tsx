@@ -6,7 +6,9 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { useStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
 
-const TIERS: Tier[] = ['reference', 'high', 'medium-low'];
+// English is the one reference (every ratio and gap is measured against it, and the backend
+// refuses a second one): the other languages choose between the two resource tiers.
+const TIERS: Tier[] = ['high', 'medium-low'];
 
 export function LanguagesStep() {
   const selected = useStore(wizard, (s) => s.selected);
@@ -16,9 +18,10 @@ export function LanguagesStep() {
   const [addError, setAddError] = useState<string | null>(null);
   const [corpus, setCorpus] = useState<CorpusLanguage[]>([]);
 
+  const refreshCorpus = () => api.corpus.languages({}).then(setCorpus, () => setCorpus([]));
   useEffect(() => {
     api.languages.list({}).then(setLanguages, (e: unknown) => setError(errorMessage(e)));
-    api.corpus.languages({}).then(setCorpus, () => setCorpus([]));
+    void refreshCorpus();
   }, []);
 
   const toggle = (code: string) =>
@@ -41,10 +44,23 @@ export function LanguagesStep() {
     try {
       const added = await api.languages.add({ code: newCode.trim() });
       setLanguages((list) => [...(list ?? []), added]);
-      wizard.set((s) => ({ selected: [...s.selected, added.code] }));
+      wizard.set((s) => ({ selected: s.selected.includes(added.code) ? s.selected : [...s.selected, added.code] }));
       setNewCode('');
+      void refreshCorpus();
     } catch (e) {
       setAddError(errorMessage(e));
+    }
+  };
+
+  const remove = async (code: string) => {
+    setError(null);
+    try {
+      await api.languages.remove({ code });
+      setLanguages((list) => list!.filter((l) => l.code !== code));
+      wizard.set((s) => ({ selected: s.selected.filter((c) => c !== code) }));
+      void refreshCorpus();
+    } catch (e) {
+      setError(errorMessage(e));
     }
   };
 
@@ -53,8 +69,9 @@ export function LanguagesStep() {
     <section>
       <h2>Languages</h2>
       <p className="hint">
-        English is the reference. The paper's high-resource languages are zh ru es it; medium/low-resource id ca mr ml hi.
-        Tiers are yours to edit; every gap and chart uses them.
+        English is the one reference: every ratio and gap is measured against it. The paper's high-resource languages are zh ru es it;
+        medium/low-resource id ca mr ml hi. Tiers are yours to edit; every gap and chart uses them. The paper's languages can be
+        deselected; languages you add can be removed.
       </p>
       <table className="languages">
         <thead>
@@ -64,6 +81,7 @@ export function LanguagesStep() {
             <th>Language</th>
             <th>Script</th>
             <th>Tier</th>
+            <th></th>
           </tr>
         </thead>
         <tbody>
@@ -83,14 +101,27 @@ export function LanguagesStep() {
               <td>{l.name}</td>
               <td>{l.script}</td>
               <td>
-                <select aria-label={`tier of ${l.name}`} value={l.tier} onChange={(e) => void changeTier(l.code, e.target.value as Tier)}>
-                  {TIERS.map((t) => (
-                    <option key={t} value={t}>
-                      {TIER_LABELS[t]}
-                    </option>
-                  ))}
-                </select>
+                {l.tier === 'reference' ? (
+                  <span data-testid="reference-tier">{TIER_LABELS.reference} (fixed)</span>
+                ) : (
+                  <select aria-label={`tier of ${l.name}`} value={l.tier} onChange={(e) => void changeTier(l.code, e.target.value as Tier)}>
+                    {TIERS.map((t) => (
+                      <option key={t} value={t}>
+                        {TIER_LABELS[t]}
+                      </option>
+                    ))}
+                  </select>
+                )}
                 {l.tier !== l.defaultTier && <span className="badge">edited</span>}
+              </td>
+              <td>
+                {l.builtIn ? (
+                  <span className="hint">preset</span>
+                ) : (
+                  <button type="button" aria-label={`remove ${l.name}`} onClick={() => void remove(l.code)}>
+                    Remove
+                  </button>
+                )}
               </td>
             </tr>
           ))}
@@ -105,7 +136,8 @@ export function LanguagesStep() {
         }}
       >
         <label>
-          Add a language of the UDHR corpus (code such as <code>de</code> or <code>deu_1996</code>):{' '}
+          Add a language of the UDHR corpus (code in any case, such as <code>de</code>, <code>zh-Hant</code>, <code>pt_BR</code> or{' '}
+          <code>deu_1996</code>):{' '}
           <input value={newCode} list="corpus-languages" onChange={(e) => setNewCode(e.target.value)} aria-label="language code to add" />
           <datalist id="corpus-languages">
             {corpus.filter((c) => !c.registered).map((c) => (
