@@ -155,7 +155,44 @@ ARCHS = {
             initializer_range=0.2,
         ),
     ),
+    # Biases on every projection transformers gives them for: Llama's attention_bias (q, k, v AND
+    # o_proj) with mlp_bias (gate, up, down); Gemma-2's attention_bias (q, k, v, o_proj).
+    "llama-bias": dict(
+        model_cls=LlamaForCausalLM,
+        config_cls=LlamaConfig,
+        config=dict(
+            COMMON,
+            num_hidden_layers=2,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+            tie_word_embeddings=False,
+            attention_bias=True,
+            mlp_bias=True,
+            initializer_range=0.2,
+        ),
+    ),
+    "gemma2-bias": dict(
+        model_cls=Gemma2ForCausalLM,
+        config_cls=Gemma2Config,
+        config=dict(
+            COMMON,
+            num_hidden_layers=2,
+            sliding_window=4,
+            query_pre_attn_scalar=24,
+            attn_logit_softcapping=5.0,
+            final_logit_softcapping=3.0,
+            hidden_activation="gelu_pytorch_tanh",
+            tie_word_embeddings=True,
+            attention_bias=True,
+            initializer_range=0.3,
+            pad_token_id=PAD_ID,
+        ),
+    ),
 }
+
+
+def family(name: str) -> str:
+    """The architecture a fixture name belongs to: gemma2-bias -> gemma2."""
+    return name.split("-")[0]
 
 
 def log(*args) -> None:
@@ -199,7 +236,7 @@ def randomise(name: str, model, seed: int) -> None:
         for pname, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
             if "norm" in pname:
-                value = noise * NORM_STD + (0.0 if name == "gemma2" else 1.0)
+                value = noise * NORM_STD + (0.0 if family(name) == "gemma2" else 1.0)
             else:
                 value = noise * std
             p.copy_(value.to(p.dtype))
@@ -250,7 +287,7 @@ def run_hooked(name: str, model, ids: torch.Tensor, mask: torch.Tensor | None) -
         def attn(mod, args, kwargs, out, L=L):
             attn_out[L] = (out[0] if isinstance(out, tuple) else out).detach().clone()
 
-        mid_module = layer.pre_feedforward_layernorm if name == "gemma2" else layer.post_attention_layernorm
+        mid_module = layer.pre_feedforward_layernorm if family(name) == "gemma2" else layer.post_attention_layernorm
         handles.append(layer.register_forward_pre_hook(pre, with_kwargs=True))
         handles.append(layer.register_forward_hook(post, with_kwargs=True))
         handles.append(mid_module.register_forward_pre_hook(mid))
@@ -273,7 +310,7 @@ def run_hooked(name: str, model, ids: torch.Tensor, mask: torch.Tensor | None) -
     with torch.no_grad():
         for L, layer in enumerate(model.model.layers):
             a = attn_out[L]
-            if name == "gemma2":
+            if family(name) == "gemma2":
                 a = layer.post_attention_layernorm(a)
             again = store[f"blocks.{L}.hook_resid_pre"] + a
             assert torch.equal(again, store[f"blocks.{L}.hook_resid_mid"]), f"{name} L{L}: resid_mid mismatch"
@@ -326,6 +363,7 @@ def inv_freq_of(cfg, branches: list[str] | None = None) -> torch.Tensor:
 
 
 def window_of(name: str, cfg, L: int) -> int | None:
+    name = family(name)
     if name == "gemma2":
         return cfg.sliding_window if cfg.layer_types[L] == "sliding_attention" else None
     if name == "mistral":
@@ -339,7 +377,7 @@ def window_of(name: str, cfg, L: int) -> int | None:
 def manual_forward(name: str, cfg, sd: dict[str, torch.Tensor], ids: list[int], window_shift: int = 0):
     """One unpadded phrase, positions 0..n-1, float64. Returns {hook name: [n, ...]}."""
     w = {k: v.double() for k, v in sd.items()}
-    gemma = name == "gemma2"
+    gemma = family(name) == "gemma2"
     d, H, KV, hd, eps = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim, cfg.rms_norm_eps
     n = len(ids)
 
@@ -488,6 +526,7 @@ def check_saved_weights(model, folder: Path, dtype: torch.dtype) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=DEFAULT_OUT, help="output folder (its model subfolders are rewritten)")
+    ap.add_argument("--only", nargs="*", choices=list(ARCHS), help="write only these fixtures (the others keep their files)")
     args = ap.parse_args()
 
     torch.manual_seed(SEED)
@@ -500,6 +539,8 @@ def main() -> int:
     summary = {}
 
     for index, name in enumerate(ARCHS):
+        if args.only and name not in args.only:
+            continue  # seeds depend on the position in ARCHS, so skipping keeps the others' seeds
         log(f"== {name}")
         model = build(name)
         assert model.config._attn_implementation == "eager"
@@ -533,6 +574,32 @@ def main() -> int:
         findings["attention_pattern"] = pattern
         log(f"  attention pattern (HF eager probabilities): {pattern}")
 
+        if name.endswith("-bias"):
+            # The biases must matter: zero the ones only attention_bias/mlp_bias give (o_proj,
+            # gate/up/down; q/k/v too) and the logits must move.
+            zero_bias = copy.deepcopy(model)
+            with torch.no_grad():
+                for pname, p in zero_bias.named_parameters():
+                    if pname.endswith(".bias"):
+                        p.zero_()
+            biases = sorted({p.split(".", 3)[3] for p, _ in model.named_parameters() if p.endswith(".bias")})
+            assert any("o_proj" in b for b in biases), biases
+            if family(name) == "llama":
+                assert any("down_proj" in b for b in biases), biases
+            d = max_abs_real(run_hooked(name, zero_bias, ids, mask)["logits"], ref["logits"], mask)
+            assert d > 1e-2, d
+            findings["biases"] = json.dumps(biases)
+            findings["bias_effect_logits_max_abs"] = f"{d:.4f}"
+            log(f"  biases {biases} vs zero biases: logits max abs diff {d:.4f}")
+            no_o = copy.deepcopy(model)
+            with torch.no_grad():
+                for pname, p in no_o.named_parameters():
+                    if pname.endswith(("o_proj.bias", "gate_proj.bias", "up_proj.bias", "down_proj.bias")):
+                        p.zero_()
+            d = max_abs_real(run_hooked(name, no_o, ids, mask)["logits"], ref["logits"], mask)
+            assert d > 1e-2, d
+            findings["o_proj_and_mlp_bias_effect_logits_max_abs"] = f"{d:.4f}"
+            log(f"  o_proj (and MLP) biases alone: logits max abs diff {d:.4f}")
         if name in ("gemma2", "mistral"):
             off_by_one = manual_max_diff(name, model, ref, ids, mask, window_shift=1)
             assert off_by_one > 1e-2, off_by_one
@@ -612,7 +679,7 @@ def main() -> int:
                 f"HF transformers {type(model).__name__} (eager attention, float32, CPU), random weights; "
                 "resid_pre/resid_post = decoder layer input/output via forward hooks; resid_mid = residual "
                 "after the attention sub-block (input of "
-                + ("pre_feedforward_layernorm" if name == "gemma2" else "post_attention_layernorm")
+                + ("pre_feedforward_layernorm" if family(name) == "gemma2" else "post_attention_layernorm")
                 + "); logits after final soft-capping if any. Values at attention_mask==0 are not meaningful."
             ),
             **vers,

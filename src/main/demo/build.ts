@@ -16,6 +16,7 @@ import { ApiError } from '../../shared/errors';
 import { PAPER_LANGUAGES } from '../data/languages';
 import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
+import { tokenizerConfigJson } from '../io/config-writer';
 import { makeDirs } from '../io/fs';
 import { BYTE_TOKENIZER_OFFSET, byteTokenizerFiles } from '../models/byte-tokenizer';
 import { parseModelConfig } from '../models/config';
@@ -170,7 +171,7 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
   const { tokenizer, config: tokenizerConfig } = byteTokenizerFiles();
   const modelDir = join(work, 'out', 'model');
   rmSync(join(work, 'out'), { recursive: true, force: true });
-  writeModelFolder(modelDir, DEMO_CONFIG, weights, { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n` }, { linguascope_demo: 'true' });
+  writeModelFolder(modelDir, DEMO_CONFIG, weights, { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': tokenizerConfigJson(tokenizerConfig) }, { linguascope_demo: 'true' });
 
   // Residual streams of the trained model on training text, every layer.
   const folder = openModelFolder(modelDir);

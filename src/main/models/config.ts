@@ -1,16 +1,14 @@
-// A Hugging Face `config.json` turned into the one description our graph builder needs.
-// Both config generations are read: the hub's files (`rope_theta`, `rope_scaling`, `torch_dtype`)
-// and transformers >= 5 (`rope_parameters`, `dtype`, `layer_types`).
+// A Hugging Face `config.json` turned into the one description our graph builder needs, read the
+// way transformers 5.24 reads it: its per-architecture defaults for absent keys, both config
+// generations (the hub's `rope_theta` + `rope_scaling` + `torch_dtype`, and transformers >= 5's
+// `rope_parameters` + `dtype` + `layer_types`). Every key that changes the math is implemented or
+// refused with WEIGHTS_INVALID naming it (config-keys.ts holds the table), and every number is
+// range-checked before anything is allocated from it.
 import { ApiError } from '../../shared/errors';
+import { ARCHITECTURES, FLOAT_RANGES, GUARDED_KEYS, HF_DEFAULTS, INERT_KEYS, INT_RANGES, OWN_KEY_PREFIX, READ_KEYS, ROPE_KEYS, type ArchName } from './config-keys';
 
-export type ArchName = 'gemma2' | 'llama' | 'mistral' | 'qwen2';
-
-export const ARCHITECTURES: Readonly<Record<string, ArchName>> = {
-  Gemma2ForCausalLM: 'gemma2',
-  LlamaForCausalLM: 'llama',
-  MistralForCausalLM: 'mistral',
-  Qwen2ForCausalLM: 'qwen2',
-};
+export { ARCHITECTURES, type ArchName } from './config-keys';
+export { hfConfigJson } from '../io/config-writer';
 
 export interface RopeConfig {
   theta: number;
@@ -37,8 +35,12 @@ export interface ModelConfig {
   rope: RopeConfig;
   tieEmbeddings: boolean;
   activation: 'gelu_tanh' | 'silu';
-  /** q/k/v projections carry biases (Qwen2; Llama's attention_bias). */
+  /** q/k/v projections carry biases (Qwen2; Llama's and Gemma-2's attention_bias). */
   qkvBias: boolean;
+  /** o_proj carries a bias (Llama's and Gemma-2's attention_bias). */
+  oBias: boolean;
+  /** gate/up/down projections carry biases (Llama's mlp_bias). */
+  mlpBias: boolean;
   /** Per layer: the sliding window (keys i - window < j <= i) or null for global attention. */
   windows: (number | null)[];
   /** Multiplies q·k. */
@@ -52,78 +54,167 @@ export interface ModelConfig {
   bosTokenId: number | null;
 }
 
-function invalid(file: string, message: string): ApiError {
-  return new ApiError('WEIGHTS_INVALID', `config.json: ${message}`, { file });
-}
-
 type Json = Record<string, unknown>;
 
-function int(cfg: Json, key: string, file: string, fallback?: number): number {
-  const v = cfg[key] ?? fallback;
-  if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(file, `"${key}" must be a non-negative integer, got ${JSON.stringify(cfg[key])}`);
-  return v as number;
+function invalid(file: string, key: string, message: string): ApiError {
+  return new ApiError('WEIGHTS_INVALID', `config.json: "${key}" ${message}`, { file, key });
 }
 
-function num(cfg: Json, key: string, file: string, fallback?: number): number {
-  const v = cfg[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(file, `"${key}" must be a number, got ${JSON.stringify(cfg[key])}`);
-  return v;
-}
+const shown = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
-function optionalNum(cfg: Json, key: string, file: string): number | null {
-  return cfg[key] === undefined || cfg[key] === null ? null : num(cfg, key, file);
-}
+/** Reads config keys with transformers' defaults, checking type and range. */
+class Reader {
+  constructor(
+    readonly cfg: Json,
+    readonly arch: ArchName,
+    readonly file: string,
+  ) {}
 
-function rope(cfg: Json, file: string): RopeConfig {
-  // transformers >= 5: rope_parameters {rope_type, rope_theta, ...}; before: rope_theta + rope_scaling.
-  const params = (cfg.rope_parameters ?? cfg.rope_scaling ?? null) as Json | null;
-  const theta = num(params && params.rope_theta !== undefined ? params : cfg, 'rope_theta', file, 10000);
-  const type = String(params?.rope_type ?? params?.type ?? 'default');
-  if (type === 'default') return { theta, type: 'default' };
-  if (type === 'llama3') {
-    return {
-      theta,
-      type: 'llama3',
-      factor: num(params!, 'factor', file),
-      lowFreqFactor: num(params!, 'low_freq_factor', file),
-      highFreqFactor: num(params!, 'high_freq_factor', file),
-      originalMaxPositions: int(params!, 'original_max_position_embeddings', file),
-    };
+  /** The stored value, else transformers' default (null stays null: it is None in Python). */
+  raw(key: string, from: Json = this.cfg): unknown {
+    return key in from ? from[key] : from === this.cfg ? HF_DEFAULTS[this.arch][key] : undefined;
   }
-  throw new ApiError('WEIGHTS_INVALID', `config.json: rope scaling "${type}" is not supported (supported: default, llama3)`, { file });
+
+  int(key: string, from: Json = this.cfg, fallback?: number): number {
+    const v = this.raw(key, from) ?? fallback;
+    const [lo, hi] = INT_RANGES[key] ?? [0, Number.MAX_SAFE_INTEGER];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(this.file, this.name(key, from), `must be an integer, got ${shown(v)}`);
+    if (v < lo || v > hi) throw invalid(this.file, this.name(key, from), `must be between ${lo} and ${hi}, got ${v}`);
+    return v;
+  }
+
+  optionalInt(key: string, from: Json = this.cfg): number | null {
+    return this.raw(key, from) === null || this.raw(key, from) === undefined ? null : this.int(key, from);
+  }
+
+  float(key: string, from: Json = this.cfg, fallback?: number): number {
+    const v = this.raw(key, from) ?? fallback;
+    const [lo, hi] = FLOAT_RANGES[key] ?? [-Infinity, Infinity];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(this.file, this.name(key, from), `must be a finite number, got ${shown(v)}`);
+    if (!(v > lo && v <= hi)) throw invalid(this.file, this.name(key, from), `must be greater than ${lo} and at most ${hi}, got ${v}`);
+    return v;
+  }
+
+  optionalFloat(key: string, from: Json = this.cfg): number | null {
+    return this.raw(key, from) === null ? null : this.float(key, from);
+  }
+
+  bool(key: string): boolean {
+    const v = this.raw(key) ?? false;
+    if (typeof v !== 'boolean') throw invalid(this.file, key, `must be true or false, got ${shown(v)}`);
+    return v;
+  }
+
+  /** Sub-keys are named with their parent, e.g. rope_parameters.factor. */
+  private name(key: string, from: Json): string {
+    return from === this.cfg ? key : `${this.ropeKey}.${key}`;
+  }
+
+  ropeKey = 'rope_parameters';
 }
 
-function activation(cfg: Json, arch: ArchName, file: string): ModelConfig['activation'] {
-  const name = String(cfg.hidden_activation ?? cfg.hidden_act ?? (arch === 'gemma2' ? 'gelu_pytorch_tanh' : 'silu'));
-  if (name === 'gelu_pytorch_tanh' || name === 'gelu_new' || name === 'gelu_fast') return 'gelu_tanh';
-  if (name === 'silu' || name === 'swish') return 'silu';
-  throw invalid(file, `hidden activation "${name}" is not supported (supported: gelu_pytorch_tanh, silu)`);
+/** Keys we neither read nor know to be inert are refused when they change the math (GUARDED_KEYS);
+ * others are keys transformers does not read for this architecture either. */
+function checkKeys(cfg: Json, arch: ArchName, file: string): void {
+  for (const [key, value] of Object.entries(cfg)) {
+    if (READ_KEYS[arch].has(key) || INERT_KEYS.has(key) || key.startsWith(OWN_KEY_PREFIX)) continue;
+    const guard = GUARDED_KEYS[key];
+    if (guard && !guard.accepts(value, cfg)) {
+      throw invalid(file, key, `is ${shown(value)}, which changes the computation and is not supported for ${arch}: ${guard.why}`);
+    }
+  }
 }
 
-/** Which layers use a sliding window: `layer_types` when present, else each architecture's rule. */
-function windows(cfg: Json, arch: ArchName, layers: number, file: string): (number | null)[] {
-  const window = optionalNum(cfg, 'sliding_window', file);
-  const types = cfg.layer_types;
-  if (Array.isArray(types)) {
-    if (types.length !== layers) throw invalid(file, `"layer_types" has ${types.length} entries for ${layers} layers`);
+function rope(r: Reader, maxPositions: number): RopeConfig {
+  const { cfg, file } = r;
+  // transformers: `rope_scaling or rope_parameters` (the legacy key wins when both are set); the
+  // theta in the dict, else the top-level rope_theta, else 10000.
+  const fromScaling = cfg.rope_scaling !== undefined && cfg.rope_scaling !== null;
+  r.ropeKey = fromScaling ? 'rope_scaling' : 'rope_parameters';
+  const params = (fromScaling ? cfg.rope_scaling : cfg.rope_parameters) ?? {};
+  if (typeof params !== 'object' || Array.isArray(params)) throw invalid(file, r.ropeKey, `must be an object, got ${shown(params)}`);
+  const p = params as Json;
+  if (Object.values(p).some((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+    throw invalid(file, r.ropeKey, 'holds one RoPE setting per layer type; per-layer-type RoPE is not supported');
+  }
+  const type = p.rope_type ?? p.type ?? 'default';
+  if (typeof type !== 'string' || !(type in ROPE_KEYS)) {
+    throw invalid(file, `${r.ropeKey}.rope_type`, `is ${shown(type)}; supported RoPE types: ${Object.keys(ROPE_KEYS).join(', ')} (other scalings change positions in ways not implemented)`);
+  }
+  for (const key of Object.keys(p)) {
+    if (!ROPE_KEYS[type].includes(key)) throw invalid(file, `${r.ropeKey}.${key}`, `is not a "${type}" RoPE parameter this engine implements (expected: ${ROPE_KEYS[type].join(', ')})`);
+  }
+  const partial = p.partial_rotary_factor ?? cfg.partial_rotary_factor;
+  if (partial !== undefined && partial !== null && partial !== 1) {
+    throw invalid(file, p.partial_rotary_factor !== undefined ? `${r.ropeKey}.partial_rotary_factor` : 'partial_rotary_factor', `is ${shown(partial)}; partial rotary embeddings (RoPE on part of each head) are not implemented`);
+  }
+  const theta = p.rope_theta !== undefined ? r.float('rope_theta', p) : r.float('rope_theta', cfg, 10000);
+  if (type === 'default') return { theta, type: 'default' };
+  const lowFreqFactor = r.float('low_freq_factor', p);
+  const highFreqFactor = r.float('high_freq_factor', p);
+  if (highFreqFactor <= lowFreqFactor) throw invalid(file, `${r.ropeKey}.high_freq_factor`, `(${highFreqFactor}) must be greater than low_freq_factor (${lowFreqFactor})`);
+  // transformers prefers a top-level original_max_position_embeddings (Phi-3 style), then the
+  // dict's, then max_position_embeddings.
+  const originalMaxPositions = cfg.original_max_position_embeddings !== undefined ? r.int('original_max_position_embeddings') : r.int('original_max_position_embeddings', p, maxPositions);
+  return { theta, type: 'llama3', factor: r.float('factor', p), lowFreqFactor, highFreqFactor, originalMaxPositions };
+}
+
+/** transformers' ACT2FN names and the function each computes (gelu_new and gelu_fast are the same
+ * tanh approximation written differently). */
+const ACTIVATIONS: Readonly<Record<string, ModelConfig['activation']>> = {
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_new: 'gelu_tanh',
+  gelu_fast: 'gelu_tanh',
+  silu: 'silu',
+  swish: 'silu',
+};
+
+function activation(r: Reader): ModelConfig['activation'] {
+  const key = r.arch === 'gemma2' ? 'hidden_activation' : 'hidden_act';
+  const name = r.raw(key);
+  const act = typeof name === 'string' ? ACTIVATIONS[name] : undefined;
+  if (!act) throw invalid(r.file, key, `is ${shown(name)}; supported activations: ${Object.keys(ACTIVATIONS).join(', ')}`);
+  return act;
+}
+
+/** Which layers use a sliding window, as each architecture's transformers code decides it. */
+function windows(r: Reader, layers: number): (number | null)[] {
+  const { cfg, arch, file } = r;
+  // Checked wherever it is set, used or not: a negative window is never a typo worth running.
+  const stored = r.optionalInt('sliding_window');
+  const fromTypes = (window: number | null) => {
+    const types = cfg.layer_types;
+    if (!Array.isArray(types)) throw invalid(file, 'layer_types', `must be a list, got ${shown(types)}`);
+    if (types.length !== layers) throw invalid(file, 'layer_types', `has ${types.length} entries for ${layers} layers`);
     return types.map((t, i) => {
       if (t === 'full_attention') return null;
       if (t === 'sliding_attention') {
-        if (window === null) throw invalid(file, `layer ${i} is "sliding_attention" but "sliding_window" is not set`);
+        if (window === null) throw invalid(file, 'layer_types', `makes layer ${i} "sliding_attention" but no sliding window is in force ("sliding_window" is null${arch === 'qwen2' ? ' or use_sliding_window is false' : ''})`);
         return window;
       }
-      throw invalid(file, `layer type "${String(t)}" is not supported (full_attention, sliding_attention)`);
+      throw invalid(file, 'layer_types', `entry ${i} is ${shown(t)} (supported: full_attention, sliding_attention)`);
     });
-  }
+  };
+  const hasTypes = cfg.layer_types !== undefined && cfg.layer_types !== null;
   switch (arch) {
-    case 'gemma2': // even layers slide (HF Gemma2: layer 0 is local)
-      return Array.from({ length: layers }, (_, i) => (i % 2 === 0 ? (window ?? 4096) : null));
-    case 'mistral':
-      return Array.from({ length: layers }, () => window);
+    case 'gemma2': // even layers slide (layer 0 is local)
+      return hasTypes ? fromTypes(stored) : Array.from({ length: layers }, (_, i) => (i % 2 === 0 ? stored : null)).map((w, i) => {
+        if (i % 2 === 0 && w === null) throw invalid(file, 'sliding_window', 'is null, but Gemma-2 layers 0, 2, 4, ... use a sliding window');
+        return w;
+      });
+    case 'mistral': {
+      // transformers' Mistral applies sliding_window to every layer and ignores layer_types.
+      const all = Array.from({ length: layers }, () => stored);
+      if (hasTypes && JSON.stringify(fromTypes(stored === null ? null : stored)) !== JSON.stringify(all)) {
+        throw invalid(file, 'layer_types', 'mixes layer types, but MistralForCausalLM in transformers ignores layer_types and uses sliding_window in every layer (alternating layers are another architecture, e.g. Ministral)');
+      }
+      return all;
+    }
     case 'qwen2': {
-      if (!cfg.use_sliding_window || window === null) return Array.from({ length: layers }, () => null);
-      const from = int(cfg, 'max_window_layers', file, layers);
-      return Array.from({ length: layers }, (_, i) => (i >= from ? window : null));
+      const window = r.bool('use_sliding_window') ? stored : null;
+      if (hasTypes) return fromTypes(window);
+      const from = r.int('max_window_layers');
+      return Array.from({ length: layers }, (_, i) => (window !== null && i >= from ? window : null));
     }
     default:
       return Array.from({ length: layers }, () => null);
@@ -131,7 +222,7 @@ function windows(cfg: Json, arch: ArchName, layers: number, file: string): (numb
 }
 
 export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(file, 'is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ApiError('WEIGHTS_INVALID', 'config.json: is not a JSON object', { file });
   const cfg = raw as Json;
   const names = Array.isArray(cfg.architectures) ? (cfg.architectures as unknown[]).map(String) : [];
   const architecture = names.find((n) => n in ARCHITECTURES);
@@ -143,45 +234,63 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
     });
   }
   const arch = ARCHITECTURES[architecture];
-  const hiddenSize = int(cfg, 'hidden_size', file);
-  const numHeads = int(cfg, 'num_attention_heads', file);
-  const numKvHeads = int(cfg, 'num_key_value_heads', file, numHeads);
-  const headDim = cfg.head_dim === undefined || cfg.head_dim === null ? hiddenSize / numHeads : int(cfg, 'head_dim', file);
-  if (!Number.isInteger(headDim) || headDim % 2) throw invalid(file, `head dim ${headDim} must be an even integer`);
-  if (numHeads === 0 || numKvHeads === 0 || numHeads % numKvHeads) throw invalid(file, `${numHeads} attention heads cannot share ${numKvHeads} key/value heads`);
-  const numLayers = int(cfg, 'num_hidden_layers', file);
+  checkKeys(cfg, arch, file);
+  const r = new Reader(cfg, arch, file);
+  const hiddenSize = r.int('hidden_size');
+  const numHeads = r.int('num_attention_heads');
+  const numKvHeads = r.raw('num_key_value_heads') === null ? numHeads : r.int('num_key_value_heads');
+  if (numKvHeads > numHeads || numHeads % numKvHeads) throw invalid(file, 'num_key_value_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  // Llama and Gemma-2 configs refuse hidden_size % heads != 0 even with head_dim set (their
+  // validate_architecture); Mistral/Qwen2 floor-divide when head_dim is absent, which we refuse.
+  const explicitHeadDim = r.raw('head_dim') !== null && r.raw('head_dim') !== undefined;
+  if ((arch === 'gemma2' || arch === 'llama' || !explicitHeadDim) && hiddenSize % numHeads) {
+    throw invalid(file, 'hidden_size', `(${hiddenSize}) must be a multiple of num_attention_heads (${numHeads})${explicitHeadDim ? '' : ' when head_dim is not set'}`);
+  }
+  const headDim = explicitHeadDim ? r.int('head_dim') : hiddenSize / numHeads;
+  if (headDim % 2) throw invalid(file, explicitHeadDim ? 'head_dim' : 'hidden_size', `gives a head dimension of ${headDim}; RoPE needs an even one`);
+  const numLayers = r.int('num_hidden_layers');
+  const vocabSize = r.int('vocab_size');
+  const maxPositions = r.int('max_position_embeddings');
   const gemma = arch === 'gemma2';
-  const queryScalar = gemma ? num(cfg, 'query_pre_attn_scalar', file, headDim) : headDim;
+  const attentionBias = arch === 'gemma2' || arch === 'llama' ? r.bool('attention_bias') : false;
+  const bos = r.raw('bos_token_id');
+  if (bos !== null && bos !== undefined && (typeof bos !== 'number' || !Number.isSafeInteger(bos) || bos < 0 || bos >= vocabSize)) {
+    throw invalid(file, 'bos_token_id', `must be a token id below vocab_size (${vocabSize}), got ${shown(bos)}`);
+  }
+  const tie = r.raw('tie_word_embeddings');
+  if (typeof tie !== 'boolean') throw invalid(file, 'tie_word_embeddings', `must be true or false, got ${shown(tie)}`);
   return {
     architecture,
     arch,
-    vocabSize: int(cfg, 'vocab_size', file),
+    vocabSize,
     hiddenSize,
     numLayers,
     numHeads,
     numKvHeads,
     headDim,
-    intermediateSize: int(cfg, 'intermediate_size', file),
-    rmsNormEps: num(cfg, 'rms_norm_eps', file, 1e-6),
-    maxPositions: int(cfg, 'max_position_embeddings', file, 8192),
-    rope: rope(cfg, file),
-    tieEmbeddings: cfg.tie_word_embeddings === undefined ? gemma : Boolean(cfg.tie_word_embeddings),
-    activation: activation(cfg, arch, file),
-    qkvBias: arch === 'qwen2' || Boolean(cfg.attention_bias),
-    windows: windows(cfg, arch, numLayers, file),
-    attentionScale: queryScalar ** -0.5,
-    attnSoftcap: gemma ? optionalNum(cfg, 'attn_logit_softcapping', file) : null,
-    finalSoftcap: gemma ? optionalNum(cfg, 'final_logit_softcapping', file) : null,
+    intermediateSize: r.int('intermediate_size'),
+    rmsNormEps: r.float('rms_norm_eps'),
+    maxPositions,
+    rope: rope(r, maxPositions),
+    tieEmbeddings: tie,
+    activation: activation(r),
+    qkvBias: arch === 'qwen2' || attentionBias,
+    oBias: attentionBias,
+    mlpBias: arch === 'llama' ? r.bool('mlp_bias') : false,
+    windows: windows(r, numLayers),
+    attentionScale: (gemma ? r.float('query_pre_attn_scalar') : headDim) ** -0.5,
+    attnSoftcap: gemma ? r.optionalFloat('attn_logit_softcapping') : null,
+    finalSoftcap: gemma ? r.optionalFloat('final_logit_softcapping') : null,
     gemmaStyle: gemma,
     dtype: String(cfg.dtype ?? cfg.torch_dtype ?? 'float32'),
-    bosTokenId: typeof cfg.bos_token_id === 'number' ? cfg.bos_token_id : null,
+    bosTokenId: typeof bos === 'number' ? bos : null,
   };
 }
 
 /** Parameter count implied by the config (tied embeddings counted once). */
 export function parameterCount(c: ModelConfig): number {
-  const attn = c.hiddenSize * c.headDim * (c.numHeads * 2 + c.numKvHeads * 2) + (c.qkvBias ? c.headDim * (c.numHeads + 2 * c.numKvHeads) : 0);
-  const mlp = 3 * c.hiddenSize * c.intermediateSize;
+  const attn = c.hiddenSize * c.headDim * (c.numHeads * 2 + c.numKvHeads * 2) + (c.qkvBias ? c.headDim * (c.numHeads + 2 * c.numKvHeads) : 0) + (c.oBias ? c.hiddenSize : 0);
+  const mlp = 3 * c.hiddenSize * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + c.hiddenSize : 0);
   const norms = c.hiddenSize * (c.gemmaStyle ? 4 : 2);
   const embed = c.vocabSize * c.hiddenSize * (c.tieEmbeddings ? 1 : 2);
   return c.numLayers * (attn + mlp + norms) + embed + c.hiddenSize;
@@ -204,22 +313,18 @@ export function expectedTensors(c: ModelConfig): { name: string; shape: number[]
       if (c.qkvBias) out.push({ name: `${p}.self_attn.${n}.bias`, shape: [rows], norm: false });
     }
     out.push({ name: `${p}.self_attn.o_proj.weight`, shape: [d, q], norm: false });
-    out.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, d], norm: false });
-    out.push({ name: `${p}.mlp.up_proj.weight`, shape: [c.intermediateSize, d], norm: false });
-    out.push({ name: `${p}.mlp.down_proj.weight`, shape: [d, c.intermediateSize], norm: false });
+    if (c.oBias) out.push({ name: `${p}.self_attn.o_proj.bias`, shape: [d], norm: false });
+    for (const [n, rows, cols] of [['gate_proj', c.intermediateSize, d], ['up_proj', c.intermediateSize, d], ['down_proj', d, c.intermediateSize]] as const) {
+      out.push({ name: `${p}.mlp.${n}.weight`, shape: [rows, cols], norm: false });
+      if (c.mlpBias) out.push({ name: `${p}.mlp.${n}.bias`, shape: [rows], norm: false });
+    }
   }
   out.push({ name: 'model.norm.weight', shape: [d], norm: true });
   if (!c.tieEmbeddings) out.push({ name: 'lm_head.weight', shape: [c.vocabSize, d], norm: false });
   return out;
 }
 
-/** config.json keys transformers types as float: JSON.stringify would write 30.0 as 30, which
- * transformers 5's strict configs refuse ("expected float, got int"). */
-const FLOAT_KEYS = ['attn_logit_softcapping', 'final_logit_softcapping', 'rope_theta', 'rms_norm_eps', 'initializer_range', 'attention_dropout'];
-
-/** A config object as config.json text that Hugging Face transformers loads. */
-export function hfConfigJson(config: object): string {
-  let text = JSON.stringify(config, null, 2);
-  for (const key of FLOAT_KEYS) text = text.replace(new RegExp(`("${key}": )(-?\\d+)(,?\\n)`, 'g'), '$1$2.0$3');
-  return `${text}\n`;
-}
+/** Stored tensors no architecture reads that a checkpoint may carry harmlessly: RoPE inverse
+ * frequencies saved as buffers by older transformers (we compute them from the config). The one
+ * list of exceptions to "a weight file holding a tensor the graph never reads is refused". */
+export const IGNORABLE_TENSORS: readonly RegExp[] = [/(^|\.)rotary_emb\.inv_freq$/];

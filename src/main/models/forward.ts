@@ -6,17 +6,22 @@
 // Inputs:  input_ids (B, T) int64, right-padded; token_index (M) int64 = flat indices b*T + t of
 //          the real tokens; rope_cos, rope_sin (T, Dh); one boolean mask (B, 1, T, T) per
 //          attention window in use: mask_full, mask_w{W}.
-// Outputs: blocks.L.hook_resid_{pre,mid,post} (M, d) for the hooks asked for, logits (M, V).
+// Outputs: blocks.L.hook_resid_{pre,mid,post} (M, d) for the hooks asked for, logits (M, V);
+//          with `guard`, guard.nonfinite (S) float32: how many NaN/±Inf values each site (the
+//          embeddings, each layer's attention and MLP sub-blocks, the logits) left in the real
+//          tokens' residual stream, so a broken model is named before anything reads its outputs.
 import { ApiError } from '../../shared/errors';
 import { Graph, type Value } from '../engine/graph';
 import { attention, rmsNorm, rotary, softcap } from '../engine/nn';
-import { add, geluTanh, mul, sigmoid } from '../engine/ops/elementwise';
+import { add, cast, geluTanh, mul, sigmoid } from '../engine/ops/elementwise';
+import { reduceSum } from '../engine/ops/reduce';
+import { isInf, isNaN } from '../engine/ops/select';
 import { linear } from '../engine/ops/linalg';
 import { int64s, reshapeTo, shapeOf } from '../engine/ops/shapes';
-import { concat, gather, reshape, transpose } from '../engine/ops/tensor';
+import { concat, gather, reshape, transpose, unsqueeze } from '../engine/ops/tensor';
 import type { WeightIndex } from '../io/safetensors';
 import { WeightFolder } from '../engine/weights';
-import type { ModelConfig } from './config';
+import { expectedTensors, type ModelConfig } from './config';
 
 export type HookKind = 'resid_pre' | 'resid_mid' | 'resid_post';
 export const HOOK_KINDS: readonly HookKind[] = ['resid_pre', 'resid_mid', 'resid_post'];
@@ -45,7 +50,20 @@ export interface ForwardGraph {
   maskWindows: (number | null)[];
   /** Stored bytes of the weights the graph reads. */
   weightBytes: number;
+  /** With `guard`: what each entry of guard.nonfinite counts after. */
+  guardSites: GuardSite[];
 }
+
+/** A point of the forward pass the non-finite guard checks: `layer` null for the embeddings
+ * (before layer 0) and the logits (after the last layer). */
+export interface GuardSite {
+  label: string;
+  layer: number | null;
+  /** The weights read between the previous site and this one. */
+  tensors: (config: ModelConfig) => string[];
+}
+
+export const GUARD_OUTPUT = 'guard.nonfinite';
 
 /** What a graph built on top of the forward pass (e.g. SAE encoding) gets. */
 export interface ForwardContext {
@@ -73,11 +91,20 @@ export interface WeightSource {
 
 export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs, extension?: ForwardExtension): ForwardGraph {
   const g = new Graph(`${config.arch}-forward`);
-  return buildDecoder(g, config, new WeightFolder(extension?.root ?? folder, index, g), outputs, extension);
+  return buildDecoder(g, config, new WeightFolder(extension?.root ?? folder, index, g), outputs, extension, true);
 }
 
+/** Layer L's attention or MLP sub-block weights, norms and biases included (HF names). */
+const layerTensors = (L: number, part: 'attention' | 'mlp') => (c: ModelConfig) => {
+  const norms = part === 'attention' ? ['input_layernorm', ...(c.gemmaStyle ? ['post_attention_layernorm'] : [])] : c.gemmaStyle ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm'] : ['post_attention_layernorm'];
+  const prefixes = [part === 'attention' ? 'self_attn.' : 'mlp.', ...norms.map((n) => `${n}.`)].map((x) => `model.layers.${L}.${x}`);
+  return expectedTensors(c)
+    .map((t) => t.name)
+    .filter((n) => prefixes.some((x) => n.startsWith(x)));
+};
+
 /** The decoder on graph `g` with weights from `w`; see buildForwardGraph for inputs and outputs. */
-export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, outputs: ForwardOutputs, extension?: Omit<ForwardExtension, 'root'>): ForwardGraph & { logits?: Value } {
+export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, outputs: ForwardOutputs, extension?: Omit<ForwardExtension, 'root'>, guard = false): ForwardGraph & { logits?: Value } {
   const c = config;
   const wanted = new Map<string, { layer: number; kind: HookKind }>();
   for (const name of outputs.hooks) wanted.set(name, parseHookName(name, c.numLayers));
@@ -96,9 +123,24 @@ export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, out
   const maskWindows = [...new Set(c.windows.slice(0, lastLayer + 1))];
   const masks = new Map(maskWindows.map((win) => [win, g.input(maskInput(win), 'bool', ['batch', 1, 'seq', 'seq'])]));
 
+  // Non-finite counts at the real tokens only: padding rows may legitimately hold anything.
+  const guardSites: GuardSite[] = [];
+  const guardCounts: Value[] = [];
+  const check = (value: Value, site: GuardSite, real = false) => {
+    if (!guard) return;
+    const rows = real ? value : gather(value, tokenIndex);
+    const count = (test: (v: Value) => Value) => reduceSum(cast(test(rows), 'float32'), [0, 1], false);
+    guardCounts.push(unsqueeze(add(count(isNaN), count(isInf)), [0]));
+    guardSites.push(site);
+  };
+  const finishGuard = () => {
+    if (guard) g.output(concat(guardCounts, 0), GUARD_OUTPUT);
+  };
+
   const embed = w.get('model.embed_tokens.weight', { shape: [c.vocabSize, d] });
   let h = reshape(gather(embed, ids), [-1, d]); // (N, d)
   if (c.gemmaStyle) h = mul(h, g.scalar(Math.fround(Math.sqrt(d)), 'float32'));
+  check(h, { label: 'the token embeddings', layer: null, tensors: () => ['model.embed_tokens.weight'] });
 
   const norm = (x: Value, name: string) => rmsNorm(x, w.get(name, { shape: [d] }), c.rmsNormEps, c.gemmaStyle);
   const proj = (x: Value, name: string, out: number, inp: number, bias = false) =>
@@ -120,16 +162,18 @@ export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, out
     const k = rotary(heads(proj(x, `${p}.self_attn.k_proj`, c.numKvHeads * c.headDim, d, c.qkvBias), c.numKvHeads), cos, sin);
     const v = heads(proj(x, `${p}.self_attn.v_proj`, c.numKvHeads * c.headDim, d, c.qkvBias), c.numKvHeads);
     const a = attention(q, k, v, { scale: c.attentionScale, softcap: c.attnSoftcap ?? undefined, mask: masks.get(c.windows[L])! });
-    let attnOut = proj(reshape(transpose(a, [0, 2, 1, 3]), [-1, c.numHeads * c.headDim]), `${p}.self_attn.o_proj`, d, c.numHeads * c.headDim);
+    let attnOut = proj(reshape(transpose(a, [0, 2, 1, 3]), [-1, c.numHeads * c.headDim]), `${p}.self_attn.o_proj`, d, c.numHeads * c.headDim, c.oBias);
     if (c.gemmaStyle) attnOut = norm(attnOut, `${p}.post_attention_layernorm.weight`);
     h = add(h, attnOut);
+    check(h, { label: `layer ${L}'s attention`, layer: L, tensors: layerTensors(L, 'attention') });
     emit(L, 'resid_mid', h);
     const m = norm(h, c.gemmaStyle ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`);
-    const gate = proj(m, `${p}.mlp.gate_proj`, c.intermediateSize, d);
+    const gate = proj(m, `${p}.mlp.gate_proj`, c.intermediateSize, d, c.mlpBias);
     const act = c.activation === 'gelu_tanh' ? geluTanh(gate) : mul(gate, sigmoid(gate));
-    let mlpOut = proj(mul(act, proj(m, `${p}.mlp.up_proj`, c.intermediateSize, d)), `${p}.mlp.down_proj`, d, c.intermediateSize);
+    let mlpOut = proj(mul(act, proj(m, `${p}.mlp.up_proj`, c.intermediateSize, d, c.mlpBias)), `${p}.mlp.down_proj`, d, c.intermediateSize, c.mlpBias);
     if (c.gemmaStyle) mlpOut = norm(mlpOut, `${p}.post_feedforward_layernorm.weight`);
     h = add(h, mlpOut);
+    check(h, { label: `layer ${L}'s MLP`, layer: L, tensors: layerTensors(L, 'mlp') });
     emit(L, 'resid_post', h);
   }
 
@@ -138,11 +182,14 @@ export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, out
     const last = norm(gather(h, tokenIndex), 'model.norm.weight');
     const unembed = c.tieEmbeddings ? embed : w.get('lm_head.weight', { shape: [c.vocabSize, d] });
     let logits = linear(last, unembed);
-    if (c.finalSoftcap) logits = softcap(logits, c.finalSoftcap);
+    if (c.finalSoftcap !== null) logits = softcap(logits, c.finalSoftcap);
     g.output(logits, 'logits');
+    check(logits, { label: 'the final norm and unembedding', layer: null, tensors: (cc) => ['model.norm.weight', cc.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'] }, true);
+    finishGuard();
     extension?.extend({ g, tapped, idsShape });
-    return { graph: g, maskWindows, weightBytes: w.bytesUsed, logits };
+    return { graph: g, maskWindows, weightBytes: w.bytesUsed, guardSites, logits };
   }
+  finishGuard();
   extension?.extend({ g, tapped, idsShape });
-  return { graph: g, maskWindows, weightBytes: w.bytesUsed };
+  return { graph: g, maskWindows, weightBytes: w.bytesUsed, guardSites };
 }

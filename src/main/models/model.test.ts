@@ -52,7 +52,7 @@ describe('forward pass vs HF transformers', () => {
   const runtime = new RuntimeHost();
   afterAll(() => runtime.close());
 
-  it.each(['gemma2', 'gemma2-bf16', 'llama', 'mistral', 'qwen2'])('%s: every layer resid_pre/mid/post and the logits within 1e-4', async (name) => {
+  it.each(['gemma2', 'gemma2-bf16', 'llama', 'mistral', 'qwen2', 'llama-bias', 'gemma2-bias'])('%s: every layer resid_pre/mid/post and the logits within 1e-4', async (name) => {
     const dir = join(fixtures, name);
     const folder = openModelFolder(dir);
     const ref = reference(dir);

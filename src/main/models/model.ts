@@ -11,8 +11,9 @@ import { attentionMask } from '../engine/nn';
 import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { readWeightIndex, type WeightIndex } from '../io/safetensors';
-import { expectedTensors, parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
-import { buildForwardGraph, maskInput, type ForwardExtension, type ForwardOutputs } from './forward';
+import { nonFiniteIn } from '../io/safetensors-scan';
+import { expectedTensors, IGNORABLE_TENSORS, parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
+import { buildForwardGraph, GUARD_OUTPUT, maskInput, type ForwardExtension, type ForwardOutputs, type GuardSite } from './forward';
 
 export interface ModelFolder {
   path: string;
@@ -78,6 +79,17 @@ export function openModelFolder(folder: string): ModelFolder {
       });
     }
   }
+  // A tensor the graph would never read means the config describes another model than the file
+  // holds (e.g. biases of a key we do not know): refused rather than silently left out.
+  const expected = new Set(expectedTensors(config).map((t) => t.name));
+  for (const t of index.tensors.values()) {
+    if (!expected.has(t.name) && !IGNORABLE_TENSORS.some((re) => re.test(t.name))) {
+      throw new ApiError('WEIGHTS_INVALID', `${basename(t.file)}: tensor '${t.name}' is not read by ${config.architecture} as config.json describes it; a checkpoint of another architecture or a config that does not match its weights`, {
+        file: t.file,
+        tensor: t.name,
+      });
+    }
+  }
   for (const t of index.tensors.values()) {
     if (!(t.dtype in BYTES)) {
       throw new ApiError('WEIGHTS_INVALID', `${t.file}: tensor '${t.name}' is ${t.dtype}; weights must be F32, BF16, F16 or F64`, { file: t.file, tensor: t.name });
@@ -134,6 +146,7 @@ export class LoadedModel {
     readonly outputs: ForwardOutputs,
     private readonly session: RemoteSession,
     private readonly maskWindows: (number | null)[],
+    private readonly guardSites: GuardSite[],
   ) {}
 
   get provider(): string {
@@ -145,7 +158,7 @@ export class LoadedModel {
     const root = extension?.root ?? externalDataRoot(folder.index.files);
     const built = buildForwardGraph(folder.config, root, folder.index, outputs, extension);
     const session = await runtime.load(built.graph.toModel(), { externalDataFolder: root, disablePrepacking: true }, signal);
-    return new LoadedModel(folder, outputs, session, built.maskWindows);
+    return new LoadedModel(folder, outputs, session, built.maskWindows, built.guardSites);
   }
 
   /** Checks the phrases against the model's limits before anything runs. */
@@ -191,7 +204,34 @@ export class LoadedModel {
   /** Runs the graph with the model's feeds plus `extra` (inputs an extension declared). */
   async runRaw(phrases: readonly (readonly number[])[], extra: Record<string, HostTensor> = {}, signal?: AbortSignal): Promise<Record<string, HostTensor>> {
     this.validate(phrases);
-    return this.session.run({ ...this.feeds(phrases), ...extra }, undefined, signal);
+    const out = await this.session.run({ ...this.feeds(phrases), ...extra }, undefined, signal);
+    const counts = out[GUARD_OUTPUT]?.data as Float32Array | undefined;
+    delete out[GUARD_OUTPUT];
+    const site = counts ? counts.findIndex((n) => n !== 0) : -1;
+    if (site >= 0) throw this.nonFiniteError(this.guardSites[site], counts![site]);
+    return out;
+  }
+
+  /** Names the model file and tensor (or, with finite weights, the layer) that produced NaN/Inf:
+   * the first guard site where they appear, then its weights scanned in their files. */
+  private nonFiniteError(site: GuardSite, count: number): ApiError {
+    const { config, index, path } = this.folder;
+    for (const name of site.tensors(config)) {
+      const entry = index.tensors.get(name);
+      const bad = entry && nonFiniteIn(entry);
+      if (entry && bad) {
+        return new ApiError(
+          'WEIGHTS_INVALID',
+          `${basename(entry.file)}: model tensor '${name}' holds ${bad.count} non-finite value(s) (${bad.value} at flat index ${bad.first}); the model's weights are broken, not the SAE's`,
+          { file: entry.file, tensor: name, layer: site.layer },
+        );
+      }
+    }
+    return new ApiError(
+      'WEIGHTS_INVALID',
+      `${path}: the model's forward pass produced ${count} NaN or infinite value(s) in ${site.label} from finite weights (an overflow: weights or activations too large for float32); the model is at fault, not the SAE`,
+      { file: path, layer: site.layer },
+    );
   }
 
   async run(phrases: readonly (readonly number[])[], signal?: AbortSignal): Promise<ForwardResult> {

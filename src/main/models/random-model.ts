@@ -11,7 +11,8 @@ import { stageOutputFolder, writeError } from '../io/output';
 import { float32ToBf16, float32ToF16, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { bundledTokenizerDir } from '../io/tokenizer';
 import { BYTE_VOCAB, byteTokenizerFiles } from './byte-tokenizer';
-import { expectedTensors, hfConfigJson, parseModelConfig, type ArchName } from './config';
+import { hfConfigJson, tokenizerConfigJson } from '../io/config-writer';
+import { expectedTensors, parseModelConfig, type ArchName } from './config';
 
 export type RandomDtype = 'f32' | 'bf16' | 'f16';
 
@@ -146,7 +147,7 @@ export async function makeRandomModel(options: MakeRandomModelOptions): Promise<
     } else if (config.vocabSize >= BYTE_VOCAB) {
       const { tokenizer, config: tokenizerConfig } = byteTokenizerFiles();
       writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(tokenizer));
-      writeFileSync(join(staging, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
+      writeFileSync(join(staging, 'tokenizer_config.json'), tokenizerConfigJson(tokenizerConfig));
     }
     files = staged.commit();
   } catch (error) {
