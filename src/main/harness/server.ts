@@ -110,7 +110,17 @@ export async function startHarness(options: { port: number; dbPath: string; rend
 
   const relay = (ws: WebSocket) => {
     const connection = backend.open();
-    const reply = (message: WireMessage) => ws.send(JSON.stringify(message));
+    const reply = (message: WireMessage) => {
+      let text: string;
+      try {
+        text = JSON.stringify(message);
+      } catch (error) {
+        // A value JSON cannot carry (a BigInt, a cycle): the caller still gets a typed answer.
+        if (message.kind !== 'result') return;
+        text = JSON.stringify({ kind: 'result', id: message.id, ok: false, error: { code: 'INTERNAL', message: `internal error: the result cannot be sent as JSON (${(error as Error).message.slice(0, 120)})` } } satisfies WireMessage);
+      }
+      ws.send(text);
+    };
     const stop = connection.onMessage(reply);
     ws.on('message', (data, isBinary) => {
       const read = readFrame(asBuffer(data), isBinary);
