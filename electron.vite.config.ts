@@ -4,7 +4,7 @@ import react from '@vitejs/plugin-react';
 
 // Three bundles. "main" holds every Node-side entry: the Electron shell, the backend hosts
 // (utility process for Electron, worker thread for the CLI and harness), the compute worker that
-// holds onnxruntime sessions, the CLI, the harness and the benchmarks.
+// holds onnxruntime sessions, the tokenizer worker that runs user-supplied tokenizers, the CLI, the harness and the benchmarks.
 export default defineConfig({
   main: {
     build: {
@@ -15,6 +15,7 @@ export default defineConfig({
           'backend-utility': resolve('src/main/backend/entry-utility.ts'),
           'backend-worker': resolve('src/main/backend/entry-worker.ts'),
           'runtime-worker': resolve('src/main/engine/runtime-worker.ts'),
+          'tokenizer-worker': resolve('src/main/io/tokenizer-worker.ts'),
           cli: resolve('src/cli/main.ts'),
           harness: resolve('src/main/harness/server.ts'),
           bench: resolve('bench/run.ts'),

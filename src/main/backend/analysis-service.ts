@@ -14,7 +14,7 @@ import type { LanguageRegistry } from '../data/registry';
 import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
-import { loadTokenizer } from '../io/tokenizer';
+import type { TokenizerHost } from '../io/tokenizer-host';
 import { openModelFolder, type ModelFolder } from '../models/model';
 import { SaeExtractor } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
@@ -120,6 +120,7 @@ export class AnalysisService {
     private readonly runs: RunsRepo,
     private readonly runtime: RuntimeHost,
     private readonly fileHashes: FileHashRepo,
+    private readonly tokenizers: TokenizerHost,
   ) {}
 
   /** Content fingerprints of the model (config.json, tokenizer.json and every weight file) and of
@@ -140,11 +141,11 @@ export class AnalysisService {
   }
 
   async run(request: AnalysisRequest, ctx: JobContext): Promise<DisparitySummary> {
-    return this.compute(await this.prepare(request), ctx);
+    return this.compute(await this.prepare(request, ctx), ctx);
   }
 
   async export(request: AnalysisRequest & { outDir: string }, ctx: JobContext): Promise<AnalysisExport> {
-    const prepared = await this.prepare(request);
+    const prepared = await this.prepare(request, ctx);
     const outDir = checkOutputFolder(request.outDir);
     const summary = await this.compute(prepared, ctx);
     ctx.progress('writing report', 0, 1);
@@ -153,7 +154,7 @@ export class AnalysisService {
     return { outDir, files, summary };
   }
 
-  private async prepare(request: AnalysisRequest) {
+  private async prepare(request: AnalysisRequest, ctx: JobContext) {
     const settings: DisparitySettings = { ...DEFAULT_DISPARITY, ...request.settings };
     const codes = [REFERENCE_LANGUAGE, ...request.languages.filter((c) => c !== REFERENCE_LANGUAGE)];
     const languages: Language[] = this.registry.resolve(codes);
@@ -173,16 +174,24 @@ export class AnalysisService {
       const known = new Set([...this.registry.list().map((l) => l.code), ...this.registry.corpusLanguages().flatMap((l) => [l.bcp47, l.corpusCode])]);
       ({ segments, incomplete } = readCorpusFile(source, codes, (c) => known.has(c)));
     }
-    const tokenizer = loadTokenizer(folder.path);
     const max = folder.config.maxPositions;
     // A user's corpus file with a phrase the model cannot take is an error; the bundled corpus's
     // segments that exceed the context (long merged sections, byte-level tokenizers) are skipped
-    // and listed in the summary.
+    // and listed in the summary. Texts go to the tokenizer worker a chunk of segments at a time,
+    // so a --limit run does not tokenize the whole corpus.
     const skipped: string[] = [];
     const kept: { key: string; text: Record<string, string>; tokens: number[][] }[] = [];
-    for (const seg of segments) {
+    const chunk = Math.max(16, request.limit ?? 0);
+    let encoded: number[][] = [];
+    for (const [s, seg] of segments.entries()) {
       if (request.limit !== undefined && kept.length >= request.limit) break;
-      const tokens = languages.map((lang) => tokenizer.encode(seg.text[lang.code], true));
+      if (s % chunk === 0) {
+        const texts = segments.slice(s, s + chunk).flatMap((g) => languages.map((lang) => g.text[lang.code]));
+        ctx.progress('tokenizing', s, segments.length);
+        encoded = (await this.tokenizers.encode(folder.path, texts, true, ctx.signal)).ids;
+      }
+      const at = (s % chunk) * languages.length;
+      const tokens = encoded.slice(at, at + languages.length);
       const over = tokens.findIndex((t) => t.length > max);
       if (over >= 0) {
         const message = `segment "${seg.key}" in ${languages[over].code} has ${tokens[over].length} tokens; the model's context is ${max}`;

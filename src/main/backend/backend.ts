@@ -19,6 +19,7 @@ import { analysisHandlers } from './handlers/analysis';
 import { demoHandlers } from './handlers/demo';
 import { FileHashRepo } from '../store/file-hash-repo';
 import { SaeCacheRepo } from '../store/sae-cache-repo';
+import { TokenizerHost } from '../io/tokenizer-host';
 
 export interface BackendOptions {
   dbPath: string;
@@ -30,6 +31,8 @@ export interface Backend {
   db: Db;
   /** The compute worker (started on first use). */
   runtime: RuntimeHost;
+  /** The tokenizer worker (started on first use): user-supplied tokenizers never run on this thread. */
+  tokenizers: TokenizerHost;
   close(): Promise<void>;
 }
 
@@ -38,9 +41,10 @@ export function createBackend(options: BackendOptions): Backend {
   const jobs = new JobRegistry();
   const registry = new LanguageRegistry(new LanguagesRepo(db));
   const runtime = new RuntimeHost();
-  const models = new ModelService(runtime);
-  const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db));
-  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db));
+  const tokenizers = new TokenizerHost();
+  const models = new ModelService(runtime, tokenizers);
+  const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db), tokenizers);
+  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db), tokenizers);
   const handlers: HandlerMap = {
     'app.info': async () => ({
       version: appVersion(),
@@ -51,11 +55,11 @@ export function createBackend(options: BackendOptions): Backend {
     }),
     'system.capabilities': async () => capabilities(runtime),
     ...languageHandlers(registry),
-    ...fertilityHandlers(fertility),
+    ...fertilityHandlers(fertility, tokenizers),
     'model.inspect': async ({ path }) => models.inspect(path),
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
-    ...analysisHandlers(analysis, runtime),
+    ...analysisHandlers(analysis, runtime, tokenizers),
     ...demoHandlers(runtime),
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
   };
@@ -64,8 +68,10 @@ export function createBackend(options: BackendOptions): Backend {
     jobs,
     db,
     runtime,
-    close: () => {
+    tokenizers,
+    close: async () => {
       db.close();
+      await tokenizers.close();
       return runtime.close();
     },
   };

@@ -5,7 +5,7 @@ import { ApiError } from '../../shared/errors';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFile } from '../io/output';
 import { readSafetensorsHeader, writeSafetensors } from '../io/safetensors';
-import { loadTokenizer } from '../io/tokenizer';
+import type { TokenizerHost } from '../io/tokenizer-host';
 import type { ArchName } from '../models/config';
 import { hookName, type HookKind } from '../models/forward';
 import { LoadedModel, openModelFolder } from '../models/model';
@@ -40,7 +40,10 @@ export interface ActivationsRequest {
 }
 
 export class ModelService {
-  constructor(private readonly runtime: RuntimeHost) {}
+  constructor(
+    private readonly runtime: RuntimeHost,
+    private readonly tokenizers: TokenizerHost,
+  ) {}
 
   inspect(path: string): ModelInfo {
     return openModelFolder(path).info;
@@ -59,7 +62,7 @@ export class ModelService {
       if (!folder.info.tokenizer) {
         throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json; pass token ids instead of text`, { file: folder.path });
       }
-      tokens = loadTokenizer(folder.path).encode(request.text, request.bos ?? true);
+      tokens = (await this.tokenizers.encode(folder.path, [request.text], request.bos ?? true, ctx.signal)).ids[0];
     } else {
       tokens = request.tokenIds!;
     }

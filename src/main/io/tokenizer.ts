@@ -30,10 +30,19 @@ function decodeUtf8(bytes: Buffer, file: string): string {
   }
 }
 
+/** The largest tokenizer file read. Real ones are 2-35 MB (Gemma's is 17 MB); parsed, a JSON file
+ * takes several times its size in memory, so a bigger one is refused before it is read. */
+export const MAX_TOKENIZER_BYTES = 256 * 2 ** 20;
+
 function readBytes(file: string): Buffer {
   try {
+    const size = statSync(file).size;
+    if (size > MAX_TOKENIZER_BYTES) {
+      throw new ApiError('TOKENIZER_UNREADABLE', `${file} is ${Math.round(size / 2 ** 20)} MiB; a tokenizer file may be at most ${MAX_TOKENIZER_BYTES / 2 ** 20} MiB`, { file, bytes: size, limit: MAX_TOKENIZER_BYTES });
+    }
     return readFileSync(file);
   } catch (error) {
+    if (error instanceof ApiError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ApiError('TOKENIZER_NOT_FOUND', `${file} does not exist`, { file });
     throw new ApiError('TOKENIZER_UNREADABLE', `cannot read ${file} (${code ?? (error as Error).message})`, { file });
@@ -165,4 +174,31 @@ export function instantiateTokenizer(files: TokenizerFiles): TextTokenizer {
 
 export function loadTokenizer(path?: string): TextTokenizer {
   return instantiateTokenizer(readTokenizerFiles(path));
+}
+
+/** Per token, the text it completes (decoded prefix growth; '' while a character is unfinished,
+ * so a character split over several byte tokens shows on the token that completes it). */
+export function tokenTexts(tokenizer: Pick<TextTokenizer, 'decode'>, ids: readonly number[]): string[] {
+  const out: string[] = [];
+  let done = '';
+  for (let i = 0; i < ids.length; i++) {
+    const text = tokenizer.decode(ids.slice(0, i + 1));
+    if (text.endsWith('\uFFFD') || !text.startsWith(done)) {
+      out.push('');
+      continue;
+    }
+    out.push(text.slice(done.length));
+    done = text;
+  }
+  return out;
+}
+
+/** One text's ids and the text each token completes; the BOS token, which decodes to nothing, is
+ * labelled so it is not read as a piece of the first character. */
+export function tokenizeText(tokenizer: TextTokenizer, text: string, addSpecialTokens: boolean): { info: TokenizerInfo; ids: number[]; texts: string[] } {
+  const ids = tokenizer.encode(text, addSpecialTokens);
+  const texts = tokenTexts(tokenizer, ids);
+  const bos = tokenizer.info.bosId;
+  if (bos !== null && ids[0] === bos) texts[0] = '<bos>';
+  return { info: tokenizer.info, ids, texts };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
 import { RuntimeHost } from '../engine/runtime-host';
 import { readTensorAsFloat32 } from '../io/safetensors';
-import { loadTokenizer } from '../io/tokenizer';
+import { loadTokenizer, tokenizeText } from '../io/tokenizer';
 import { LoadedModel, openModelFolder } from '../models/model';
 import { makeRandomModel } from '../models/random-model';
 import { makeRandomSaes } from './random-saes';
@@ -34,7 +34,7 @@ it('merges byte pieces into characters and matches a direct JumpReLU encode', as
   const spec = await loadSae(saeFile);
   const tokenizer = loadTokenizer(modelDir);
   const text = 'Hé 中!';
-  const out = await tokenCodes(folder, spec, tokenizer, runtime, { text, top: 3, features: [0, 5, 63] });
+  const out = await tokenCodes(folder, spec, tokenizeText(tokenizer, text, true), runtime, { top: 3, features: [0, 5, 63] });
   // BOS, H, é (2 bytes), space, 中 (3 bytes), !
   expect(out.tokens.map((t) => t.text)).toEqual(['<bos>', 'H', '', 'é', ' ', '', '', '中', '!']);
   expect(out.layer).toBe(2);

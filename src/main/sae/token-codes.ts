@@ -1,46 +1,30 @@
 // Token-level SAE codes of one text for drill-down: the model runs to the SAE's hook, the SAE
 // encodes every token, and each token gets its strongest features and the values of the features
-// asked for. Token texts are readable: a character split over several byte tokens is shown on the
-// token that completes it.
+// asked for. The ids and readable token texts come from the tokenizer worker (tokenizeText: a
+// character split over several byte tokens is shown on the token that completes it).
 import type { TokenActivations } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { externalDataRoot } from '../engine/external-root';
 import { Graph } from '../engine/graph';
 import type { RuntimeHost } from '../engine/runtime-host';
-import type { TextTokenizer } from '../io/tokenizer';
+import type { TokenizedText } from '../io/tokenizer-protocol';
 import { LoadedModel, type ModelFolder } from '../models/model';
 import { saeGraph } from './encode';
 import { checkSaeFitsModel, saeLayer, type SaeSpec } from './sae';
 import { topk } from '../engine/ops/select';
 
-/** Per token, the text it completes (decoded prefix growth; '' while a character is unfinished). */
-export function tokenTexts(tokenizer: TextTokenizer, ids: readonly number[]): string[] {
-  const out: string[] = [];
-  let done = '';
-  for (let i = 0; i < ids.length; i++) {
-    const text = tokenizer.decode(ids.slice(0, i + 1));
-    if (text.endsWith('\uFFFD') || !text.startsWith(done)) {
-      out.push('');
-      continue;
-    }
-    out.push(text.slice(done.length));
-    done = text;
-  }
-  return out;
-}
-
 export async function tokenCodes(
   folder: ModelFolder,
   spec: SaeSpec,
-  tokenizer: TextTokenizer,
+  tokenized: Pick<TokenizedText, 'ids' | 'texts'>,
   runtime: RuntimeHost,
-  request: { text: string; bos?: boolean; top?: number; features?: number[] },
+  request: { top?: number; features?: number[] },
   signal?: AbortSignal,
 ): Promise<TokenActivations> {
   checkSaeFitsModel(spec, folder.info);
   const bad = (request.features ?? []).find((f) => f >= spec.dSae);
   if (bad !== undefined) throw new ApiError('INVALID_ARGUMENT', `feature ${bad} does not exist: the SAE has features 0..${spec.dSae - 1}`);
-  const ids = tokenizer.encode(request.text, request.bos ?? true);
+  const { ids, texts } = tokenized;
   const model = await LoadedModel.load(folder, runtime, { hooks: [spec.hookName!], logits: false }, signal);
   let x: Float32Array;
   try {
@@ -70,10 +54,6 @@ export async function tokenCodes(
   } finally {
     await session.release();
   }
-  const texts = tokenTexts(tokenizer, ids);
-  // The BOS token decodes to nothing; label it so it is not read as a piece of the first character.
-  const bos = tokenizer.info.bosId;
-  if (bos !== null && ids[0] === bos) texts[0] = '<bos>';
   const topValues = out.top_values?.data as Float32Array | undefined;
   const topFeatures = out.top_features?.data as BigInt64Array | undefined;
   const wantedValues = out.wanted?.data as Float32Array | undefined;

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { ApiError } from '../../../shared/errors';
 import { loadUdhr } from '../../data/udhr';
 import type { RuntimeHost } from '../../engine/runtime-host';
-import { loadTokenizer } from '../../io/tokenizer';
+import type { TokenizerHost } from '../../io/tokenizer-host';
 import { openModelFolder } from '../../models/model';
 import { randomTensor } from '../../models/random-model';
 import { makeRandomSaes } from '../../sae/random-saes';
@@ -13,18 +13,17 @@ import type { HandlerMap } from '../handler';
 
 /** Calibration phrases: English UDHR paragraphs through the model's tokenizer, or (for a model
  * without one) deterministic random token ids. */
-function calibrationSample(folder: ReturnType<typeof openModelFolder>): number[][] {
+async function calibrationSample(folder: ReturnType<typeof openModelFolder>, tokenizers: TokenizerHost, signal: AbortSignal): Promise<number[][]> {
   const max = Math.min(64, folder.config.maxPositions);
   if (folder.info.tokenizer) {
-    const tokenizer = loadTokenizer(folder.path);
     const paragraphs = loadUdhr('eng').sections.flatMap((s) => s.paragraphs).slice(0, 12);
-    return paragraphs.map((p) => tokenizer.encode(p, true).slice(0, max));
+    return (await tokenizers.encode(folder.path, paragraphs, true, signal)).ids.map((ids) => ids.slice(0, max));
   }
   const ids = randomTensor(8 * max, 12345, 1, 0);
   return Array.from({ length: 8 }, (_, b) => Array.from(ids.subarray(b * max, (b + 1) * max), (v) => Math.floor((v / (2 * Math.sqrt(3)) + 0.5) * (folder.config.vocabSize - 3)) + 3));
 }
 
-export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.tokens' | 'analysis.run' | 'analysis.export'> {
+export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost, tokenizers: TokenizerHost): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.tokens' | 'analysis.run' | 'analysis.export'> {
   return {
     'sae.inspect': async ({ path }) => {
       const isDir = existsSync(path) && statSync(path).isDirectory();
@@ -42,17 +41,18 @@ export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost)
         architecture: architecture ?? 'jumprelu',
         seed: seed ?? 0,
         outDir: out,
-        sample: calibrationSample(folder),
+        sample: await calibrationSample(folder, tokenizers, ctx.signal),
         signal: ctx.signal,
         onProgress: (done, total) => ctx.progress('writing SAEs', done, total),
       });
       const saes = await Promise.all(made.files.map((f) => loadSae(f)));
       return { outDir: out, saes: saes.map(saeInfo), l0: made.l0 };
     },
-    'analysis.tokens': async ({ model, sae, ...request }, ctx) => {
+    'analysis.tokens': async ({ model, sae, text, bos, ...request }, ctx) => {
       const folder = openModelFolder(model);
       if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json`, { file: folder.path });
-      return tokenCodes(folder, await loadSae(sae), loadTokenizer(folder.path), runtime, request, ctx.signal);
+      const spec = await loadSae(sae);
+      return tokenCodes(folder, spec, await tokenizers.pieces(folder.path, text, bos ?? true, ctx.signal), runtime, request, ctx.signal);
     },
     'analysis.run': async (arg, ctx) => service.run(arg, ctx),
     'analysis.export': async ({ outDir, ...arg }, ctx) => service.export({ ...arg, outDir }, ctx),

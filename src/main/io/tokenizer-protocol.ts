@@ -1,0 +1,29 @@
+// Messages between the TokenizerHost (the backend's thread) and the tokenizer worker.
+import type { TokenizerInfo } from '../../shared/dto';
+import type { ApiErrorData } from '../../shared/errors';
+
+/** `path`: a folder holding tokenizer.json, the file itself, or undefined / 'bundled:gemma'. */
+export type TokenizerRequest =
+  | { id: number; op: 'inspect'; path?: string }
+  | { id: number; op: 'encode'; path?: string; texts: string[]; addSpecialTokens: boolean }
+  | { id: number; op: 'pieces'; path?: string; text: string; addSpecialTokens: boolean };
+
+export interface EncodedTexts {
+  info: TokenizerInfo;
+  ids: number[][];
+}
+
+/** One text's token ids and, per token, the text it completes (for token-level views). */
+export interface TokenizedText {
+  info: TokenizerInfo;
+  ids: number[];
+  texts: string[];
+}
+
+/** `step`: the worker started a unit of work (loading the named file, or text `done`); the host's
+ * time limit runs per step, so a long corpus is fine and one pathological text is not. */
+export type TokenizerReply =
+  | { id: number; step: 'loading'; file: string }
+  | { id: number; step: 'text'; done: number }
+  | { id: number; ok: true; value: TokenizerInfo | EncodedTexts | TokenizedText }
+  | { id: number; ok: false; error: ApiErrorData };
