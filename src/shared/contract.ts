@@ -147,25 +147,29 @@ export const backendContract = {
   'tokenizer.inspect': method<z.ZodObject<{ path: z.ZodOptional<typeof localPath> }>, TokenizerInfo>(
     z.object({ path: localPath.optional() }).strict(),
   ),
+  // `model`: measure that model folder's tokenizer.json; `tokenizer`: a tokenizer named on purpose;
+  // neither: the bundled Gemma tokenizer (the result's tokenizerOrigin says which).
   'fertility.run': method<
     z.ZodObject<{
       languages: typeof languageList;
       tokenizer: z.ZodOptional<typeof localPath>;
+      model: z.ZodOptional<typeof localPath>;
       jobId: typeof jobId;
     }>,
     FertilityResult
-  >(z.object({ languages: languageList, tokenizer: localPath.optional(), jobId }).strict()),
+  >(z.object({ languages: languageList, tokenizer: localPath.optional(), model: localPath.optional(), jobId }).strict()),
   'fertility.export': method<
     z.ZodObject<{
       languages: typeof languageList;
       tokenizer: z.ZodOptional<typeof localPath>;
+      model: z.ZodOptional<typeof localPath>;
       outDir: typeof localPath;
       jobId: typeof jobId;
     }>,
     FertilityExport
   >(
     z
-      .object({ languages: languageList, tokenizer: localPath.optional(), outDir: localPath, jobId })
+      .object({ languages: languageList, tokenizer: localPath.optional(), model: localPath.optional(), outDir: localPath, jobId })
       .strict(),
   ),
   'model.inspect': method<z.ZodObject<{ path: typeof localPath }>, ModelInfo>(z.object({ path: localPath }).strict()),

@@ -75,9 +75,16 @@ export interface FertilityRow {
   ratio_to_en: number;
 }
 
+/** Where a fertility result's tokenizer came from: the chosen model's folder, a tokenizer named on
+ * purpose, or the bundled Gemma tokenizer when neither was named. */
+export type TokenizerOrigin = 'model' | 'tokenizer' | 'bundled';
+
 export interface FertilityResult {
   rows: FertilityRow[];
   tokenizer: TokenizerInfo;
+  tokenizerOrigin: TokenizerOrigin;
+  /** One line naming the tokenizer every figure is for (origin, file, sha256 prefix). */
+  tokenizerLabel: string;
   corpus: CorpusInfo;
   /** Languages whose counts came from the SQLite cache / were computed in this request. */
   fromCache: string[];

@@ -1,7 +1,7 @@
 // Orchestrates tokenizer fertility: languages -> aligned UDHR segments -> per-paragraph counts
 // (SQLite cache or tokenizer) -> metrics per language. All checks that can fail on user input run
 // before anything is written to the store.
-import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language, TokenizerInfo } from '../../shared/dto';
+import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language, TokenizerOrigin } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { toCsv } from '../../shared/csv';
 import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
@@ -12,11 +12,12 @@ import { alignDocuments, corpusInfo, type Alignment } from '../data/alignment';
 import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
 import { loadUdhr, type UdhrDocument } from '../data/udhr';
-import type { TokenizerHost } from '../io/tokenizer-host';
+import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer, type TokenizerFiles } from '../io/tokenizer';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import { svgToPng } from '../io/png';
 import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
 import type { RunsRepo } from '../store/runs-repo';
+import { chooseFertilityTokenizer, tokenizerLabel } from './fertility-service-tokenizer';
 import type { JobContext } from './handler';
 import { throwIfCancelled, yieldToEventLoop } from './jobs';
 
@@ -31,17 +32,15 @@ export const FERTILITY_CSV_COLUMNS = [
   'tokens_per_word', 'tokens_per_char', 'tokens_per_segment', 'ratio_to_en',
 ] as const satisfies readonly (keyof FertilityRow)[];
 
+/** The CSV file's columns: every row also names the tokenizer its figures are for. */
+export const FERTILITY_CSV_FILE_COLUMNS = [...FERTILITY_CSV_COLUMNS, 'tokenizer_origin', 'tokenizer_path', 'tokenizer_sha256'] as const;
+
 export interface FertilityRequest {
   languages: string[];
+  /** A tokenizer folder or tokenizer.json named on purpose. */
   tokenizer?: string;
-}
-
-interface Prepared {
-  codes: string[];
-  languages: Language[];
-  /** The tokenizer as the user named it (undefined: the bundled one). */
-  path: string | undefined;
-  info: TokenizerInfo;
+  /** A model folder: its own tokenizer.json is measured. Neither: the bundled Gemma tokenizer. */
+  model?: string;
 }
 
 export class FertilityService {
@@ -49,32 +48,35 @@ export class FertilityService {
     private readonly registry: LanguageRegistry,
     private readonly cache: FertilityRepo,
     private readonly runs: RunsRepo,
-    private readonly tokenizers: TokenizerHost,
   ) {}
 
   async run(request: FertilityRequest, ctx: JobContext): Promise<FertilityResult> {
-    return this.compute(await this.prepare(request, ctx), ctx);
+    return this.compute(this.prepare(request), ctx);
   }
 
   async export(request: FertilityRequest & { outDir: string }, ctx: JobContext): Promise<FertilityExport> {
     // Everything a user can get wrong is checked before anything is computed or cached.
-    const prepared = await this.prepare(request, ctx);
+    const prepared = this.prepare(request);
     const outDir = checkOutputFolder(request.outDir);
     const result = await this.compute(prepared, ctx);
     const files = writeFertilityFiles(result, outDir);
     return { files, result };
   }
 
-  /** Resolves the languages and reads the tokenizer files (in the tokenizer worker): the checks
-   * that fail on bad input. */
-  private async prepare(request: FertilityRequest, ctx: JobContext): Promise<Prepared> {
+  /** Resolves the languages and reads the tokenizer files: the checks that fail on bad input. */
+  private prepare(request: FertilityRequest): { codes: string[]; languages: Language[]; files: TokenizerFiles; origin: TokenizerOrigin } {
     // English is the reference every ratio is taken against: always measured, listed first.
-    const codes = [REFERENCE_LANGUAGE, ...request.languages.filter((c) => c !== REFERENCE_LANGUAGE)];
+    // Codes in any spelling ("EN", "zh_Hans") become registry codes first.
+    const codes = [REFERENCE_LANGUAGE, ...this.registry.canonicalCodes(request.languages).filter((c) => c !== REFERENCE_LANGUAGE)];
     const languages = this.registry.resolve(codes);
-    return { codes, languages, path: request.tokenizer, info: await this.tokenizers.inspect(request.tokenizer, ctx.signal) };
+    const { path, origin } = chooseFertilityTokenizer(request);
+    return { codes, languages, files: readTokenizerFiles(path), origin };
   }
 
-  private async compute({ codes, languages, path, info }: Prepared, ctx: JobContext): Promise<FertilityResult> {
+  private async compute(
+    { codes, languages, files, origin }: { codes: string[]; languages: Language[]; files: TokenizerFiles; origin: TokenizerOrigin },
+    ctx: JobContext,
+  ): Promise<FertilityResult> {
     const documents: Record<string, UdhrDocument> = {};
     for (const language of languages) documents[language.code] = loadUdhr(language.corpusCode);
     const alignment = alignDocuments(documents);
@@ -82,19 +84,14 @@ export class FertilityService {
       throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
     }
 
-    let loaded = false;
-    /** Token counts of a document's paragraphs, from the tokenizer worker. */
-    const countTokens = async (doc: UdhrDocument): Promise<number[]> => {
-      if (!loaded) ctx.progress('loading tokenizer', 0, 1);
-      const texts = doc.sections.flatMap((s) => s.paragraphs);
-      const encoded = await this.tokenizers.encode(path, texts, false, ctx.signal);
-      if (!loaded) ctx.progress('loading tokenizer', 1, 1);
-      loaded = true;
-      // The cache key is the sha256 read in prepare: the counts must come from those very files.
-      if (encoded.info.sha256 !== info.sha256) {
-        throw new ApiError('TOKENIZER_UNREADABLE', `${info.path} changed while the job ran; run it again`, { file: info.path });
+    let tokenizer: TextTokenizer | null = null;
+    const getTokenizer = () => {
+      if (!tokenizer) {
+        ctx.progress('loading tokenizer', 0, 1);
+        tokenizer = instantiateTokenizer(files);
+        ctx.progress('loading tokenizer', 1, 1);
       }
-      return encoded.ids.map((ids) => ids.length);
+      return tokenizer;
     };
 
     const fromCache: string[] = [];
@@ -103,12 +100,12 @@ export class FertilityService {
     for (const [i, language] of languages.entries()) {
       throwIfCancelled(ctx.signal);
       const doc = documents[language.code];
-      const key = { tokenizerSha256: info.sha256, corpusCode: language.corpusCode, textSha256: documentHash(doc) };
+      const key = { tokenizerSha256: files.info.sha256, corpusCode: language.corpusCode, textSha256: documentHash(doc) };
       let counts = this.cache.load(key);
       if (counts) {
         fromCache.push(language.code);
       } else {
-        counts = await countDocument(doc, language.code, await countTokens(doc), ctx);
+        counts = await countDocument(doc, language.code, getTokenizer(), ctx);
         this.cache.save(key, counts);
         computed.push(language.code);
       }
@@ -120,7 +117,9 @@ export class FertilityService {
     const rows = buildRows(languages, alignment, documents, countsByLanguage);
     const result: FertilityResult = {
       rows,
-      tokenizer: info,
+      tokenizer: files.info,
+      tokenizerOrigin: origin,
+      tokenizerLabel: tokenizerLabel(files.info, origin),
       corpus: corpusInfo(alignment),
       fromCache,
       computed,
@@ -128,13 +127,12 @@ export class FertilityService {
       formulas: FERTILITY_FORMULAS,
       createdAt: new Date().toISOString(),
     };
-    this.runs.record('fertility', { languages: codes, tokenizer: info.sha256, ...FERTILITY_SETTINGS }, result);
+    this.runs.record('fertility', { languages: codes, tokenizer: files.info.sha256, tokenizerOrigin: origin, ...FERTILITY_SETTINGS }, result);
     return result;
   }
 }
 
-/** `tokens`: each paragraph's token count, in document order. */
-async function countDocument(doc: UdhrDocument, locale: string, tokens: readonly number[], ctx: JobContext): Promise<ParagraphCounts[]> {
+async function countDocument(doc: UdhrDocument, locale: string, tokenizer: TextTokenizer, ctx: JobContext): Promise<ParagraphCounts[]> {
   const out: ParagraphCounts[] = [];
   let n = 0;
   for (const section of doc.sections) {
@@ -142,7 +140,7 @@ async function countDocument(doc: UdhrDocument, locale: string, tokens: readonly
       out.push({
         section_key: section.key,
         paragraph: i + 1,
-        tokens: tokens[n],
+        tokens: tokenizer.encode(text, false).length,
         words: countWords(text, locale),
         characters: countCharacters(text),
       });
@@ -196,7 +194,7 @@ export function fertilityChartSvg(result: FertilityResult): string {
 export function writeFertilityFiles(result: FertilityResult, outDir: string): string[] {
   const svg = fertilityChartSvg(result);
   const outputs: [string, string | Buffer][] = [
-    ['fertility.csv', toCsv(result.rows, FERTILITY_CSV_COLUMNS)],
+    ['fertility.csv', toCsv(fertilityCsvRows(result), FERTILITY_CSV_FILE_COLUMNS)],
     ['fertility.svg', svg],
     ['fertility.png', svgToPng(svg)],
     ['fertility.json', JSON.stringify(result, null, 2) + '\n'],
@@ -205,12 +203,23 @@ export function writeFertilityFiles(result: FertilityResult, outDir: string): st
   return writeOutputFolder(outDir, 'fertility report', outputs.map(([name, content]) => ({ name, content })));
 }
 
+/** The rows with the tokenizer named on each, so a CSV row cut out of its file still says which
+ * tokenizer its figures are for. */
+export function fertilityCsvRows(result: FertilityResult) {
+  return result.rows.map((r) => ({
+    ...r,
+    tokenizer_origin: result.tokenizerOrigin,
+    tokenizer_path: result.tokenizer.path,
+    tokenizer_sha256: result.tokenizer.sha256,
+  }));
+}
+
 export function fertilityReportHtml(result: FertilityResult, svg: string): string {
   return reportHtml(
     'LinguaScope — tokenizer fertility',
     {
       created: result.createdAt,
-      tokenizer: `${result.tokenizer.source} (${result.tokenizer.modelType}, vocab ${result.tokenizer.vocabSize}, sha256 ${result.tokenizer.sha256})`,
+      tokenizer: `${result.tokenizerLabel}: ${result.tokenizer.modelType}, vocab ${result.tokenizer.vocabSize}, sha256 ${result.tokenizer.sha256}`,
       corpus: `UDHR (udhr ${result.corpus.version}), ${result.corpus.alignedSegments} aligned segments`,
       'kept whole': result.corpus.mergedArticles.join(', ') || 'none',
     },

@@ -1,11 +1,11 @@
-import type { TokenizerHost } from '../../io/tokenizer-host';
+import { readTokenizerFiles } from '../../io/tokenizer';
 import type { FertilityService } from '../fertility-service';
 import type { HandlerMap } from '../handler';
 
-export function fertilityHandlers(service: FertilityService, tokenizers: TokenizerHost): HandlerMap<'tokenizer.inspect' | 'fertility.run' | 'fertility.export'> {
+export function fertilityHandlers(service: FertilityService): HandlerMap<'tokenizer.inspect' | 'fertility.run' | 'fertility.export'> {
   return {
-    'tokenizer.inspect': async ({ path }, ctx) => tokenizers.inspect(path, ctx.signal),
-    'fertility.run': async ({ languages, tokenizer }, ctx) => service.run({ languages, tokenizer }, ctx),
-    'fertility.export': async ({ languages, tokenizer, outDir }, ctx) => service.export({ languages, tokenizer, outDir }, ctx),
+    'tokenizer.inspect': async ({ path }) => readTokenizerFiles(path).info,
+    'fertility.run': async ({ languages, tokenizer, model }, ctx) => service.run({ languages, tokenizer, model }, ctx),
+    'fertility.export': async ({ languages, tokenizer, model, outDir }, ctx) => service.export({ languages, tokenizer, model, outDir }, ctx),
   };
 }

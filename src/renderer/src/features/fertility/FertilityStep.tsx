@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { FertilityRow, ProgressEvent, TokenizerInfo } from '../../../../shared/dto';
+import type { FertilityResult, FertilityRow, ModelInfo, ProgressEvent, TokenizerInfo } from '../../../../shared/dto';
 import { api, errorMessage } from '../../api';
 import { ChartFrame } from '../../components/ChartFrame';
 import { ErrorMessage } from '../../components/ErrorMessage';
@@ -12,14 +12,46 @@ import { FertilityChart, METRIC_LABELS, type FertilityMetric } from './Fertility
 const COLUMNS = [
   'language', 'name', 'tier', 'script', 'segments', 'words', 'characters', 'tokens',
   'tokens_per_word', 'tokens_per_char', 'tokens_per_segment', 'ratio_to_en',
-] as const satisfies readonly (keyof FertilityRow)[];
+  'tokenizer_origin', 'tokenizer_path', 'tokenizer_sha256',
+] as const satisfies readonly (keyof CsvRow)[];
+
+type CsvRow = FertilityRow & { tokenizer_origin: string; tokenizer_path: string; tokenizer_sha256: string };
+
+/** Every exported row names the tokenizer its figures are for. */
+function csvRows(result: FertilityResult): CsvRow[] {
+  return result.rows.map((r) => ({
+    ...r,
+    tokenizer_origin: result.tokenizerOrigin,
+    tokenizer_path: result.tokenizer.path,
+    tokenizer_sha256: result.tokenizer.sha256,
+  }));
+}
+
+/** Which tokenizer a run will measure: one named in the field, else the chosen model's own, else
+ * the bundled Gemma tokenizer (the figures differ by tokenizer, so the model's is the default). */
+type Plan =
+  | { kind: 'tokenizer'; request: { tokenizer: string }; text: string }
+  | { kind: 'model'; request: { model: string }; text: string }
+  | { kind: 'bundled'; request: Record<string, never>; text: string }
+  | { kind: 'checking'; text: string };
+
+function tokenizerPlan(typed: string | undefined, modelPath: string, model: ModelInfo | null | undefined): Plan {
+  if (typed) return { kind: 'tokenizer', request: { tokenizer: typed }, text: `the tokenizer in ${typed}` };
+  if (!modelPath) return { kind: 'bundled', request: {}, text: 'the bundled Gemma tokenizer (no model chosen)' };
+  if (model === undefined) return { kind: 'checking', text: "checking the chosen model's tokenizer…" };
+  if (model?.tokenizer) return { kind: 'model', request: { model: model.path }, text: `the chosen model's own tokenizer, ${model.tokenizer}` };
+  return { kind: 'bundled', request: {}, text: `the bundled Gemma tokenizer (the chosen model ${modelPath} has no tokenizer.json)` };
+}
 
 function fixed(value: number): string {
   return Number.isFinite(value) ? value.toFixed(3) : 'n/a';
 }
 
 export function FertilityStep() {
-  const { selected, tokenizerPath, fertility: result } = useStore(wizard, (s) => s);
+  const { selected, tokenizerPath, fertility: result, modelPath, model } = useStore(wizard, (s) => s);
+  // The Model step keeps `model.inspect` of the chosen folder; if it was never visited (the demo
+  // model preselected), the folder is inspected here. null: the inspection failed.
+  const [inspected, setInspected] = useState<{ path: string; info: ModelInfo | null } | null>(null);
   const [metric, setMetric] = useState<FertilityMetric>('ratio_to_en');
   const [jobId, setJobId] = useState<string | null>(null);
   const [progress, setProgress] = useState<ProgressEvent | null>(null);
@@ -32,7 +64,21 @@ export function FertilityStep() {
     return api.on('progress', (p) => p.jobId === jobId && setProgress(p));
   }, [jobId]);
 
+  useEffect(() => {
+    if (!modelPath || model) return;
+    let live = true;
+    api.model.inspect({ path: modelPath }).then(
+      (info) => live && setInspected({ path: modelPath, info }),
+      () => live && setInspected({ path: modelPath, info: null }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [modelPath, model]);
+
   const path = tokenizerPath.trim() || undefined;
+  const chosenModel = model ?? (inspected?.path === modelPath ? inspected.info : undefined);
+  const plan = tokenizerPlan(path, modelPath, chosenModel);
 
   const inspect = async () => {
     setTokenizerError(null);
@@ -50,7 +96,8 @@ export function FertilityStep() {
     setProgress(null);
     setJobId(id);
     try {
-      const fertility = await api.fertility.run({ languages: selected, tokenizer: path, jobId: id });
+      if (plan.kind === 'checking') return;
+      const fertility = await api.fertility.run({ languages: selected, ...plan.request, jobId: id });
       wizard.set({ fertility });
     } catch (e) {
       setError(errorMessage(e));
@@ -70,7 +117,7 @@ export function FertilityStep() {
       </p>
       <div className="tokenizer">
         <FolderField
-          label="Tokenizer folder (empty = bundled Gemma tokenizer):"
+          label="Tokenizer folder (empty = the chosen model's own tokenizer, or the bundled Gemma tokenizer if it has none):"
           name="tokenizer path"
           value={tokenizerPath}
           placeholder="bundled:gemma"
@@ -86,9 +133,12 @@ export function FertilityStep() {
           </p>
         )}
         <ErrorMessage error={tokenizerError} />
+        <p data-testid="tokenizer-plan" data-kind={plan.kind}>
+          Measures {plan.text}.
+        </p>
       </div>
       <p>
-        <button type="button" className="primary" disabled={!!jobId || selected.length === 0} onClick={() => void run()}>
+        <button type="button" className="primary" disabled={!!jobId || selected.length === 0 || plan.kind === 'checking'} onClick={() => void run()}>
           Run fertility ({selected.length} languages{selected.includes('en') ? '' : ' + en'})
         </button>
       </p>
@@ -97,8 +147,11 @@ export function FertilityStep() {
       {result && !jobId && (
         <div className="results" data-testid="fertility-results">
           <p className="hint">
-            {result.rows.length} languages on {result.corpus.alignedSegments} aligned segments; tokenizer {result.tokenizer.source}.{' '}
+            {result.rows.length} languages on {result.corpus.alignedSegments} aligned segments.{' '}
             {result.fromCache.length > 0 && <span data-testid="cache-note">Served from the cache: {result.fromCache.join(', ')}.</span>}
+          </p>
+          <p data-testid="fertility-tokenizer" data-origin={result.tokenizerOrigin}>
+            Every figure is for {result.tokenizerLabel}.
           </p>
           <label>
             Metric:{' '}
@@ -111,9 +164,9 @@ export function FertilityStep() {
           <ChartFrame
             title={`Tokenizer fertility: ${METRIC_LABELS[metric]}`}
             basename="fertility"
-            rows={result.rows}
+            rows={csvRows(result)}
             columns={COLUMNS}
-            formula={`${metric} = ${result.formulas[metric]}`}
+            formula={`${metric} = ${result.formulas[metric]}; tokenizer sha256 ${result.tokenizer.sha256.slice(0, 12)}`}
           >
             <FertilityChart rows={result.rows} metric={metric} />
           </ChartFrame>
