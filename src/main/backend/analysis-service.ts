@@ -2,13 +2,14 @@
 // SAE extraction, batch by batch, each batch committed whole) → every summary read back from the
 // cache → figures → files. All checks on user input run before anything is computed or cached.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { AnalysisExport, DisparitySettings, DisparitySummary, Language } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { analyzeDisparity, DEFAULT_DISPARITY } from '../analysis/disparity';
 import { disparityReportFiles } from '../analysis/disparity-report';
 import { alignDocuments } from '../data/alignment';
+import { readCorpusFile } from '../data/corpus-file';
 import { REFERENCE_LANGUAGE } from '../data/languages';
 import type { LanguageRegistry } from '../data/registry';
 import { loadUdhr } from '../data/udhr';
@@ -67,51 +68,8 @@ export async function chooseSaes(saes: string | string[]): Promise<SaeSpec[]> {
   return [...byHook.values()].sort((a, b) => (saeLayer(a) ?? 0) - (saeLayer(b) ?? 0));
 }
 
-/** A .tsv corpus: a header `segment<TAB>language<TAB>text`, then one row per phrase. Rows in
- * languages not chosen are allowed (one file can serve several analyses) but must be known to the
- * registry, so a mistyped code is reported with its row instead of silently losing its segments.
- * Segments without a text in every chosen language are left out and listed in `incomplete`. */
-export function readCorpusFile(
-  file: string,
-  codes: readonly string[],
-  known: (code: string) => boolean = () => true,
-): { segments: { key: string; text: Record<string, string> }[]; incomplete: string[] } {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new ApiError('INVALID_ARGUMENT', `corpus file ${path} does not exist`, { file: path });
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
-  } catch {
-    throw new ApiError('INVALID_ARGUMENT', `${basename(path)} is not valid UTF-8`, { file: path });
-  }
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = lines[0].split('\t').map((h) => h.trim().toLowerCase());
-  if (header.join(',') !== 'segment,language,text') {
-    throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row 1: the header must be segment<TAB>language<TAB>text, found ${JSON.stringify(lines[0].slice(0, 80))}`, { file: path, row: 1 });
-  }
-  const segments = new Map<string, Record<string, string>>();
-  lines.slice(1).forEach((line, i) => {
-    const row = i + 2;
-    if (line.trim() === '') return;
-    const cols = line.split('\t');
-    if (cols.length !== 3) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: expected 3 tab-separated columns, found ${cols.length}`, { file: path, row });
-    const [key, code, phrase] = cols.map((c) => c.trim());
-    if (!known(code)) throw new ApiError('UNKNOWN_LANGUAGE', `${basename(path)} row ${row}: unknown language code "${code}" (see \`npx linguascope languages\`)`, { file: path, row, language: code });
-    if (!key) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: the segment id is empty`, { file: path, row });
-    if (!phrase) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: the text is empty`, { file: path, row });
-    const seg = segments.get(key) ?? {};
-    if (seg[code] !== undefined) throw new ApiError('INVALID_ARGUMENT', `${basename(path)} row ${row}: segment "${key}" has a second ${code} text`, { file: path, row });
-    seg[code] = phrase;
-    segments.set(key, seg);
-  });
-  const all = [...segments.entries()];
-  const complete = all.filter(([, t]) => codes.every((c) => t[c] !== undefined));
-  if (complete.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', `${basename(path)} has no segment with a text in every chosen language (${codes.join(', ')})`, { file: path });
-  return {
-    segments: complete.map(([key, t]) => ({ key, text: Object.fromEntries(codes.map((c) => [c, t[c]])) })),
-    incomplete: all.filter(([, t]) => !codes.every((c) => t[c] !== undefined)).map(([key]) => key),
-  };
-}
+// The corpus file reader lives in data/corpus-file (streamed, bounded); re-exported for callers.
+export { readCorpusFile } from '../data/corpus-file';
 
 export class AnalysisService {
   constructor(
@@ -192,10 +150,20 @@ export class AnalysisService {
       }
       const at = (s % chunk) * languages.length;
       const tokens = encoded.slice(at, at + languages.length);
+      // Where a phrase came from: its file row (a user's corpus) or its UDHR segment.
+      const rows = (seg as { rows?: Record<string, number> }).rows;
+      const where = (li: number) => (rows ? ` (${basename(source)} row ${rows[languages[li].code]})` : '');
+      const vocab = folder.config.vocabSize;
+      tokens.forEach((ids, li) => {
+        const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
+        if (bad !== undefined) {
+          throw new ApiError('INVALID_ARGUMENT', `segment "${seg.key}" in ${languages[li].code}${where(li)}: the tokenizer gave token id ${bad}, outside the model's vocabulary (0..${vocab - 1}); tokenizer.json does not belong to this model`, { segment: seg.key, language: languages[li].code, ...(rows ? { row: rows[languages[li].code] } : {}) });
+        }
+      });
       const over = tokens.findIndex((t) => t.length > max);
       if (over >= 0) {
-        const message = `segment "${seg.key}" in ${languages[over].code} has ${tokens[over].length} tokens; the model's context is ${max}`;
-        if (source !== 'udhr') throw new ApiError('INVALID_ARGUMENT', message, { segment: seg.key, language: languages[over].code, limit: max });
+        const message = `segment "${seg.key}" in ${languages[over].code} has ${tokens[over].length} tokens; the model's context is ${max}${where(over)}`;
+        if (source !== 'udhr') throw new ApiError('INVALID_ARGUMENT', message, { segment: seg.key, language: languages[over].code, limit: max, ...(rows ? { row: rows[languages[over].code] } : {}) });
         skipped.push(seg.key);
         continue;
       }

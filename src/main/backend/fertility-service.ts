@@ -1,7 +1,7 @@
 // Orchestrates tokenizer fertility: languages -> aligned UDHR segments -> per-paragraph counts
 // (SQLite cache or tokenizer) -> metrics per language. All checks that can fail on user input run
 // before anything is written to the store.
-import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language, TokenizerOrigin } from '../../shared/dto';
+import type { FertilityExport, FertilityResult, FertilityRow, FertilitySettings, Language, TokenizerInfo, TokenizerOrigin } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { toCsv } from '../../shared/csv';
 import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
@@ -12,7 +12,7 @@ import { alignDocuments, corpusInfo, type Alignment } from '../data/alignment';
 import { REFERENCE_LANGUAGE } from '../data/languages';
 import { documentHash, type LanguageRegistry } from '../data/registry';
 import { loadUdhr, type UdhrDocument } from '../data/udhr';
-import { instantiateTokenizer, readTokenizerFiles, type TextTokenizer, type TokenizerFiles } from '../io/tokenizer';
+import type { TokenizerHost } from '../io/tokenizer-host';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import { svgToPng } from '../io/png';
 import type { FertilityRepo, ParagraphCounts } from '../store/fertility-repo';
@@ -43,40 +43,48 @@ export interface FertilityRequest {
   model?: string;
 }
 
+interface Prepared {
+  codes: string[];
+  languages: Language[];
+  /** The tokenizer as the user named it (undefined: the bundled one). */
+  path: string | undefined;
+  origin: TokenizerOrigin;
+  info: TokenizerInfo;
+}
+
 export class FertilityService {
   constructor(
     private readonly registry: LanguageRegistry,
     private readonly cache: FertilityRepo,
     private readonly runs: RunsRepo,
+    private readonly tokenizers: TokenizerHost,
   ) {}
 
   async run(request: FertilityRequest, ctx: JobContext): Promise<FertilityResult> {
-    return this.compute(this.prepare(request), ctx);
+    return this.compute(await this.prepare(request, ctx), ctx);
   }
 
   async export(request: FertilityRequest & { outDir: string }, ctx: JobContext): Promise<FertilityExport> {
     // Everything a user can get wrong is checked before anything is computed or cached.
-    const prepared = this.prepare(request);
+    const prepared = await this.prepare(request, ctx);
     const outDir = checkOutputFolder(request.outDir);
     const result = await this.compute(prepared, ctx);
     const files = writeFertilityFiles(result, outDir);
     return { files, result };
   }
 
-  /** Resolves the languages and reads the tokenizer files: the checks that fail on bad input. */
-  private prepare(request: FertilityRequest): { codes: string[]; languages: Language[]; files: TokenizerFiles; origin: TokenizerOrigin } {
+  /** Resolves the languages and reads the tokenizer files (in the tokenizer worker): the checks
+   * that fail on bad input. */
+  private async prepare(request: FertilityRequest, ctx: JobContext): Promise<Prepared> {
     // English is the reference every ratio is taken against: always measured, listed first.
     // Codes in any spelling ("EN", "zh_Hans") become registry codes first.
     const codes = [REFERENCE_LANGUAGE, ...this.registry.canonicalCodes(request.languages).filter((c) => c !== REFERENCE_LANGUAGE)];
     const languages = this.registry.resolve(codes);
     const { path, origin } = chooseFertilityTokenizer(request);
-    return { codes, languages, files: readTokenizerFiles(path), origin };
+    return { codes, languages, path, origin, info: await this.tokenizers.inspect(path, ctx.signal) };
   }
 
-  private async compute(
-    { codes, languages, files, origin }: { codes: string[]; languages: Language[]; files: TokenizerFiles; origin: TokenizerOrigin },
-    ctx: JobContext,
-  ): Promise<FertilityResult> {
+  private async compute({ codes, languages, path, origin, info }: Prepared, ctx: JobContext): Promise<FertilityResult> {
     const documents: Record<string, UdhrDocument> = {};
     for (const language of languages) documents[language.code] = loadUdhr(language.corpusCode);
     const alignment = alignDocuments(documents);
@@ -84,14 +92,19 @@ export class FertilityService {
       throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
     }
 
-    let tokenizer: TextTokenizer | null = null;
-    const getTokenizer = () => {
-      if (!tokenizer) {
-        ctx.progress('loading tokenizer', 0, 1);
-        tokenizer = instantiateTokenizer(files);
-        ctx.progress('loading tokenizer', 1, 1);
+    let loaded = false;
+    /** Token counts of a document's paragraphs, from the tokenizer worker. */
+    const countTokens = async (doc: UdhrDocument): Promise<number[]> => {
+      if (!loaded) ctx.progress('loading tokenizer', 0, 1);
+      const texts = doc.sections.flatMap((s) => s.paragraphs);
+      const encoded = await this.tokenizers.encode(path, texts, false, ctx.signal);
+      if (!loaded) ctx.progress('loading tokenizer', 1, 1);
+      loaded = true;
+      // The cache key is the sha256 read in prepare: the counts must come from those very files.
+      if (encoded.info.sha256 !== info.sha256) {
+        throw new ApiError('TOKENIZER_UNREADABLE', `${info.path} changed while the job ran; run it again`, { file: info.path });
       }
-      return tokenizer;
+      return encoded.ids.map((ids) => ids.length);
     };
 
     const fromCache: string[] = [];
@@ -100,12 +113,12 @@ export class FertilityService {
     for (const [i, language] of languages.entries()) {
       throwIfCancelled(ctx.signal);
       const doc = documents[language.code];
-      const key = { tokenizerSha256: files.info.sha256, corpusCode: language.corpusCode, textSha256: documentHash(doc) };
+      const key = { tokenizerSha256: info.sha256, corpusCode: language.corpusCode, textSha256: documentHash(doc) };
       let counts = this.cache.load(key);
       if (counts) {
         fromCache.push(language.code);
       } else {
-        counts = await countDocument(doc, language.code, getTokenizer(), ctx);
+        counts = await countDocument(doc, language.code, await countTokens(doc), ctx);
         this.cache.save(key, counts);
         computed.push(language.code);
       }
@@ -117,9 +130,9 @@ export class FertilityService {
     const rows = buildRows(languages, alignment, documents, countsByLanguage);
     const result: FertilityResult = {
       rows,
-      tokenizer: files.info,
+      tokenizer: info,
       tokenizerOrigin: origin,
-      tokenizerLabel: tokenizerLabel(files.info, origin),
+      tokenizerLabel: tokenizerLabel(info, origin),
       corpus: corpusInfo(alignment),
       fromCache,
       computed,
@@ -127,12 +140,13 @@ export class FertilityService {
       formulas: FERTILITY_FORMULAS,
       createdAt: new Date().toISOString(),
     };
-    this.runs.record('fertility', { languages: codes, tokenizer: files.info.sha256, tokenizerOrigin: origin, ...FERTILITY_SETTINGS }, result);
+    this.runs.record('fertility', { languages: codes, tokenizer: info.sha256, tokenizerOrigin: origin, ...FERTILITY_SETTINGS }, result);
     return result;
   }
 }
 
-async function countDocument(doc: UdhrDocument, locale: string, tokenizer: TextTokenizer, ctx: JobContext): Promise<ParagraphCounts[]> {
+/** `tokens`: each paragraph's token count, in document order. */
+async function countDocument(doc: UdhrDocument, locale: string, tokens: readonly number[], ctx: JobContext): Promise<ParagraphCounts[]> {
   const out: ParagraphCounts[] = [];
   let n = 0;
   for (const section of doc.sections) {
@@ -140,7 +154,7 @@ async function countDocument(doc: UdhrDocument, locale: string, tokenizer: TextT
       out.push({
         section_key: section.key,
         paragraph: i + 1,
-        tokens: tokenizer.encode(text, false).length,
+        tokens: tokens[n],
         words: countWords(text, locale),
         characters: countCharacters(text),
       });

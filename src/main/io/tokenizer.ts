@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { TokenizerInfo } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
+import { jsonErrorWhere, readRegularFile, TOKENIZER_CODES } from './input-file';
 import { nodeRequire } from '../node-require';
 
 
@@ -34,14 +35,19 @@ function decodeUtf8(bytes: Buffer, file: string): string {
  * takes several times its size in memory, so a bigger one is refused before it is read. */
 export const MAX_TOKENIZER_BYTES = 256 * 2 ** 20;
 
+/** The largest tokenizer file read (real ones are 2-35 MB). */
+export const MAX_TOKENIZER_BYTES = 256 * 2 ** 20;
+
 function readBytes(file: string): Buffer {
   try {
     const size = statSync(file).size;
     if (size > MAX_TOKENIZER_BYTES) {
       throw new ApiError('TOKENIZER_UNREADABLE', `${file} is ${Math.round(size / 2 ** 20)} MiB; a tokenizer file may be at most ${MAX_TOKENIZER_BYTES / 2 ** 20} MiB`, { file, bytes: size, limit: MAX_TOKENIZER_BYTES });
     }
-    return readFileSync(file);
+    // Opened non-blocking and fstat-checked: a FIFO or device is refused instead of read forever.
+    return readRegularFile(file, TOKENIZER_CODES, MAX_TOKENIZER_BYTES, 'tokenizer file');
   } catch (error) {
+    if (error instanceof ApiError) throw error;
     if (error instanceof ApiError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ApiError('TOKENIZER_NOT_FOUND', `${file} does not exist`, { file });
@@ -55,7 +61,7 @@ function parseJsonObject(bytes: Buffer, file: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ApiError('TOKENIZER_UNREADABLE', `${file} is not valid JSON: ${(error as Error).message}`, { file });
+    throw new ApiError('TOKENIZER_UNREADABLE', `${file} is not valid JSON (${jsonErrorWhere(error)})`, { file });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError('TOKENIZER_UNREADABLE', `${file} does not hold a JSON object`, { file });

@@ -10,6 +10,7 @@ import { externalDataRoot } from '../engine/external-root';
 import { attentionMask } from '../engine/nn';
 import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
+import { jsonErrorWhere, MAX_JSON_BYTES, readRegularFile, WEIGHT_CODES } from '../io/input-file';
 import { readWeightIndex, type WeightIndex } from '../io/safetensors';
 import { nonFiniteIn } from '../io/safetensors-scan';
 import { expectedTensors, IGNORABLE_TENSORS, parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
@@ -34,9 +35,11 @@ export function openModelFolder(folder: string): ModelFolder {
   if (!existsSync(configFile)) throw new ApiError('WEIGHTS_NOT_FOUND', `${path}: has no config.json`, { file: configFile });
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(configFile, 'utf8'));
+    // Regular file, bounded size, non-blocking open: a FIFO named config.json cannot hang the backend.
+    raw = JSON.parse(readRegularFile(configFile, WEIGHT_CODES, MAX_JSON_BYTES, 'config.json').toString('utf8'));
   } catch (error) {
-    throw new ApiError('WEIGHTS_INVALID', `config.json: is not valid JSON (${(error as Error).message})`, { file: configFile });
+    if (error instanceof ApiError) throw error;
+    throw new ApiError('WEIGHTS_INVALID', `config.json: is not valid JSON (${jsonErrorWhere(error)})`, { file: configFile });
   }
   const config = parseModelConfig(raw, configFile);
   const index = readWeightIndex(path);
