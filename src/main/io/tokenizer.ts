@@ -35,9 +35,6 @@ function decodeUtf8(bytes: Buffer, file: string): string {
  * takes several times its size in memory, so a bigger one is refused before it is read. */
 export const MAX_TOKENIZER_BYTES = 256 * 2 ** 20;
 
-/** The largest tokenizer file read (real ones are 2-35 MB). */
-export const MAX_TOKENIZER_BYTES = 256 * 2 ** 20;
-
 function readBytes(file: string): Buffer {
   try {
     const size = statSync(file).size;
@@ -47,7 +44,6 @@ function readBytes(file: string): Buffer {
     // Opened non-blocking and fstat-checked: a FIFO or device is refused instead of read forever.
     return readRegularFile(file, TOKENIZER_CODES, MAX_TOKENIZER_BYTES, 'tokenizer file');
   } catch (error) {
-    if (error instanceof ApiError) throw error;
     if (error instanceof ApiError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ApiError('TOKENIZER_NOT_FOUND', `${file} does not exist`, { file });
