@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `node-gyp` that this project's dependencies' install scripts run: npm puts the project's
-// node_modules/.bin (where this file is linked, as a local devDependency) before its own node-gyp
+// node_modules/.bin (where this file is linked, as a packed local devDependency) before its own node-gyp
 // on their PATH, and links bins before it runs install scripts. (npm's `node-gyp` config setting is
 // not passed to dependencies' install scripts, so it cannot do this.) better-sqlite3's install
 // script first tries a prebuilt binary, then `node-gyp rebuild`.
