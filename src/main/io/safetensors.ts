@@ -420,6 +420,15 @@ export function writeSafetensors(file: string, tensors: TensorToWrite[], metadat
   }
 }
 
+/** Whether a path is a folder; a link loop or a dangling link is not (the reader then names it). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** All tensors of a checkpoint folder: a sharded one (model.safetensors.index.json), a single
  * model.safetensors, or else every *.safetensors file in it. `files` are absolute and sorted. For a
  * sharded checkpoint `metadata` is the shards' __metadata__ overlaid with the index's metadata
@@ -433,7 +442,7 @@ export function readWeightIndex(folder: string): WeightIndex {
   // statSync follows symbolic links, which the Hugging Face cache uses for every file.
   const names = existsSync(join(dir, SINGLE_FILE))
     ? [SINGLE_FILE]
-    : readdirSync(dir).filter((n) => n.endsWith('.safetensors') && statSync(join(dir, n)).isFile()).sort();
+    : readdirSync(dir).filter((n) => n.endsWith('.safetensors') && !isFolder(join(dir, n))).sort();
   if (names.length === 0) {
     throw notFound(dir, `has no ${SINGLE_FILE}, ${INDEX_FILE} or other .safetensors file`);
   }

@@ -77,7 +77,8 @@ export function resolveTokenizerFile(path: string): string {
   if (stats.isDirectory()) {
     const file = join(absolute, 'tokenizer.json');
     try {
-      if (statSync(file).isFile()) return file;
+      // Anything but a folder is returned: the reader refuses FIFOs and devices by name.
+      if (!statSync(file).isDirectory()) return file;
     } catch {
       // fall through
     }
