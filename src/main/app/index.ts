@@ -1,14 +1,22 @@
 // The Electron shell: one window, the backend in a utility process, native dialogs. The only
 // Node-side code that imports 'electron'. Compute never runs here, so the UI never waits on it.
-import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, net, protocol, session, utilityProcess } from 'electron';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fileURLToPath } from 'node:url';
 import { shellContract } from '../../shared/contract';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { resolveDbPath } from '../store/paths';
+import { APP_ORIGIN, APP_SCHEME, resolveAppAsset } from './app-asset';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const rendererUrl = process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
+// `electron-vite dev` serves the renderer itself; a packaged app never takes that from the environment.
+const rendererUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
+const rendererDir = join(here, '../renderer');
+
+// The UI is served from app://linguascope/ rather than file:// (file:// pages may read any local
+// file): a standard, secure scheme so that CSP 'self', fetch and module scripts work as on https.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 // The backend (SQLite, onnxruntime) lives in a utility process: `session.run` blocks its thread.
 function startBackend() {
@@ -17,7 +25,7 @@ function startBackend() {
 }
 
 function isAppFrame(url: string | undefined): boolean {
-  return !!url && (url.startsWith('file://') || (!!rendererUrl && url.startsWith(rendererUrl)));
+  return !!url && (url.startsWith(`${APP_ORIGIN}/`) || (!!rendererUrl && url.startsWith(rendererUrl)));
 }
 
 function createWindow(backend: Electron.UtilityProcess) {
@@ -25,7 +33,15 @@ function createWindow(backend: Electron.UtilityProcess) {
     width: 1280,
     height: 860,
     title: 'LinguaScope',
-    webPreferences: { preload: join(here, '../preload/index.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+    webPreferences: {
+      preload: join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      // DevTools only in development: a packaged app has no way into the page's context.
+      devTools: !app.isPackaged,
+    },
   });
   // Navigation away from the app and new windows are refused; links never open inside the app.
   win.webContents.on('will-navigate', (event) => event.preventDefault());
@@ -37,14 +53,25 @@ function createWindow(backend: Electron.UtilityProcess) {
     win.webContents.postMessage('api-port', null, [port2]);
   });
   if (rendererUrl) void win.loadURL(rendererUrl);
-  else void win.loadFile(join(here, '../renderer/index.html'));
+  else void win.loadURL(`${APP_ORIGIN}/index.html`);
 }
 
 app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } }),
   );
+  // No web permission (camera, notifications, clipboard, …) is asked for or granted, and checks
+  // (which Chromium makes without a request, e.g. for navigator.permissions) say no as well.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  protocol.handle(APP_SCHEME, (request) => {
+    const asset = resolveAppAsset(rendererDir, request.url);
+    if (!asset) return new Response('not found', { status: 404 });
+    return net.fetch(pathToFileURL(asset.file).toString()).then(
+      (file) => new Response(file.body, { status: file.status, headers: { 'content-type': asset.type, 'content-security-policy': CONTENT_SECURITY_POLICY } }),
+      () => new Response('not found', { status: 404 }),
+    );
+  });
 
   // Shell methods of the contract (native dialogs), validated like every backend payload.
   ipcMain.handle('shell', async (event, method: unknown, arg: unknown) => {

@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import { makeDirs } from '../io/fs';
+import { sqliteNativeBinding } from '../native-paths';
+import { packageRoot } from '../package-root';
 
 export type Db = Database.Database;
 
@@ -32,7 +34,8 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS)
   }
   let db: Db;
   try {
-    db = new Database(path);
+    const nativeBinding = process.versions.electron ? sqliteNativeBinding(packageRoot()) : undefined;
+    db = new Database(path, nativeBinding ? { nativeBinding } : {});
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
