@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../shared/errors';
+import { unpackedPath } from '../native-paths';
 import { packageRoot } from '../package-root';
 import type { ProviderReport } from './providers';
 import type { LoadedSession, RuntimeReply, RuntimeRequest } from './runtime-protocol';
@@ -23,7 +24,7 @@ interface Pending {
 }
 
 export function runtimeWorkerPath(): string {
-  return join(packageRoot(), 'out', 'main', 'runtime-worker.js');
+  return unpackedPath(join(packageRoot(), 'out', 'main', 'runtime-worker.js'));
 }
 
 const cancelled = () => new ApiError('CANCELLED', 'the job was cancelled');

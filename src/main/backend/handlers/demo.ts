@@ -4,11 +4,12 @@ import { ApiError } from '../../../shared/errors';
 import { PAPER_LANGUAGES } from '../../data/languages';
 import { buildDemo, DEMO_RECIPE, demoPaths, verifyDemo } from '../../demo/build';
 import type { RuntimeHost } from '../../engine/runtime-host';
+import { unpackedPath } from '../../native-paths';
 import { packageRoot } from '../../package-root';
 import type { HandlerMap } from '../handler';
 
 /** resources/demo in the package; LINGUASCOPE_DEMO_DIR points elsewhere (tests, custom builds). */
-export const DEMO_DIR = () => process.env.LINGUASCOPE_DEMO_DIR ?? join(packageRoot(), 'resources', 'demo');
+export const DEMO_DIR = () => process.env.LINGUASCOPE_DEMO_DIR ?? unpackedPath(join(packageRoot(), 'resources', 'demo'));
 /** Aligned segments the main job analyses (the whole job stays within two minutes on 2 cores). */
 export const DEMO_LIMIT = 40;
 /** The demo's byte-level tokenizer splits a Devanagari or Malayalam character into 3 tokens and a
