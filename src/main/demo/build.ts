@@ -18,6 +18,7 @@ import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { tokenizerConfigJson } from '../io/config-writer';
 import { makeDirs } from '../io/fs';
+import { checkOutputFolder, stageOutputFolder, writeError } from '../io/output';
 import { BYTE_TOKENIZER_OFFSET, byteTokenizerFiles } from '../models/byte-tokenizer';
 import { parseModelConfig } from '../models/config';
 import { hookName } from '../models/forward';
@@ -127,6 +128,8 @@ export interface DemoProgress {
 export async function buildDemo(outDir: string, runtime: RuntimeHost, options: { recipe?: DemoRecipe; resume?: boolean; signal?: AbortSignal; onProgress?: (p: DemoProgress) => void } = {}): Promise<object> {
   const recipe = options.recipe ?? DEMO_RECIPE;
   const target = resolve(outDir);
+  // Refused before hours of training unless missing, empty, or a demo folder of ours.
+  checkOutputFolder(target, isDemoFolder);
   const work = join(dirname(target), `.${basename(target)}.build`);
   if (!options.resume) rmSync(work, { recursive: true, force: true });
   makeDirs(work);
@@ -251,11 +254,30 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
     files,
   };
   writeFileSync(join(outRoot, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  if (existsSync(target)) rmSync(target, { recursive: true });
-  makeDirs(dirname(target));
-  renameSync(outRoot, target);
+  // The previous demo is replaced whole, and only if it is still ours.
+  const staged = stageOutputFolder(target, 'demo', isDemoFolder);
+  try {
+    for (const entry of readdirSync(outRoot)) renameSync(join(outRoot, entry), join(staged.dir, entry));
+  } catch (error) {
+    staged.discard();
+    throw writeError(target, error, `cannot write the demo to ${target}`);
+  }
+  staged.commit();
   rmSync(work, { recursive: true, force: true });
   return manifest;
+}
+
+/** A demo folder built before output folders carried a marker: our manifest, and nothing in the
+ * folder that the manifest does not list. */
+export function isDemoFolder(dir: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { producer?: unknown; files?: Record<string, string> };
+    if (typeof manifest.producer !== 'string' || !manifest.producer.startsWith('linguascope ')) return false;
+    const listed = new Set(['manifest.json', ...Object.keys(manifest.files ?? {}).map((f) => f.split('/')[0])]);
+    return readdirSync(dir).every((e) => listed.has(e));
+  } catch {
+    return false;
+  }
 }
 
 /** Checks the demo folder against its manifest; a missing or changed file says how to rebuild. */

@@ -59,12 +59,17 @@ function readMark(dir: string): OutputMark | null {
   }
 }
 
+/** Recognises an output of ours written before the marker existed (e.g. a demo folder by its
+ * manifest); only consulted when a folder has no marker. */
+export type LegacyOutput = (dir: string) => boolean;
+
 /** Ours: empty, or marked by LinguaScope with exactly the entries it holds (a file a person put in
  * there since would be lost by replacing the folder, so its presence makes the folder not ours). */
-function folderIsOurs(dir: string): { ours: boolean; why: string } {
+function folderIsOurs(dir: string, legacy?: LegacyOutput): { ours: boolean; why: string } {
   const entries = readdirSync(dir);
   if (entries.length === 0) return { ours: true, why: '' };
   const mark = readMark(dir);
+  if (!mark && legacy?.(dir)) return { ours: true, why: '' };
   if (!mark) return { ours: false, why: `holds ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} and no ${OUTPUT_MARKER} from LinguaScope` };
   const listed = new Set(mark.files);
   const foreign = entries.filter((e) => e !== OUTPUT_MARKER && !listed.has(e));
@@ -131,7 +136,7 @@ export function cleanLeftovers(target: string): void {
 
 /** Checks, before any work, that `dir` may become an output folder: missing, empty, or ours; never
  * a link or a file. Creates its parent folders and proves the parent is writable. */
-export function checkOutputFolder(dir: string): string {
+export function checkOutputFolder(dir: string, legacy?: LegacyOutput): string {
   const target = resolve(dir);
   const parent = dirname(target);
   try {
@@ -144,7 +149,7 @@ export function checkOutputFolder(dir: string): string {
   if (stats?.isSymbolicLink()) throw refuse(target, 'is a symbolic link', 'folder');
   if (stats && !stats.isDirectory()) throw refuse(target, 'is a file, not a folder', 'folder');
   if (stats) {
-    const { ours, why } = folderIsOurs(target);
+    const { ours, why } = folderIsOurs(target, legacy);
     if (!ours) throw refuse(target, why, 'folder');
   }
   const probe = join(parent, `.${basename(target)}.linguascope-probe-${process.pid}`);
@@ -168,6 +173,13 @@ function syncPath(path: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Syncs a file, or a folder's files and the folder itself, depth first. */
+function syncTree(path: string): void {
+  const stats = lstatSync(path);
+  if (stats.isDirectory()) for (const e of readdirSync(path)) syncTree(join(path, e));
+  if (stats.isDirectory() || stats.isFile()) syncPath(path);
 }
 
 /** Writes a whole file, synced; never follows or replaces an existing entry (flag 'wx'). */
@@ -194,8 +206,8 @@ export interface StagedFolder {
 }
 
 /** Starts writing a new version of the output folder `dir` (checked as in checkOutputFolder). */
-export function stageOutputFolder(dir: string, kind: string): StagedFolder {
-  const target = checkOutputFolder(dir);
+export function stageOutputFolder(dir: string, kind: string, legacy?: LegacyOutput): StagedFolder {
+  const target = checkOutputFolder(dir, legacy);
   const parent = dirname(target);
   const staging = join(parent, `.${basename(target)}.linguascope-staging-${process.pid}`);
   const aside = join(parent, `.${basename(target)}.linguascope-old-${process.pid}`);
@@ -215,7 +227,7 @@ export function stageOutputFolder(dir: string, kind: string): StagedFolder {
     commit: () => {
       try {
         const files = readdirSync(staging).filter((f) => f !== STAGING_MARKER).sort();
-        for (const f of files) if (lstatSync(join(staging, f)).isFile()) syncPath(join(staging, f));
+        for (const f of files) syncTree(join(staging, f));
         // The output mark is complete before the staging mark goes, so a killed commit always
         // leaves a folder cleanLeftovers recognises.
         writeFileSynced(join(staging, OUTPUT_MARKER), `${JSON.stringify({ producer: 'linguascope', kind, files } satisfies OutputMark, null, 2)}\n`);
@@ -225,7 +237,7 @@ export function stageOutputFolder(dir: string, kind: string): StagedFolder {
         const stats = lstatOrNull(target);
         if (stats?.isSymbolicLink() || (stats && !stats.isDirectory())) throw refuse(target, stats.isSymbolicLink() ? 'is a symbolic link' : 'is a file, not a folder', 'folder');
         if (stats) {
-          const { ours, why } = folderIsOurs(target);
+          const { ours, why } = folderIsOurs(target, legacy);
           if (!ours) throw refuse(target, why, 'folder');
           rmSync(aside, { recursive: true, force: true });
           renameSync(target, aside);
