@@ -84,7 +84,8 @@ export function FertilityStep() {
     setTokenizerError(null);
     setTokenizer(null);
     try {
-      setTokenizer(await api.tokenizer.inspect({ path }));
+      // The tokenizer a run would measure: the typed one, the model's own, or the bundled one.
+      setTokenizer(await api.tokenizer.inspect({ path: plan.kind === 'tokenizer' ? plan.request.tokenizer : plan.kind === 'model' ? plan.request.model : undefined }));
     } catch (e) {
       setTokenizerError(errorMessage(e));
     }
@@ -120,7 +121,7 @@ export function FertilityStep() {
           label="Tokenizer folder (empty = the chosen model's own tokenizer, or the bundled Gemma tokenizer if it has none):"
           name="tokenizer path"
           value={tokenizerPath}
-          placeholder="bundled:gemma"
+          placeholder={plan.kind === 'model' ? "the chosen model's tokenizer" : 'bundled:gemma'}
           dialogTitle="Choose a tokenizer folder (with tokenizer.json)"
           onChange={(value) => wizard.set({ tokenizerPath: value })}
         >
