@@ -40,6 +40,7 @@ export function printAnalysis(s: DisparitySummary): void {
   });
   const positive = s.gap_percent.filter((g) => g !== null && g > 0).length;
   console.log(`gap > 0 in ${positive} of ${s.layers.length} layers`);
+  if (s.gap_reason) console.log(`n/a: ${s.gap_reason}`);
   for (const w of s.fidelity_warnings.slice(0, 5)) console.log(`warning: ${w.message}`);
   if (s.corpus.incomplete?.length) console.log(`left out: ${s.corpus.incomplete.length} corpus segments without a text in every chosen language (${s.corpus.incomplete.slice(0, 10).join(', ')}${s.corpus.incomplete.length > 10 ? ', …' : ''})`);
   console.log(`cache: ${s.cache.phrases_cached} phrases cached, ${s.cache.phrases_computed} computed, ${s.cache.bytes_per_phrase} bytes per phrase; ${s.cache.seconds} s`);

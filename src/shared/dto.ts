@@ -184,10 +184,6 @@ export interface TopFeature {
   en: number;
   medium_low: number;
   difference: number;
-  /** Upper bounds of en and medium_low: a phrase's value not kept in the cache counts as 0 above,
-   * as its row's cut (the largest value left out) here. Equal to the value when every one was kept. */
-  en_upper: number;
-  medium_low_upper: number;
   /** The segments where English activates it most, with every language's value and text. */
   phrases: { segment: string; values: Record<string, number>; text: Record<string, string> }[];
 }
@@ -213,10 +209,17 @@ export interface DisparitySummary {
   mean_activation_ci: Record<string, ([number, number] | null)[]>;
   gap_percent: (number | null)[];
   gap_percent_ci: ([number, number] | null)[];
+  /** Why gap_percent is null (no high-resource or no medium/low-resource language chosen, or
+   * M_high 0 at some layers); null when every layer has a gap. */
+  gap_reason: string | null;
   deficit_vs_en: Record<string, (number | null)[]>;
   fidelity: Record<string, { explained_variance: (number | null)[]; nmse: (number | null)[]; l0: (number | null)[]; cosine: (number | null)[] }>;
   fidelity_warnings: FidelityWarning[];
+  /** Every value in it is exact (float32 as extracted), ranked over every feature active on some
+   * English phrase (see formulas.top_features). */
   top_features: TopFeature[];
+  /** Per layer, how many features' exact values were compared to find the top features. */
+  top_feature_candidates: number[];
   settings: DisparitySettings;
   formulas: Record<string, string>;
   model: ModelInfo & { fingerprint: string };
@@ -224,7 +227,9 @@ export interface DisparitySummary {
   /** `skipped`: bundled-corpus segments longer than the model's context in some language;
    * `incomplete`: a corpus file's segments without a text in every chosen language (left out). */
   corpus: { source: string; segments: number; tokens: Record<string, number>; skipped: string[]; incomplete?: string[] };
-  cache: { phrases_computed: number; phrases_cached: number; bytes_per_phrase: number; seconds: number };
+  /** `phrases_recomputed_for_top_features`: cached or new phrases run a second time for the exact
+   * values of top-feature candidates their rows did not hold (kept in the cache afterwards). */
+  cache: { phrases_computed: number; phrases_cached: number; phrases_recomputed_for_top_features?: number; bytes_per_phrase: number; seconds: number };
 }
 
 export interface RandomSaesResult {

@@ -7,7 +7,10 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensorsHeader } from '../../src/main/io/safetensors';
+import { RuntimeHost } from '../../src/main/engine/runtime-host';
+import { readSafetensorsHeader, readTensorAsFloat32 } from '../../src/main/io/safetensors';
+import { loadTokenizer } from '../../src/main/io/tokenizer';
+import { LoadedModel, openModelFolder } from '../../src/main/models/model';
 import { tempDir } from '../helpers/temp';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -135,6 +138,143 @@ describe('linguascope analyze', () => {
     expect(four.formulas.top_features).toContain('from the 4 strongest features');
     expect(four.cache.bytes_per_phrase).toBeLessThan(all.cache.bytes_per_phrase);
     expect(cli(db, ...base, '--keep-features', '0', '--out', join(tmp.dir, 'out-0')).code).toBe(2);
+  });
+
+  it('lists exact top features: with 2 features kept per phrase they equal a plain-JavaScript ranking over the full SAE codes', async () => {
+    const texts: Record<string, string[]> = {
+      // Not UDHR text: the random SAEs' thresholds are quantiles of pre-activations on English UDHR
+      // paragraphs, so a token from them sits exactly on a threshold, where float32 and float64 disagree.
+      en: ['The river runs past the old mill before it reaches the sea.', 'Every morning the baker opens his shop at six.', 'Children played football in the park until dark.', 'A quiet library is a good place to read and think.', 'The train to the coast was late again today.'],
+      es: ['Todos los seres humanos nacen libres e iguales en dignidad y derechos.', 'Todo individuo tiene derecho a la vida, a la libertad y a la seguridad.', 'Nadie estará sometido a esclavitud ni a servidumbre.', 'Todo ser humano tiene derecho al reconocimiento de su personalidad jurídica.', 'Todos son iguales ante la ley.'],
+      hi: ['सभी मनुष्य जन्म से स्वतंत्र हैं।', 'प्रत्येक व्यक्ति को जीवन का अधिकार है।', 'कोई भी ग़ुलामी में नहीं रखा जाएगा।', 'हर किसी को क़ानून के सामने व्यक्ति माना जाएगा।', 'क़ानून के सामने सभी समान हैं।'],
+      ml: ['എല്ലാ മനുഷ്യരും സ്വതന്ത്രരാണ്.', 'ഓരോരുത്തർക്കും ജീവിക്കാൻ അവകാശമുണ്ട്.', 'ആരെയും അടിമയാക്കാൻ പാടില്ല.', 'നിയമത്തിനു മുന്നിൽ എല്ലാവരും വ്യക്തികളാണ്.', 'നിയമത്തിനു മുന്നിൽ എല്ലാവരും തുല്യരാണ്.'],
+    };
+    const codes = Object.keys(texts);
+    const file = join(tmp.dir, 'exact.tsv');
+    writeFileSync(file, 'segment\tlanguage\ttext\n' + codes.flatMap((c) => texts[c].map((t, i) => `s${i}\t${c}\t${t}`)).join('\n') + '\n');
+    const db = join(tmp.dir, 'exact.db');
+    const args = ['analyze', '--model', MODEL, '--saes', SAES, '--languages', codes.join(','), '--corpus', file, '--bootstrap', '0', '--keep-features', '2', '--top-features', '6'];
+    const run = cli(db, ...args, '--out', join(tmp.dir, 'out-exact'));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const s = JSON.parse(readFileSync(join(tmp.dir, 'out-exact', 'summary.json'), 'utf8'));
+    // Two features kept per row cannot hold the lists: the phrases were run again for the candidates.
+    expect(s.cache.phrases_recomputed_for_top_features).toBeGreaterThan(0);
+    const again = cli(db, ...args, '--out', join(tmp.dir, 'out-exact-2'));
+    expect(again.code).toBe(0);
+    const s2 = JSON.parse(readFileSync(join(tmp.dir, 'out-exact-2', 'summary.json'), 'utf8'));
+    expect(s2.cache).toMatchObject({ phrases_computed: 0, phrases_recomputed_for_top_features: 0 });
+    expect(s2.top_features).toEqual(s.top_features);
+
+    // The reference: the model's residual streams, then the JumpReLU encode, the reductions
+    // (BOS excluded) and the ranking in plain JavaScript (float64) over all 256 features.
+    const runtime = new RuntimeHost();
+    try {
+      const folder = openModelFolder(MODEL);
+      const tokenizer = loadTokenizer(MODEL);
+      const hooks = [0, 1, 2, 3].map((L) => `blocks.${L}.hook_resid_post`);
+      const model = await LoadedModel.load(folder, runtime, { hooks, logits: false });
+      const streams: Record<string, Float32Array[][]> = {};
+      try {
+        for (const c of codes) {
+          streams[c] = [];
+          for (const t of texts[c]) {
+            const out = await model.run([tokenizer.encode(t, true)]);
+            streams[c].push(hooks.map((h) => out.outputs[h].data));
+          }
+        }
+      } finally {
+        await model.release();
+      }
+      const low = ['hi', 'ml'];
+      for (const [L, hook] of hooks.entries()) {
+        const header = readSafetensorsHeader(join(SAES, `${hook}.safetensors`));
+        const [wEnc, bEnc, threshold] = ['W_enc', 'b_enc', 'threshold'].map((n) => readTensorAsFloat32(header.tensors.get(n)!));
+        const [dIn, dSae] = header.tensors.get('W_enc')!.shape;
+        /** Mean over the phrase's tokens after BOS of every feature's JumpReLU activation. */
+        const means = (x: Float32Array) => {
+          const n = x.length / dIn;
+          const m = new Float64Array(dSae);
+          for (let t = 1; t < n; t++) {
+            for (let f = 0; f < dSae; f++) {
+              let pre = bEnc[f];
+              for (let i = 0; i < dIn; i++) pre += x[t * dIn + i] * wEnc[i * dSae + f];
+              if (pre > threshold[f] && pre > 0) m[f] += pre / (n - 1);
+            }
+          }
+          return m;
+        };
+        const a = Object.fromEntries(codes.map((c) => [c, streams[c].map((perLayer) => means(perLayer[L]))]));
+        const nS = texts.en.length;
+        const ranked = [...Array(dSae).keys()]
+          .filter((f) => a.en.some((m) => m[f] > 0))
+          .map((f) => {
+            const e = a.en.reduce((sum, m) => sum + m[f], 0) / nS;
+            const lo = low.reduce((sum, c) => sum + a[c].reduce((t, m) => t + m[f], 0), 0) / (nS * low.length);
+            return { f, e, lo, d: e - lo };
+          })
+          .sort((p, q) => q.d - p.d || p.f - q.f)
+          .slice(0, 6);
+        const listed = s.top_features.filter((t: { layer: number }) => t.layer === L);
+        expect(listed.map((t: { feature: number }) => t.feature), hook).toEqual(ranked.map((r) => r.f));
+        const close = (got: number, want: number, what: string) => expect(Math.abs(got - want), `${hook} ${what}: ${got} vs ${want}`).toBeLessThan(2e-5 * Math.max(1, Math.abs(want)));
+        listed.forEach((t: { feature: number; en: number; medium_low: number; phrases: { segment: string; values: Record<string, number> }[] }, i: number) => {
+          // The drill-down: every language's value on the feature's best English segments, 0 only where it is 0.
+          for (const ph of t.phrases) {
+            const seg = Number(ph.segment.slice(1));
+            for (const c of codes) close(ph.values[c], a[c][seg][t.feature], `feature ${t.feature} ${c} ${ph.segment}`);
+          }
+          close(t.en, ranked[i].e, `feature ${t.feature} en`);
+          close(t.medium_low, ranked[i].lo, `feature ${t.feature} medium_low`);
+        });
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('a cached-then-extended run gives the figures of a fresh run bit for bit', () => {
+    const db = join(tmp.dir, 'extend.db');
+    const args = ['analyze', '--model', MODEL, '--saes', SAES, '--bootstrap', '100', '--keep-features', '8'];
+    // First fewer segments (and the cache filled by other analyses), then more: most rows are
+    // cached, the rest computed in other batches than a fresh run's.
+    const langs = ['--languages', 'en,es,hi,ml'];
+    expect(cli(db, ...args, ...langs, '--limit', '2', '--out', join(tmp.dir, 'out-first')).code).toBe(0);
+    const extended = cli(db, ...args, ...langs, '--limit', '6', '--out', join(tmp.dir, 'out-extended'));
+    expect(extended.code).toBe(0);
+    const fresh = cli(join(tmp.dir, 'extend-fresh.db'), ...args, ...langs, '--limit', '6', '--out', join(tmp.dir, 'out-fresh'));
+    expect(fresh.code).toBe(0);
+    const s = JSON.parse(readFileSync(join(tmp.dir, 'out-extended', 'summary.json'), 'utf8'));
+    expect(s.cache.phrases_cached).toBe(8);
+    expect(s.cache.phrases_computed).toBe(16);
+    // Every figure, unrounded in summary.json to 6 significant digits, identical; so are the files.
+    expect(figures(join(tmp.dir, 'out-extended'))).toEqual(figures(join(tmp.dir, 'out-fresh')));
+    for (const f of ['mean_activation.csv', 'gap_percent.csv', 'fidelity.csv', 'top_features.csv']) {
+      expect(readFileSync(join(tmp.dir, 'out-extended', f), 'utf8'), f).toBe(readFileSync(join(tmp.dir, 'out-fresh', f), 'utf8'));
+    }
+  });
+
+  it('says why there is no gap: in the output, summary.json and report.html', () => {
+    const db = join(tmp.dir, 'gap.db');
+    const base = ['analyze', '--model', MODEL, '--saes', SAES, '--limit', '2', '--bootstrap', '0'];
+    const cases: [string, RegExp][] = [
+      ['en,hi,ml', /no high-resource language was chosen/],
+      ['en,es,zh', /no medium\/low-resource language was chosen/],
+      ['en', /no high-resource and no medium\/low-resource language was chosen/],
+    ];
+    for (const [languages, why] of cases) {
+      const out = join(tmp.dir, `out-gap-${languages}`);
+      const run = cli(db, ...base, '--languages', languages, '--out', out);
+      expect(run.code, languages).toBe(0);
+      const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      expect(s.gap_percent, languages).toEqual([null, null, null, null]);
+      expect(s.gap_reason, languages).toMatch(why);
+      expect(run.stdout, languages).toContain(`n/a: ${s.gap_reason}`);
+      expect(readFileSync(join(out, 'report.html'), 'utf8'), languages).toContain(s.gap_reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
+    }
+    const both = cli(db, ...base, '--languages', 'en,es,hi', '--out', join(tmp.dir, 'out-gap-both'));
+    expect(both.stdout).not.toContain('n/a:');
+    expect(JSON.parse(readFileSync(join(tmp.dir, 'out-gap-both', 'summary.json'), 'utf8')).gap_reason).toBeNull();
   });
 
   it('reads a corpus file: other known languages allowed, segments without every chosen language listed', () => {

@@ -28,6 +28,7 @@ function summary(): DisparitySummary {
     },
     gap_percent: [40.5, 40.5, -3.25],
     gap_percent_ci: [null, [35, 46], [-9, 2.5]],
+    gap_reason: null,
     deficit_vs_en: { en: [0, 0, 0], de: [10, 10, 10], fr: [5, 5, 5], hi: [40, 40, 50], ml: [50, 50, null] },
     fidelity: Object.fromEntries(
       ['en', 'de', 'fr', 'hi', 'ml'].map((code, i) => [
@@ -49,6 +50,7 @@ function summary(): DisparitySummary {
         message: 'The SAE at layer 6 reconstructs Malayalam much worse than English (explained variance 0.550 vs 0.800): read its ml activations with care.',
       },
     ],
+    top_feature_candidates: [0, 0, 14],
     top_features: [
       {
         layer: 6,
@@ -56,8 +58,6 @@ function summary(): DisparitySummary {
         en: 3.5,
         medium_low: 0.25,
         difference: 3.25,
-        en_upper: 3.5,
-        medium_low_upper: 0.3,
         phrases: [
           {
             segment: 'article.1',
@@ -178,7 +178,7 @@ describe('disparityReportFiles', () => {
     });
 
     expect(parseCsv(text('top_features.csv'))).toEqual([
-      { layer: '6', feature: '1234', en: '3.5', medium_low: '0.25', difference: '3.25', en_upper: '3.5', medium_low_upper: '0.3', top_segments: 'article.1 preamble.2' },
+      { layer: '6', feature: '1234', en: '3.5', medium_low: '0.25', difference: '3.25', top_segments: 'article.1 preamble.2' },
     ]);
   });
 

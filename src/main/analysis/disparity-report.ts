@@ -17,7 +17,7 @@ export interface ReportFile {
 
 export const MEAN_ACTIVATION_COLUMNS = ['language', 'tier', 'layer', 'mean_activation', 'ci_low', 'ci_high', 'deficit_vs_en'] as const;
 export const GAP_PERCENT_COLUMNS = ['layer', 'gap_percent', 'ci_low', 'ci_high'] as const;
-export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'en_upper', 'medium_low_upper', 'top_segments'] as const;
+export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'top_segments'] as const;
 
 export { FIDELITY_COLUMNS, fidelityRows };
 
@@ -206,8 +206,6 @@ export function topFeatureRows(summary: DisparitySummary): Row<typeof TOP_FEATUR
     feature: t.feature,
     en: t.en,
     medium_low: t.medium_low,
-    en_upper: t.en_upper,
-    medium_low_upper: t.medium_low_upper,
     difference: t.difference,
     top_segments: t.phrases.map((p) => p.segment).join(' '),
   }));
@@ -278,6 +276,7 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
     },
     {
       heading: 'Gap between high- and medium/low-resource languages',
+      ...(summary.gap_reason ? { warnings: [summary.gap_reason] } : {}),
       svg: charts.gap,
       table: { columns: ['layer', 'gap (%)', 'CI low (%)', 'CI high (%)'], rows: tableRows(gapPercentRows(summary), GAP_PERCENT_COLUMNS, (v) => v.toFixed(2)) },
       definitions: formulas(FIGURE_FORMULAS.gap),
@@ -303,7 +302,10 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
     {
       heading: 'Most disparate features',
       paragraphs: summary.top_features.length
-        ? ['Features English activates most above the medium/low-resource languages, each with the segments where English activates it most and that segment\'s activation and text in every language.']
+        ? [
+            'Features English activates most above the medium/low-resource languages, each with the segments where English activates it most and that segment\'s activation and text in every language.',
+            `Every value here is exact (float32 as extracted, sums in float64): ${summary.top_feature_candidates?.join(', ') ?? '?'} candidate features per layer (${summary.layers.join(', ')}) could reach the top by the cached bounds, and all of them were compared on exact values.`,
+          ]
         : ['No feature was ranked (no medium/low-resource language, or top features set to 0).'],
       table: { columns: [...TOP_FEATURE_COLUMNS], rows: tableRows(topFeatureRows(summary), TOP_FEATURE_COLUMNS), textColumns: [5] },
       tables: summary.top_features.map((t) => ({
@@ -327,8 +329,8 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
   sections.push({
     heading: 'Activation cache',
     table: {
-      columns: ['phrases computed', 'phrases from the cache', 'bytes per phrase', 'seconds'],
-      rows: [[summary.cache.phrases_computed, summary.cache.phrases_cached, summary.cache.bytes_per_phrase, summary.cache.seconds]],
+      columns: ['phrases computed', 'phrases from the cache', 'phrases run again for exact top-feature values', 'bytes per phrase', 'seconds'],
+      rows: [[summary.cache.phrases_computed, summary.cache.phrases_cached, summary.cache.phrases_recomputed_for_top_features ?? 0, summary.cache.bytes_per_phrase, summary.cache.seconds]],
     },
   });
 

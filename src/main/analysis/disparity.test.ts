@@ -1,8 +1,9 @@
 // The disparity formulas on a hand-made example whose figures are worked out by hand below.
 import { describe, expect, it } from 'vitest';
 import type { PhraseSummary } from '../sae/extract';
-import { cacheRow, type CachedSummary } from '../store/sae-cache-repo';
-import { analyzeDisparity, DEFAULT_DISPARITY, type DisparityInput } from './disparity';
+import { cacheRow, exactValues, type CachedSummary } from '../store/sae-cache-repo';
+import { analyzeDisparity, DEFAULT_DISPARITY, gapReason, type DisparityInput } from './disparity';
+import { topFeatureCandidates } from './top-features';
 
 const S = (features: number[], mean: number[], max: number[] = mean, fid: Partial<PhraseSummary['fidelity']> = {}): PhraseSummary => ({
   features: Uint32Array.from(features),
@@ -24,9 +25,10 @@ const phrases: PhraseSummary[][] = [
   [S([1, 3], [1, 5], [2, 9], { sse: 6 }), S([2], [1.5], [1.5], { sse: 6 })],
 ];
 // The rows the cache holds: English rows keep their active set, the others are summed over it.
-const rows = (keep: number): CachedSummary[][] => {
+// `exact`: the features whose exact values the service's second pass added.
+const rows = (keep: number, exact: number[] = [0, 1, 2, 3]): CachedSummary[][] => {
   const en = phrases[0].map((p) => cacheRow(p, null, keep, 4));
-  return phrases.map((ps, L) => (L === 0 ? en : ps.map((p, s) => cacheRow(p, en[s].active, keep, 4))));
+  return phrases.map((ps, L) => (L === 0 ? en : ps.map((p, s) => cacheRow(p, en[s].active, keep, 4)))).map((r, L) => r.map((row, s) => ({ ...row, exact: exactValues(phrases[L][s], exact) })));
 };
 const table = rows(DEFAULT_DISPARITY.keepFeatures);
 const input = (settings = {}): DisparityInput => ({
@@ -93,30 +95,52 @@ describe('analyzeDisparity', () => {
     expect(r.top_features[0].phrases[0]).toMatchObject({ segment: 's0', values: { en: 4, es: 2, hi: 1 }, text: { hi: 'c' } });
   });
 
-  it('keeping one feature per phrase changes the top-feature lists only; the figures stay exact', () => {
+  it('keeping one feature per phrase changes no figure: the top features are ranked on exact values', () => {
     const full = analyzeDisparity(input());
-    const kept = rows(1);
+    const kept = rows(1, []);
     // hi s0 keeps f3 (largest by mean and by max), drops f1 (mean 1, max 2): the cut records both.
     expect(Array.from(kept[2][0].features)).toEqual([3]);
     expect(kept[2][0].cut).toEqual({ mean: 1, max: 2 });
     expect(kept[2][0].reference).toEqual({ mean: 1, max: 2, count: 2 });
-    const r = analyzeDisparity({ ...input({ keepFeatures: 1 }), summary: (L, s) => kept[L][s] });
+    // Without exact values the lists are refused, never read as 0: en s0 keeps only f1, so f0's
+    // English value there (2) is only bounded.
+    expect(() => analyzeDisparity({ ...input({ keepFeatures: 1 }), summary: (L, s) => kept[L][s] })).toThrow(/no exact value cached for/);
+    // With the candidates' exact values (what the service's second pass adds) every figure is the
+    // full one; the candidates are every English-active feature that can reach the top 10.
+    const candidates = topFeatureCandidates({ en: 0, low: [2], segments: 2, dSae: 4, reduction: 'mean', top: 10, row: (L, s) => kept[L][s] });
+    expect(candidates).toEqual([0, 1, 2]);
+    const filled = rows(1, candidates);
+    const r = analyzeDisparity({ ...input({ keepFeatures: 1 }), summary: (L, s) => filled[L][s] });
     expect(r.mean_activation).toEqual(full.mean_activation);
     expect(r.gap_percent).toEqual(full.gap_percent);
     expect(r.mean_activation_ci).toEqual(full.mean_activation_ci);
-    expect(analyzeDisparity({ ...input({ features: 'all', keepFeatures: 1 }), summary: (L, s) => kept[L][s] }).mean_activation).toEqual(
+    expect(r.top_features).toEqual(full.top_features);
+    expect(r.top_feature_candidates).toEqual([3]);
+    // f1's Hindi value on s0 (1) was left out of its row: it is shown exactly, not as 0.
+    expect(r.top_features[0]).toMatchObject({ feature: 1, en: 2, medium_low: 0.5 });
+    expect(r.top_features[0].phrases[0].values).toEqual({ en: 4, es: 2, hi: 1 });
+    expect(analyzeDisparity({ ...input({ features: 'all', keepFeatures: 1 }), summary: (L, s) => filled[L][s] }).mean_activation).toEqual(
       analyzeDisparity(input({ features: 'all' })).mean_activation,
     );
-    // en s0 keeps f1 only; f1's hi value (1, not kept) now reads 0: difference 2 - 0 = 2.
-    expect(r.top_features[0]).toMatchObject({ feature: 1, en: 2, medium_low: 0 });
-    // hi s0 left f1 out with cut 1; hi s1 left nothing out (cut 0): medium_low <= (1 + 0) / 2.
-    expect(r.top_features[0].medium_low_upper).toBe(0.5);
-    expect(r.top_features[0].en_upper).toBe(2);
-    // With everything kept the bounds equal the values.
-    for (const t of full.top_features) {
-      expect(t.medium_low_upper).toBe(t.medium_low);
-      expect(t.en_upper).toBe(t.en);
-    }
     expect(r.formulas.top_features).toContain('1 strongest features');
+  });
+
+  it('says why the gap is missing: no high-resource language, no medium/low one, or M_high 0', () => {
+    const langs = input().languages;
+    const only = (tiers: string[]) => {
+      const keep = langs.map((l, i) => (tiers.includes(l.tier) ? i : -1)).filter((i) => i >= 0);
+      return analyzeDisparity({ ...input(), languages: keep.map((i) => langs[i]), summary: (L, s) => table[keep[L]][s] });
+    };
+    const noHigh = only(['reference', 'medium-low']);
+    expect(noHigh.gap_percent).toEqual([null]);
+    expect(noHigh.gap_reason).toMatch(/no high-resource language was chosen/);
+    expect(noHigh.top_features.length).toBeGreaterThan(0);
+    const noLow = only(['reference', 'high']);
+    expect(noLow.gap_percent).toEqual([null]);
+    expect(noLow.gap_reason).toMatch(/no medium\/low-resource language was chosen.*top disparate features need/);
+    expect(noLow.top_features).toEqual([]);
+    expect(only(['reference']).gap_reason).toMatch(/no high-resource and no medium\/low-resource language was chosen \(English is the reference, not a tier member\); add one of each/);
+    expect(analyzeDisparity(input()).gap_reason).toBeNull();
+    expect(gapReason(1, 1, [3, 5, 7], [1, null, null])).toMatch(/^No gap at layers 5, 7: the high-resource mean activation M_high is 0/);
   });
 });

@@ -6,6 +6,7 @@
 import type { DisparitySettings, DisparitySummary, FidelityWarning, TopFeature } from '../../shared/dto';
 import { mulberry32 } from '../../shared/random';
 import type { CachedSummary } from '../store/sae-cache-repo';
+import { rankTopFeatures, topFeatureCandidates } from './top-features';
 
 export const DEFAULT_DISPARITY: DisparitySettings = {
   reduction: 'mean',
@@ -36,7 +37,7 @@ export function disparityFormulas(s: DisparitySettings): Record<string, string> 
     l0: 'L0(L, l) = mean over counted tokens of the number of active features',
     cosine: 'cos(L, l) = mean over counted tokens of cos(x, x_hat)',
     fidelity_warning: `warn when EV(L, l) < EV(en, l) - ${s.fidelityWarnDrop}`,
-    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), from the ${s.keepFeatures} strongest features by mean and by max cached per phrase and layer (float16); a value not kept counts as 0 (en_upper and medium_low_upper count it as the largest value that phrase's row left out)`,
+    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), among the features active on some English phrase; every listed value is exact (float32 as extracted, summed in float64): the cache keeps the ${s.keepFeatures} strongest features by mean and by max per phrase and layer (float16) and the largest value left out, these bounds select the candidates that can reach the top ${s.topFeatures} (top_feature_candidates per layer), and the candidates' exact values are extracted and cached`,
   };
 }
 
@@ -61,6 +62,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
 }
 
+/** Why some or all of gap_percent is null, in words a user can act on; null when every layer has
+ * a gap. English is the reference, not a member of the high-resource tier. */
+export function gapReason(highCount: number, lowCount: number, layers: readonly number[], gap: readonly (number | null)[]): string | null {
+  const missing = [highCount === 0 ? 'high-resource' : null, lowCount === 0 ? 'medium/low-resource' : null].filter((t) => t !== null);
+  if (missing.length) {
+    return `No gap: it compares the high-resource tier with the medium/low-resource tier, and no ${missing.join(' and no ')} language was chosen (English is the reference, not a tier member); add one${missing.length > 1 ? ' of each' : ''}${lowCount === 0 ? ' (the top disparate features need a medium/low-resource language too)' : ''}.`;
+  }
+  const undefinedAt = layers.filter((_, i) => gap[i] === null);
+  if (undefinedAt.length === 0) return null;
+  return `No gap at layer${undefinedAt.length > 1 ? 's' : ''} ${undefinedAt.join(', ')}: the high-resource mean activation M_high is 0 or undefined there (no feature active on the English phrases, or none on the high-resource ones).`;
+}
+
 export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 'model' | 'saes' | 'cache' | 'corpus'> {
   const { languages, layers, segments, settings: s } = input;
   const en = languages.findIndex((l) => l.code === 'en');
@@ -78,6 +91,7 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
   const fidelity: DisparitySummary['fidelity'] = {};
   const fidelity_warnings: FidelityWarning[] = [];
   const top_features: TopFeature[] = [];
+  const top_feature_candidates: number[] = [];
   for (const l of languages) {
     mean_activation[l.code] = [];
     mean_activation_ci[l.code] = [];
@@ -181,64 +195,15 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
       }
     });
 
-    // The most disparate features: English mean minus the medium/low-resource mean.
+    // The most disparate features: English mean minus the medium/low-resource mean, ranked on
+    // exact values (see top-features.ts).
     if (low.length && s.topFeatures > 0) {
-      const enMean = new Map<number, number>();
-      const lowMean = new Map<number, number>();
-      const add = (map: Map<number, number>, f: number, v: number) => map.set(f, (map.get(f) ?? 0) + v);
-      for (let si = 0; si < nS; si++) {
-        const e = input.summary(en, si, li);
-        values(e).forEach((v, j) => add(enMean, e.features[j], v / nS));
-        for (const L of low) {
-          const sum = input.summary(L, si, li);
-          values(sum).forEach((v, j) => add(lowMean, sum.features[j], v / (nS * low.length)));
-        }
-      }
-      const ranked = [...enMean.entries()]
-        .map(([f, e]) => ({ f, e, lo: lowMean.get(f) ?? 0 }))
-        .sort((p, q) => q.e - q.lo - (p.e - p.lo) || p.f - q.f)
-        .slice(0, s.topFeatures);
-      // Bounds: where a phrase's row did not keep f, its value is at most the row's cut.
-      const upper = (f: number, langs: number[]) => {
-        let extra = 0;
-        for (const L of langs) {
-          for (let si = 0; si < nS; si++) {
-            const row = input.summary(L, si, li);
-            if (row.features.indexOf(f) < 0) extra += values(row.cut);
-          }
-        }
-        return extra / (nS * langs.length);
-      };
-      for (const { f, e, lo } of ranked) {
-        const perSegment = segments
-          .map((seg, si) => {
-            const sum = input.summary(en, si, li);
-            const j = sum.features.indexOf(f);
-            return { si, v: j >= 0 ? values(sum)[j] : 0 };
-          })
-          .sort((p, q) => q.v - p.v || p.si - q.si)
-          .slice(0, 3);
-        top_features.push({
-          layer: layers[li],
-          feature: f,
-          en: round(e)!,
-          medium_low: round(lo)!,
-          difference: round(e - lo)!,
-          en_upper: round(e + upper(f, [en]))!,
-          medium_low_upper: round(lo + upper(f, low))!,
-          phrases: perSegment.map(({ si }) => ({
-            segment: segments[si].key,
-            values: Object.fromEntries(
-              languages.map((lang, L) => {
-                const sum = input.summary(L, si, li);
-                const j = sum.features.indexOf(f);
-                return [lang.code, round(j >= 0 ? values(sum)[j] : 0)!];
-              }),
-            ),
-            text: segments[si].text,
-          })),
-        });
-      }
+      const layerRows = { en, low, segments: nS, dSae, reduction: s.reduction, top: s.topFeatures, row: (L: number, si: number) => input.summary(L, si, li) };
+      const candidates = topFeatureCandidates(layerRows);
+      top_feature_candidates.push(candidates.length);
+      top_features.push(...rankTopFeatures(layerRows, candidates, layers[li], languages, segments, round));
+    } else {
+      top_feature_candidates.push(0);
     }
   });
 
@@ -250,10 +215,12 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
     mean_activation_ci,
     gap_percent,
     gap_percent_ci,
+    gap_reason: gapReason(high.length, low.length, layers, gap_percent),
     deficit_vs_en,
     fidelity,
     fidelity_warnings,
     top_features,
+    top_feature_candidates,
     settings: s,
     formulas: disparityFormulas(s),
   };

@@ -17,9 +17,10 @@ import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import type { TokenizerHost } from '../io/tokenizer-host';
 import { openModelFolder, type ModelFolder } from '../models/model';
-import { SaeExtractor } from '../sae/extract';
+import { paddedLength, SaeExtractor } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
-import { cacheKey, cacheRow, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
+import { topFeatureCandidates } from '../analysis/top-features';
+import { cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
 import type { FileHashRepo } from '../store/file-hash-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
@@ -175,12 +176,13 @@ export class AnalysisService {
     return { settings, languages, folder, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped, incomplete };
   }
 
-  private async compute(p: Awaited<ReturnType<AnalysisService['prepare']>>, ctx: JobContext): Promise<DisparitySummary> {
+  private async compute(p: Prepared, ctx: JobContext): Promise<DisparitySummary> {
     const started = performance.now();
     const { settings, languages, folder, saes, segments, phrases } = p;
     const fp = await this.fingerprints(folder, saes, ctx);
     const modelFp = fp.model;
-    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 2 });
+    // Version 3: phrases run padded to `paddedLength` (version-2 rows differ from them by 1e-7).
+    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 3 });
     // A row's reference sums depend on the English version of its segment: its key includes it.
     const enTokens = (segment: number) => phrases[segment * languages.length].tokens;
     const keys = phrases.map((ph) =>
@@ -192,18 +194,23 @@ export class AnalysisService {
     throwIfCancelled(ctx.signal);
 
     // Every figure is computed from what the cache holds.
-    ctx.progress('analysing', 0, 1);
-    const rows = new Map<string, CachedSummary>();
-    const summary = (L: number, s: number, l: number): CachedSummary => {
-      const key = keys[s * languages.length + L][l];
-      let row = rows.get(key);
-      if (!row) {
-        row = this.cache.get(key) ?? undefined;
-        if (!row) throw new ApiError('STORE_ERROR', 'a cached activation summary disappeared during the analysis; run it again');
-        rows.set(key, row);
-      }
-      return row;
+    const reader = () => {
+      const rows = new Map<string, CachedSummary>();
+      return (L: number, s: number, l: number): CachedSummary => {
+        const key = keys[s * languages.length + L][l];
+        let row = rows.get(key);
+        if (!row) {
+          row = this.cache.get(key) ?? undefined;
+          if (!row) throw new ApiError('STORE_ERROR', 'a cached activation summary disappeared during the analysis; run it again');
+          rows.set(key, row);
+        }
+        return row;
+      };
     };
+    const recomputed = await this.fillExactValues(p, keys, reader(), ctx);
+    throwIfCancelled(ctx.signal);
+    ctx.progress('analysing', 0, 1);
+    const summary = reader();
     const layers = saes.map((s) => saeLayer(s)!);
     const result = analyzeDisparity({ languages, layers, dSae: saes.map((s) => s.dSae), segments, summary, settings });
     ctx.progress('analysing', 1, 1);
@@ -219,6 +226,7 @@ export class AnalysisService {
       cache: {
         phrases_computed: missing.length,
         phrases_cached: phrases.length - missing.length,
+        phrases_recomputed_for_top_features: recomputed,
         bytes_per_phrase: Math.round(this.cache.bytes(allKeys) / phrases.length),
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       },
@@ -227,14 +235,63 @@ export class AnalysisService {
     return full;
   }
 
+  /** Phrases in batches of one padded length (`paddedLength`), so a phrase's figures do not depend
+   * on its batch; within a length, split by `batchByLength`. */
+  private batches(p: Prepared, phrases: number[]): number[][] {
+    const padded = (i: number) => paddedLength(p.phrases[i].tokens.length, p.folder.config.maxPositions);
+    const byLength = new Map<number, number[]>();
+    for (const i of [...phrases].sort((a, b) => padded(a) - padded(b) || a - b)) {
+      const group = byLength.get(padded(i));
+      if (group) group.push(i);
+      else byLength.set(padded(i), [i]);
+    }
+    return [...byLength.values()].flatMap((group) => batchByLength(group, padded));
+  }
+
+  /**
+   * The top-feature lists are ranked on exact values: for each layer, the candidates that can
+   * reach the top (top-features.ts) need their exact value in every row. Rows that cannot tell
+   * one (left out of their float16 list, or only in it) are recomputed, one batch per
+   * transaction, and keep the candidates' float32 values for later runs. Returns how many phrases
+   * were run again.
+   */
+  private async fillExactValues(p: Prepared, keys: string[][], summary: (L: number, s: number, l: number) => CachedSummary, ctx: JobContext): Promise<number> {
+    const { settings, languages, saes, segments, phrases, folder } = p;
+    const low = languages.flatMap((l, i) => (l.tier === 'medium-low' ? [i] : []));
+    if (settings.topFeatures <= 0 || low.length === 0) return 0;
+    const candidates = saes.map((sae, l) =>
+      topFeatureCandidates({ en: 0, low, segments: segments.length, dSae: sae.dSae, reduction: settings.reduction, top: settings.topFeatures, row: (L, s) => summary(L, s, l) }),
+    );
+    // Per phrase, the layers whose row lacks an exact candidate value.
+    const wanted = new Map<number, number[]>();
+    phrases.forEach((ph, i) => {
+      const layers = saes.flatMap((_, l) => (candidates[l].some((f) => !featureValue(summary(ph.language, ph.segment, l), f).exact) ? [l] : []));
+      if (layers.length) wanted.set(i, layers);
+    });
+    if (wanted.size === 0) return 0;
+    const batches = this.batches(p, [...wanted.keys()]);
+    ctx.progress('exact values of the top-feature candidates', 0, batches.length);
+    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
+    try {
+      for (const [b, batch] of batches.entries()) {
+        throwIfCancelled(ctx.signal);
+        const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
+        this.cache.putExact(batch.flatMap((i, j) => wanted.get(i)!.map((l) => ({ key: keys[i][l], exact: exactValues(out[j][l], candidates[l]) }))));
+        ctx.progress('exact values of the top-feature candidates', b + 1, batches.length);
+        await yieldToEventLoop();
+      }
+    } finally {
+      await extractor.release();
+    }
+    return wanted.size;
+  }
+
   /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction
    * each: English first, since every other row is summed over its English phrase's active set. */
-  private async extract(p: Awaited<ReturnType<AnalysisService['prepare']>>, keys: string[][], missing: number[], ctx: JobContext): Promise<void> {
+  private async extract(p: Prepared, keys: string[][], missing: number[], ctx: JobContext): Promise<void> {
     const { folder, saes, phrases, settings, languages } = p;
     const isEn = (i: number) => phrases[i].language === 0;
-    const byLength = (a: number, b: number) => phrases[a].tokens.length - phrases[b].tokens.length || a - b;
-    const length = (i: number) => phrases[i].tokens.length;
-    const batches = [...batchByLength(missing.filter(isEn).sort(byLength), length), ...batchByLength(missing.filter((i) => !isEn(i)).sort(byLength), length)];
+    const batches = [...this.batches(p, missing.filter(isEn)), ...this.batches(p, missing.filter((i) => !isEn(i)))];
     // The English phrases' active sets, read back from the cache for the segments of one batch
     // (English rows are all committed before any other batch runs; a bitmap is d_sae / 8 bytes per
     // SAE, so they are not all held at once).
@@ -279,6 +336,8 @@ export class AnalysisService {
     }
   }
 }
+
+type Prepared = Awaited<ReturnType<AnalysisService['prepare']>>;
 
 /** What one more batch costs beyond its padded tokens (run launch, reading every weight once),
  * in padded-token equivalents: it keeps the partition from splitting into many tiny batches. */

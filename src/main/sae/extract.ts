@@ -17,6 +17,20 @@ export interface ExtractionSettings {
 
 export const DEFAULT_EXTRACTION: ExtractionSettings = { includeBos: false };
 
+/**
+ * The sequence length a phrase of n tokens runs padded to: n rounded up to a step of
+ * max(8, 2^(⌊log2 n⌋ − 3)) tokens (≤ 12.5 % padding), capped at the model's context.
+ * onnxruntime's kernels give a phrase bit-identical results in any batch of the same padded length
+ * (batch size and neighbours do not matter; measured in extract.test.ts), but a different padded
+ * length changes the rounding of its reductions (2.4e-7). Phrases batched only with phrases of
+ * the same padded length therefore get figures that do not depend on which run or batch computed
+ * them: a cached-then-extended analysis equals a fresh one bit for bit.
+ */
+export function paddedLength(n: number, maxPositions = Infinity): number {
+  const step = Math.max(8, 2 ** (Math.floor(Math.log2(Math.max(n, 1))) - 3));
+  return Math.min(Math.ceil(n / step) * step, Math.max(n, maxPositions));
+}
+
 /** One phrase's summary under one SAE. */
 export interface PhraseSummary {
   features: Uint32Array;
@@ -74,18 +88,27 @@ export class SaeExtractor {
     return new SaeExtractor(model, saes, settings, folder.config.bosTokenId);
   }
 
-  /** Summaries per phrase (outer) and SAE (inner). */
+  /** Summaries per phrase (outer) and SAE (inner). The batch runs padded to `paddedLength` of its
+   * longest phrase: batch phrases of one padded length together for batch-independent figures. */
   async run(phrases: readonly (readonly number[])[], signal?: AbortSignal): Promise<PhraseSummary[][]> {
     const B = phrases.length;
-    const T = Math.max(...phrases.map((p) => p.length));
-    const mask = new Float32Array(B * T);
+    const longest = phrases.reduce((best, p, b) => (p.length > phrases[best].length ? b : best), 0);
+    const T = paddedLength(phrases[longest].length, this.model.folder.config.maxPositions);
+    // The model pads to the longest phrase it is given, so the longest one is lengthened to T with
+    // copies of its last token: causal attention keeps them from every counted position, and the
+    // count mask leaves them out of the reductions (its figures equal a padded run's bit for bit).
+    // onnxruntime reduces a batch of one over the tokens in another order than a larger batch
+    // (1e-7 apart), so a lone phrase runs beside an uncounted one-token filler.
+    const run = phrases.map((p, b) => (b === longest && p.length < T ? [...p, ...Array<number>(T - p.length).fill(p[p.length - 1])] : p));
+    if (B === 1) run.push([phrases[0][0]]);
+    const mask = new Float32Array(run.length * T);
     phrases.forEach((p, b) =>
       p.forEach((id, t) => {
         if (!this.settings.includeBos && t === 0 && id === this.bosId) return;
         mask[b * T + t] = 1;
       }),
     );
-    const out = await this.model.runRaw(phrases, { count_mask: { dtype: 'float32', dims: [B, T], data: mask } }, signal);
+    const out = await this.model.runRaw(run, { count_mask: { dtype: 'float32', dims: [run.length, T], data: mask } }, signal);
     const result: PhraseSummary[][] = phrases.map(() => []);
     this.saes.forEach((spec, i) => {
       const get = (name: string): HostTensor => out[`sae${i}.${name}`];

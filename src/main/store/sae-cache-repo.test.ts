@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
 import type { PhraseSummary } from '../sae/extract';
 import { openDatabase } from './db';
-import { activeBitmap, cacheKey, cacheRow, SaeCacheRepo } from './sae-cache-repo';
+import { activeBitmap, cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, sortedIndex } from './sae-cache-repo';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -76,6 +76,45 @@ describe('cache rows', () => {
     const parts = { model: 'm', sae: 's', settings: '{}', tokens: [2, 5, 9] };
     expect(cacheKey(parts)).not.toBe(cacheKey({ ...parts, reference: [2, 5, 9] }));
     expect(cacheKey({ ...parts, reference: [2, 5] })).not.toBe(cacheKey({ ...parts, reference: [2, 6] }));
+  });
+
+  it('exact values: float32 round trip, merged feature by feature; what a row can and cannot tell', () => {
+    const repo = new SaeCacheRepo(openDatabase(join(tmp.dir, 'exact.db')));
+    const en = summary(300, 1);
+    const hi = summary(200, 8);
+    const enRow = cacheRow(en, null, 16, 4096);
+    const hiRow = cacheRow(hi, enRow.active, 16, 4096);
+    repo.putBatch([{ key: 'en', row: enRow }, { key: 'hi', row: hiRow }]);
+    const notKept = [...hi.features].filter((f) => sortedIndex(hiRow.features, f) < 0);
+    const first = [notKept[0], notKept[5], 4095];
+    repo.putExact([{ key: 'hi', exact: exactValues(hi, first.sort((a, b) => a - b)) }]);
+    repo.putExact([{ key: 'hi', exact: exactValues(hi, [notKept[5], notKept[9]]) }]);
+    const row = repo.get('hi')!;
+    expect(Array.from(row.exact!.features)).toEqual([notKept[0], notKept[5], notKept[9], 4095].sort((a, b) => a - b));
+    for (const f of row.exact!.features) {
+      const j = sortedIndex(hi.features, f);
+      // float32 as extracted, bit for bit; 0 where inactive.
+      expect(featureValue(row, f)).toEqual({ exact: true, mean: [j < 0 ? 0 : hi.mean[j], j < 0 ? 0 : hi.mean[j]], max: [j < 0 ? 0 : hi.max[j], j < 0 ? 0 : hi.max[j]] });
+    }
+    // Left out and not asked for: bounded by the cut, never 0.
+    expect(featureValue(row, notKept[1])).toEqual({ exact: false, mean: [0, hiRow.cut.mean], max: [0, hiRow.cut.max] });
+    // Kept as float16: the true value lies within the stated rounding.
+    const k = hiRow.features[0];
+    const v = featureValue(row, k);
+    expect(v.exact).toBe(false);
+    const j = sortedIndex(hi.features, k);
+    expect(hi.mean[j]).toBeGreaterThanOrEqual(v.mean[0]);
+    expect(hi.mean[j]).toBeLessThanOrEqual(v.mean[1]);
+    // A reference row's bitmap makes an inactive feature an exact 0.
+    const inactive = [...Array(4096).keys()].find((f) => sortedIndex(en.features, f) < 0)!;
+    expect(featureValue(repo.get('en')!, inactive)).toEqual({ exact: true, mean: [0, 0], max: [0, 0] });
+    // A row that kept every active feature tells every other one is 0.
+    const small = cacheRow(summary(5, 2), enRow.active, 16, 4096);
+    expect(featureValue(small, 4095)).toEqual({ exact: true, mean: [0, 0], max: [0, 0] });
+    expect(repo.bytes(['hi'])).toBeGreaterThan(0);
+    expect(() => repo.putExact([{ key: 'gone', exact: exactValues(hi, [1]) }])).toThrow(expect.objectContaining({ code: 'STORE_ERROR', message: expect.stringContaining('disappeared') }));
+    // The failed batch changed nothing.
+    expect(Array.from(repo.get('hi')!.exact!.features)).toHaveLength(4);
   });
 
   it('a full disk fails the batch with STORE_ERROR and keeps every row stored before', () => {

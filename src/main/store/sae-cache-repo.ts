@@ -13,7 +13,9 @@
 //   the most disparate features and their phrases; `cut` bounds every value left out;
 // - on reference rows only, the active set itself as a bitmap, so later rows (a language added
 //   to an analysis, a resumed run) can be summed against it without recomputing English;
-// - the fidelity sums.
+// - the fidelity sums;
+// - `exact`: float32 values (as extracted: exact) of the features an analysis asked for (its
+//   top-feature candidates), written by a second pass and merged as later analyses ask for more.
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ApiError } from '../../shared/errors';
@@ -35,6 +37,81 @@ export interface CachedSummary {
   /** The phrase's active features as a bitmap (bit f of byte f >> 3); reference rows only. */
   active: Uint8Array | null;
   fidelity: Fidelity;
+  /** Exact values of the features an analysis asked for (0 where inactive); null if none yet. */
+  exact: ExactValues | null;
+}
+
+/** Float32 values of chosen features, ascending feature order. */
+export interface ExactValues {
+  features: Uint32Array;
+  mean: Float32Array;
+  max: Float32Array;
+}
+
+/** Relative error of a float16 value in the kept lists (round to nearest, 11 significant bits),
+ * plus the absolute error of the subnormal range: the margins of every bound drawn from them. */
+export const F16_RELATIVE = 2 ** -11;
+export const F16_ABSOLUTE = 2 ** -25;
+
+/**
+ * What a row tells about feature f: its exact value (mean and max), or bounds.
+ * - exact: in the row's `exact` list; or certainly inactive (a reference row's bitmap lacks it, or
+ *   the row kept every active feature and f is not among them): 0;
+ * - kept in the float16 list: that value ± its rounding;
+ * - otherwise: between 0 and the row's cut.
+ */
+export function featureValue(row: CachedSummary, f: number): { exact: boolean; mean: [number, number]; max: [number, number] } {
+  const e = row.exact ? sortedIndex(row.exact.features, f) : -1;
+  if (e >= 0) return { exact: true, mean: [row.exact!.mean[e], row.exact!.mean[e]], max: [row.exact!.max[e], row.exact!.max[e]] };
+  if (row.active && (row.active[f >> 3] & (1 << (f & 7))) === 0) return { exact: true, mean: [0, 0], max: [0, 0] };
+  const j = sortedIndex(row.features, f);
+  if (j >= 0) {
+    const around = (v: number): [number, number] => [Math.max(0, v - v * F16_RELATIVE - F16_ABSOLUTE), v + v * F16_RELATIVE + F16_ABSOLUTE];
+    return { exact: false, mean: around(row.mean[j]), max: around(row.max[j]) };
+  }
+  if (row.cut.mean === 0 && row.cut.max === 0) return { exact: true, mean: [0, 0], max: [0, 0] };
+  return { exact: false, mean: [0, row.cut.mean], max: [0, row.cut.max] };
+}
+
+/** Position of f in an ascending list, or -1. */
+export function sortedIndex(list: Uint32Array, f: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] === f) return mid;
+    if (list[mid] < f) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The values of `features` (ascending) in a full phrase summary: 0 where inactive. */
+export function exactValues(s: PhraseSummary, features: readonly number[]): ExactValues {
+  const mean = new Float32Array(features.length);
+  const max = new Float32Array(features.length);
+  features.forEach((f, i) => {
+    const j = sortedIndex(s.features, f);
+    if (j >= 0) {
+      mean[i] = s.mean[j];
+      max[i] = s.max[j];
+    }
+  });
+  return { features: Uint32Array.from(features), mean, max };
+}
+
+/** The union of two exact lists (the newer value wins where both hold a feature: they are equal). */
+export function mergeExact(a: ExactValues | null, b: ExactValues): ExactValues {
+  if (!a) return b;
+  const all = [...new Set([...a.features, ...b.features])].sort((x, y) => x - y);
+  const mean = new Float32Array(all.length);
+  const max = new Float32Array(all.length);
+  all.forEach((f, i) => {
+    const [src, j] = sortedIndex(b.features, f) >= 0 ? [b, sortedIndex(b.features, f)] : [a, sortedIndex(a.features, f)];
+    mean[i] = src.mean[j];
+    max[i] = src.max[j];
+  });
+  return { features: Uint32Array.from(all), mean, max };
 }
 
 const FORMAT = 2;
@@ -110,6 +187,7 @@ export function cacheRow(s: PhraseSummary, reference: Uint8Array | null, keep: n
     cut: { mean: cutMean, max: cutMax },
     active,
     fidelity: s.fidelity,
+    exact: null,
   };
 }
 
@@ -117,17 +195,7 @@ export function cacheRow(s: PhraseSummary, reference: Uint8Array | null, keep: n
  * f32 cut mean, max | u32 kept | varint index deltas | f16 means | f16 maxima). */
 export function encodeRow(r: CachedSummary): Buffer {
   const n = r.features.length;
-  const varints: number[] = [];
-  let prev = 0;
-  for (const f of r.features) {
-    let d = f - prev;
-    prev = f;
-    while (d >= 0x80) {
-      varints.push((d & 0x7f) | 0x80);
-      d >>>= 7;
-    }
-    varints.push(d);
-  }
+  const varints = writeVarintDeltas(r.features);
   const head = 1 + 16 + 4 + 16 + 4 + 8 + 4;
   const out = Buffer.alloc(head + varints.length + 4 * n);
   let at = out.writeUInt8(FORMAT, 0);
@@ -147,7 +215,56 @@ export function encodeRow(r: CachedSummary): Buffer {
   return deflateRawSync(out);
 }
 
-export function decodeRow(blob: Buffer, activeBlob: Buffer | null, fidelity: Fidelity): CachedSummary {
+function writeVarintDeltas(features: Uint32Array): number[] {
+  const out: number[] = [];
+  let prev = 0;
+  for (const f of features) {
+    let d = f - prev;
+    prev = f;
+    while (d >= 0x80) {
+      out.push((d & 0x7f) | 0x80);
+      d >>>= 7;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** deflate(u32 n | varint feature deltas | f32 means | f32 maxima). */
+export function encodeExact(e: ExactValues): Buffer {
+  const n = e.features.length;
+  const varints = writeVarintDeltas(e.features);
+  const out = Buffer.alloc(4 + varints.length + 8 * n);
+  out.writeUInt32LE(n, 0);
+  Buffer.from(varints).copy(out, 4);
+  Buffer.from(e.mean.buffer, e.mean.byteOffset, 4 * n).copy(out, 4 + varints.length);
+  Buffer.from(e.max.buffer, e.max.byteOffset, 4 * n).copy(out, 4 + varints.length + 4 * n);
+  return deflateRawSync(out);
+}
+
+export function decodeExact(blob: Buffer): ExactValues {
+  const raw = inflateRawSync(blob);
+  const n = raw.readUInt32LE(0);
+  const features = new Uint32Array(n);
+  let at = 4;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    let d = 0;
+    let shift = 0;
+    for (;;) {
+      const b = raw[at++];
+      d += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    prev += d;
+    features[i] = prev;
+  }
+  const floats = (offset: number) => Float32Array.from({ length: n }, (_, i) => raw.readFloatLE(offset + 4 * i));
+  return { features, mean: floats(at), max: floats(at + 4 * n) };
+}
+
+export function decodeRow(blob: Buffer, activeBlob: Buffer | null, fidelity: Fidelity, exactBlob: Buffer | null = null): CachedSummary {
   const raw = inflateRawSync(blob);
   if (raw[0] !== FORMAT) throw new ApiError('STORE_ERROR', `a cache row has format ${raw[0]}, this version reads ${FORMAT}`);
   let at = 1;
@@ -174,7 +291,7 @@ export function decodeRow(blob: Buffer, activeBlob: Buffer | null, fidelity: Fid
   }
   const halves = (offset: number) => f16ToFloat32(Uint16Array.from({ length: n }, (_, i) => raw.readUInt16LE(offset + 2 * i)));
   const active = activeBlob ? new Uint8Array(inflateRawSync(activeBlob)) : null;
-  return { features, mean: halves(at), max: halves(at + 2 * n), total, reference, cut, active, fidelity };
+  return { features, mean: halves(at), max: halves(at + 2 * n), total, reference, cut, active, fidelity, exact: exactBlob ? decodeExact(exactBlob) : null };
 }
 
 function encodeFidelity(f: Fidelity): Buffer {
@@ -200,10 +317,10 @@ export class SaeCacheRepo {
   }
 
   get(key: string): CachedSummary | null {
-    const row = storeCall('read the activation cache', () => this.db.prepare('SELECT summary, active, fidelity FROM sae_cache WHERE key = ?').get(key)) as
-      | { summary: Buffer; active: Buffer | null; fidelity: Buffer }
+    const row = storeCall('read the activation cache', () => this.db.prepare('SELECT summary, active, fidelity, exact FROM sae_cache WHERE key = ?').get(key)) as
+      | { summary: Buffer; active: Buffer | null; fidelity: Buffer; exact: Buffer | null }
       | undefined;
-    return row ? decodeRow(row.summary, row.active, decodeFidelity(row.fidelity)) : null;
+    return row ? decodeRow(row.summary, row.active, decodeFidelity(row.fidelity), row.exact) : null;
   }
 
   /** The active-set bitmap of a cached reference row (null when absent). */
@@ -224,10 +341,25 @@ export class SaeCacheRepo {
     });
   }
 
+  /** Adds exact feature values to stored rows, merged with what they hold, in one transaction. */
+  putExact(rows: { key: string; exact: ExactValues }[]): void {
+    storeCall('write to the activation cache', () => {
+      const read = this.db.prepare('SELECT exact FROM sae_cache WHERE key = ?').pluck();
+      const write = this.db.prepare('UPDATE sae_cache SET exact = ? WHERE key = ?');
+      this.db.transaction(() => {
+        for (const { key, exact } of rows) {
+          const stored = read.get(key) as Buffer | null | undefined;
+          if (stored === undefined) throw new ApiError('STORE_ERROR', 'a cached activation summary disappeared during the analysis; run it again');
+          write.run(encodeExact(mergeExact(stored ? decodeExact(stored) : null, exact)), key);
+        }
+      })();
+    });
+  }
+
   /** Stored bytes of the given rows (blob sizes plus the key). */
   bytes(keys: readonly string[]): number {
     return storeCall('read the activation cache', () => {
-      const stmt = this.db.prepare('SELECT length(summary) + coalesce(length(active), 0) + length(fidelity) + length(key) FROM sae_cache WHERE key = ?').pluck();
+      const stmt = this.db.prepare('SELECT length(summary) + coalesce(length(active), 0) + length(fidelity) + coalesce(length(exact), 0) + length(key) FROM sae_cache WHERE key = ?').pluck();
       return keys.reduce((sum, k) => sum + ((stmt.get(k) as number | undefined) ?? 0), 0);
     });
   }

@@ -128,7 +128,11 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         A positive gap (orange bar) means the medium/low-resource languages activate the SAE features less than the high-resource ones at
         that layer; a negative one (blue) means more. Error bars and the table give the 95 % bootstrap interval.
       </p>
-      {!hasGap && <p className="hint">The gap needs at least one high-resource and one medium/low-resource language.</p>}
+      {(summary.gap_reason || !hasGap) && (
+        <p className="hint" data-testid="gap-reason">
+          {summary.gap_reason ?? 'The gap needs at least one high-resource and one medium/low-resource language.'}
+        </p>
+      )}
       <ChartFrame title="Gap per layer (high vs medium/low-resource)" basename="gap_percent" rows={gaps} columns={['layer', 'gap_percent', 'ci_low', 'ci_high']} formula={formulaText(summary, 'gap_percent', 'tier_mean', 'mean_activation', 'phrase_activation', 'phrase_feature_activation', 'confidence_interval')}>
         <GapChart rows={gaps} />
       </ChartFrame>

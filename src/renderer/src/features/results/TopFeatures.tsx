@@ -35,10 +35,15 @@ export function TopFeatures({ summary }: { summary: DisparitySummary }) {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => exportCsv(topFeatureRows(summary), ['layer', 'feature', 'en', 'medium_low', 'difference', 'en_upper', 'medium_low_upper'], 'top_features')}>
+        <button type="button" onClick={() => exportCsv(topFeatureRows(summary), ['layer', 'feature', 'en', 'medium_low', 'difference'], 'top_features')}>
           CSV
         </button>
       </div>
+      {summary.top_feature_candidates && (
+        <p className="hint" data-testid="top-features-exact">
+          Every value is exact (float32 as extracted): per layer, the {summary.top_feature_candidates.join(', ')} features that could reach the top by the cached bounds were compared on exact values.
+        </p>
+      )}
       <table className="top-features" aria-label="top disparate features">
         <thead>
           <tr>
@@ -61,10 +66,7 @@ export function TopFeatures({ summary }: { summary: DisparitySummary }) {
                   </button>
                 </td>
                 <td className="num">{num(f.en)}</td>
-                <td className="num" title={f.medium_low_upper > f.medium_low ? `at most ${num(f.medium_low_upper)}: some phrases' values were below the cached features` : undefined}>
-                  {num(f.medium_low)}
-                  {f.medium_low_upper > f.medium_low && <span className="bound"> (≤ {num(f.medium_low_upper)})</span>}
-                </td>
+                <td className="num">{num(f.medium_low)}</td>
                 <td className="num">{num(f.difference)}</td>
               </tr>
             );

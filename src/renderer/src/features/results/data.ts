@@ -85,7 +85,7 @@ export function fidelityChartRows(s: DisparitySummary, metric: FidelityMetric): 
 }
 
 export function topFeatureRows(s: DisparitySummary): Row[] {
-  return s.top_features.map((f) => ({ layer: f.layer, feature: f.feature, en: f.en, medium_low: f.medium_low, difference: f.difference, en_upper: f.en_upper, medium_low_upper: f.medium_low_upper }));
+  return s.top_features.map((f) => ({ layer: f.layer, feature: f.feature, en: f.en, medium_low: f.medium_low, difference: f.difference }));
 }
 
 function mix(a: [number, number, number], b: [number, number, number], t: number): string {
