@@ -137,6 +137,16 @@ describe('checkOutputFile', () => {
     }
     expect(readFileSync(join(dir, '.bashrc'), 'utf8')).toBe('export PATH=$PATH:~/bin\n');
   });
+
+  it("removes a dead writer's temporary of the same file, and nothing else", () => {
+    const dir = fresh('t');
+    mkdirSync(dir);
+    const dead = deadPid();
+    const names = [`a.safetensors.tmp-${dead}`, `a.safetensors.tmp-${process.ppid}`, `b.safetensors.tmp-${dead}`, `a.safetensors.tmp-x${dead}`];
+    for (const n of names) writeFileSync(join(dir, n), 'partial');
+    checkOutputFile(join(dir, 'a.safetensors'), () => true);
+    expect(readdirSync(dir).sort()).toEqual(names.slice(1).sort());
+  });
 });
 
 /** A 2 MiB tmpfs: needs root (mount). Where it cannot be mounted the test says so and is skipped. */

@@ -269,6 +269,27 @@ export function writeOutputFolder(dir: string, kind: string, files: readonly { n
   return staged.commit();
 }
 
+/** A single file is written to `<file>.tmp-<pid>` and renamed (writeSafetensors); a process killed
+ * before the rename leaves that temporary, which the next write of the same file removes. */
+function removeDeadTemporaries(path: string): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+    if (!/^\d+$/.test(pid) || processAlive(Number(pid))) continue;
+    try {
+      if (lstatSync(join(dirname(path), name)).isFile()) rmSync(join(dirname(path), name));
+    } catch {
+      // vanished meanwhile
+    }
+  }
+}
+
 /** Checks that the file `file` may be written: missing, or a regular file `isOurs` recognises
  * (e.g. our safetensors metadata key). Creates the parent folders. */
 export function checkOutputFile(file: string, isOurs: (path: string) => boolean): string {
@@ -278,6 +299,7 @@ export function checkOutputFile(file: string, isOurs: (path: string) => boolean)
   } catch (error) {
     throw new ApiError('OUTPUT_NOT_WRITABLE', `cannot write ${path} (${errnoCode(error)})`, { path });
   }
+  removeDeadTemporaries(path);
   const stats = lstatOrNull(path);
   if (stats?.isSymbolicLink()) throw refuse(path, 'is a symbolic link', 'file');
   if (stats && !stats.isFile()) throw refuse(path, stats.isDirectory() ? 'is a folder' : 'is not a regular file', 'file');
