@@ -1,14 +1,14 @@
 // Hostile input against the real harness process (out/main/harness.js, built by `npx electron-vite
 // build`): bad URLs, wrong Host/Origin/token, and every class of bad WebSocket message. After each
 // class: (a) the typed answer, (b) the process is alive and serves a fresh client, (c) a long
-// analysis started by another client before the barrage is still running, and at the end it
-// completes with the same numbers a cached re-run reads back.
+// fertility job (50 languages) started by another client before the barrage is untouched, and at
+// the end it completes with the same numbers a cached re-run reads back.
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoInfo, DisparitySummary } from '../../src/shared/dto';
+import type { CorpusLanguage, DemoInfo, FertilityResult, Language } from '../../src/shared/dto';
 import { RawClient, startHarnessProcess, type HarnessProcess } from '../helpers/harness-process';
 import { tempDir } from '../helpers/temp';
 
@@ -69,10 +69,11 @@ describe('the harness survives hostile input and answers each with a type', () =
   let jobClient: RawClient;
   let client: RawClient;
   let demo: DemoInfo;
-  let analysisArg: Record<string, unknown>;
-  let longJob: Promise<DisparitySummary>;
+  let jobArg: { languages: string[] };
+  let longJob: Promise<FertilityResult>;
   let jobSettled = false;
   let progressDuringBarrage = 0;
+  let classesWhileJobRan = 0;
 
   beforeAll(async () => {
     h = await startHarnessProcess(join(tmp.dir, 'hostile.db'));
@@ -81,18 +82,29 @@ describe('the harness survives hostile input and answers each with a type', () =
     const info = await jobClient.call('demo.info', {});
     if (!info.ok) throw new Error(info.error.message);
     demo = info.value as DemoInfo;
-    analysisArg = { model: demo.model, saes: demo.saes, languages: PAPER, limit: 40, settings: { reduction: 'max' } };
-    const firstProgress = jobClient.next((m) => m.kind === 'event' && m.name === 'progress' && (m.payload as { jobId?: string }).jobId === 'long', 60_000);
-    longJob = jobClient.call('analysis.run', { ...analysisArg, jobId: 'long' }, 300_000).then((r) => {
+    // Forty more UDHR languages make the job last about as long as the barrage.
+    const corpus = await jobClient.call('corpus.languages', {});
+    if (!corpus.ok) throw new Error(corpus.error.message);
+    const added: string[] = [];
+    for (const l of (corpus.value as CorpusLanguage[]).filter((c) => !c.registered)) {
+      if (added.length === 40) break;
+      const r = await jobClient.call('languages.add', { code: l.corpusCode });
+      if (r.ok) added.push((r.value as Language).code);
+    }
+    jobArg = { languages: [...PAPER, ...added] };
+    const firstProgress = jobClient.next((m) => m.kind === 'event' && m.name === 'progress' && (m.payload as { jobId?: string }).jobId === 'long', 150_000);
+    longJob = jobClient.call('fertility.run', { ...jobArg, jobId: 'long' }, 600_000).then((r) => {
       jobSettled = true;
       if (!r.ok) throw new Error(`the long job failed: ${r.error.code} ${r.error.message}`);
-      return r.value as DisparitySummary;
+      return r.value as FertilityResult;
     });
     longJob.catch(() => {});
-    await firstProgress;
-    jobClient.ws.on('message', () => (progressDuringBarrage += 1));
+    await Promise.race([firstProgress, longJob]);
+    jobClient.ws.on('message', (data) => {
+      if (String(data).includes('"jobId":"long"')) progressDuringBarrage += 1;
+    });
     client = await RawClient.open(apiUrl, h.origin);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     client?.close();
@@ -104,10 +116,11 @@ describe('the harness survives hostile input and answers each with a type', () =
   /** (b) and (c): the process lives, a new client is served, the long job is untouched. */
   async function expectStillServing() {
     expect(h.alive()).toBe(true);
+    if (!jobSettled) classesWhileJobRan += 1;
     const fresh = await RawClient.open(apiUrl, h.origin);
     const list = await fresh.call('languages.list', {});
     fresh.close();
-    expect(list.ok && (list.value as { code: string }[]).map((l) => l.code)).toEqual(PAPER);
+    expect(list.ok && (list.value as { code: string }[]).map((l) => l.code).slice(0, PAPER.length)).toEqual(PAPER);
     expect(jobClient.closeCode).toBeUndefined();
     expect(h.stderr()).not.toMatch(/Uncaught|URIError|TypeError|RangeError|triggerUncaughtException/);
   }
@@ -140,7 +153,14 @@ describe('the harness survives hostile input and answers each with a type', () =
 
   it('very long URLs get 404 or 431', async () => {
     expect((await httpGet(h.port, '/' + 'a'.repeat(10_000))).status).toBe(404);
-    expect((await httpGet(h.port, '/' + 'a'.repeat(100_000))).status).toBe(431);
+    // Past Node's 16 KiB header limit the answer is 431, then the socket is closed; a client still
+    // writing a huge head may see the reset first, so the 431 is looked for over a few tries.
+    const statuses: (number | string)[] = [];
+    for (let i = 0; i < 5 && !statuses.includes(431); i++) {
+      statuses.push(await httpGet(h.port, '/' + 'a'.repeat(i % 2 ? 100_000 : 17_000)).then((r) => r.status, (e: NodeJS.ErrnoException) => e.code ?? 'error'));
+    }
+    expect(statuses).toContain(431);
+    expect(statuses.every((x) => x === 431 || x === 'ECONNRESET' || x === 'EPIPE')).toBe(true);
     expect((await httpGet(h.port, '/?token=' + 'x'.repeat(12_000))).status).toBe(401);
     await expectStillServing();
   });
@@ -345,17 +365,18 @@ describe('the harness survives hostile input and answers each with a type', () =
   });
 
   it('the long job started before the barrage completes, and a cached re-run reads back the same numbers', async () => {
-    const summary = await longJob;
-    expect(summary.languages.map((l) => l.code)).toEqual(PAPER);
-    expect(summary.layers).toHaveLength(6);
-    expect(summary.gap_percent.every((g) => g === null || Number.isFinite(g))).toBe(true);
+    const result = await longJob;
+    expect(result.rows.map((r) => r.language)).toEqual(jobArg.languages);
+    expect(result.computed).toHaveLength(jobArg.languages.length);
+    expect(result.rows.every((r) => Number.isFinite(r.tokens_per_word) && r.tokens_per_word > 0)).toBe(true);
     expect(progressDuringBarrage).toBeGreaterThan(0);
-    const again = await jobClient.call('analysis.run', analysisArg, 300_000);
+    expect(classesWhileJobRan).toBeGreaterThan(0);
+    console.log(`hostile classes sent while the long job ran: ${classesWhileJobRan} of 17 (${jobArg.languages.length} languages)`);
+    const again = await jobClient.call('fertility.run', jobArg, 120_000);
     if (!again.ok) throw new Error(again.error.message);
-    const cached = again.value as DisparitySummary;
-    expect(cached.cache.phrases_computed).toBe(0);
-    expect(cached.mean_activation).toEqual(summary.mean_activation);
-    expect(cached.gap_percent).toEqual(summary.gap_percent);
+    const cached = again.value as FertilityResult;
+    expect(cached.computed).toEqual([]);
+    expect(cached.rows).toEqual(result.rows);
     expect(h.alive()).toBe(true);
-  });
+  }, 600_000);
 });

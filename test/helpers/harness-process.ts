@@ -20,8 +20,11 @@ export interface HarnessProcess {
   stop(): Promise<void>;
 }
 
+/** LINGUASCOPE_HARNESS_JS runs another build (e.g. a copy of out/ that a parallel build cannot
+ * change under a running test). */
 export function startHarnessProcess(dbPath: string): Promise<HarnessProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'out', 'main', 'harness.js'), '--port', '0', '--db', dbPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const script = process.env.LINGUASCOPE_HARNESS_JS ?? join(ROOT, 'out', 'main', 'harness.js');
+  const child = spawn(process.execPath, [script, '--port', '0', '--db', dbPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
