@@ -1,0 +1,133 @@
+// The README is the front door: every `npx linguascope …` line it prints is run here exactly as
+// printed (through a shell, from the clone's folder, with only LINGUASCOPE_DB set, which the
+// README names), in the README's order, and what each prints and writes is checked. A README line
+// without a check below fails the test, so a new example cannot go untested.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const EXAMPLES = join(ROOT, 'linguascope-examples');
+const tmp = tempDir();
+
+/** Every shell line of the README's ```sh blocks that runs `npx linguascope`, `\` continuations joined, comments cut. */
+function readmeCliLines(markdown: string): string[] {
+  const lines: string[] = [];
+  let inShell = false;
+  let pending = '';
+  for (const raw of markdown.split('\n')) {
+    if (/^```/.test(raw)) {
+      inShell = !inShell && /^```sh\s*$/.test(raw);
+      continue;
+    }
+    if (!inShell) continue;
+    const line = pending + raw.replace(/\s+#(?=[^"]*$).*$/, '').trim();
+    if (line.endsWith('\\')) {
+      pending = line.slice(0, -1).trim() + ' ';
+      continue;
+    }
+    pending = '';
+    if (line.startsWith('npx linguascope')) lines.push(line);
+  }
+  return lines;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+const file = (...parts: string[]) => join(EXAMPLES, ...parts);
+const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+/** What each README line must print and write; keyed by the line as printed. */
+const CHECKS: Record<string, (run: Run) => void> = {
+  'npx linguascope --help': ({ stdout }) => {
+    for (const command of ['demo', 'analyze', 'activations', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model']) {
+      expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
+  },
+  'npx linguascope system': ({ stdout }) => {
+    expect(stdout).toMatch(/logical cores/);
+    expect(stdout).toMatch(/^yes cpu/m);
+  },
+  'npx linguascope languages list': ({ stdout }) => {
+    expect(stdout).toMatch(/^en\s+reference\s+Latin\s+English$/m);
+    expect(stdout).toMatch(/^ml\s+medium-low\s+Malayalam/m);
+  },
+  'npx linguascope corpus --languages en,hi,ml': ({ stdout }) => {
+    expect(stdout).toMatch(/UDHR .*: \d+ aligned segments for en, hi, ml/);
+  },
+  'npx linguascope fertility --languages en,hi,ml --out linguascope-examples/fertility': ({ stdout }) => {
+    expect(stdout).toMatch(/^ml\s+medium-low\s+[\d.]+\s+[\d.]+\s+[\d.]+$/m);
+    expect(existsSync(file('fertility', 'fertility.csv'))).toBe(true);
+  },
+  'npx linguascope make-random-model --arch gemma2 --preset tiny --dtype f32 --out linguascope-examples/tiny-gemma2': ({ stdout }) => {
+    expect(stdout).toMatch(/Gemma2ForCausalLM: \d+ layers/);
+    expect(existsSync(file('tiny-gemma2', 'config.json'))).toBe(true);
+  },
+  'npx linguascope model --model linguascope-examples/tiny-gemma2': ({ stdout }) => {
+    expect(stdout).toMatch(/^Gemma2ForCausalLM: \d+ layers, d_model \d+/m);
+    expect(stdout).toMatch(/stored F32 in 1 file/);
+  },
+  'npx linguascope activations --model linguascope-examples/tiny-gemma2 --text "All human beings are born free" --layers all --out linguascope-examples/activations.safetensors': ({ stdout }) => {
+    const tokens = Number(stdout.match(/^(\d+) tokens through Gemma2ForCausalLM \((\d+) layers\)/m)?.[1]);
+    expect(tokens).toBeGreaterThan(3);
+    expect(stdout).toMatch(/blocks\.0\.hook_resid_post \[\d+, \d+\]/);
+    const bytes = readFileSync(file('activations.safetensors'));
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+    expect(header['blocks.0.hook_resid_post'].shape[0]).toBe(tokens);
+  },
+  'npx linguascope make-random-saes --model linguascope-examples/tiny-gemma2 --width 128 --out linguascope-examples/tiny-saes': ({ stdout }) => {
+    expect(stdout).toMatch(/wrote \d+ jumprelu SAEs of width 128/);
+    expect(stdout).toMatch(/average L0 on the calibration sample: L0 /);
+  },
+  'npx linguascope analyze --model linguascope-examples/tiny-gemma2 --saes linguascope-examples/tiny-saes --languages en,zh,hi,ml --limit 6 --out linguascope-examples/tiny-report': ({ stdout }) => {
+    expect(stdout).toMatch(/4 languages, 6 aligned segments/);
+    const summary = json(file('tiny-report', 'summary.json'));
+    expect(summary.segments).toBe(6);
+    expect(summary.languages.map((l: { code: string }) => l.code)).toEqual(['en', 'zh', 'hi', 'ml']);
+    expect(existsSync(file('tiny-report', 'report.html'))).toBe(true);
+  },
+  'npx linguascope analyze --model resources/demo/model --saes resources/demo/saes --languages en,es,hi,ml --limit 10 --reduction max --bootstrap 200 --out linguascope-examples/demo-report': ({ stdout }) => {
+    expect(stdout).toMatch(/settings: reduction max/);
+    const summary = json(file('demo-report', 'summary.json'));
+    expect(summary.layers).toEqual([0, 1, 2, 3, 4, 5]);
+    // The demo's tiers get unequal data: Spanish (high) fires above Hindi and Malayalam in every layer.
+    for (let i = 0; i < 6; i++) expect(summary.mean_activation.es[i]).toBeGreaterThan(Math.max(summary.mean_activation.hi[i], summary.mean_activation.ml[i]));
+    expect(summary.gap_percent.every((g: number | null) => g !== null && g > 0)).toBe(true);
+  },
+  'npx linguascope demo --out linguascope-examples/demo --json': ({ stdout }) => {
+    const result = JSON.parse(stdout);
+    expect(result.summary.languages).toHaveLength(10);
+    expect(result.summary.settings.reduction).toBe('max');
+    expect(existsSync(file('demo', 'report.html'))).toBe(true);
+  },
+};
+
+describe('README: every npx linguascope line, as printed', () => {
+  const lines = readmeCliLines(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  beforeAll(() => rmSync(EXAMPLES, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(EXAMPLES, { recursive: true, force: true });
+    tmp.cleanup();
+  });
+
+  it('finds the README lines, and each has a check', () => {
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    expect(lines.filter((l) => !CHECKS[l])).toEqual([]);
+  });
+
+  it.each(lines.map((l) => [l]))('%s', (line) => {
+    const run = spawnSync('sh', ['-c', line], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, LINGUASCOPE_DB: join(tmp.dir, 'readme.db') },
+      timeout: 300_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    CHECKS[line]!({ code: run.status, stdout: run.stdout, stderr: run.stderr });
+  }, 300_000);
+});
