@@ -62,6 +62,7 @@ const ACT_KEY: Record<ArchName, string> = { gemma2: 'hidden_activation', llama: 
 /** [what, change to the base config (undefined deletes), the key the error must name]. */
 type Variant = [string, Record<string, unknown>, string];
 const every = (arch: ArchName): Variant[] => [
+  ['model_type of another architecture', { model_type: arch === 'llama' ? 'mistral' : 'llama' }, 'model_type'],
   ['absurd layer count', { num_hidden_layers: 1e9 }, 'num_hidden_layers'],
   ['no layers', { num_hidden_layers: 0 }, 'num_hidden_layers'],
   ['fractional layers', { num_hidden_layers: 2.5 }, 'num_hidden_layers'],

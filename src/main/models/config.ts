@@ -234,6 +234,11 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
     });
   }
   const arch = ARCHITECTURES[architecture];
+  // transformers' Auto classes pick the config and model class by model_type, not architectures:
+  // a disagreement would make transformers build another model than we do.
+  if (cfg.model_type !== undefined && cfg.model_type !== arch) {
+    throw invalid(file, 'model_type', `is ${shown(cfg.model_type)}, but architectures names ${architecture} (model_type "${arch}"); transformers would build another model`);
+  }
   checkKeys(cfg, arch, file);
   const r = new Reader(cfg, arch, file);
   const hiddenSize = r.int('hidden_size');
