@@ -75,9 +75,29 @@ describe('weight files holding tensors the graph never reads', () => {
     expect(() => openModelFolder(noMlp)).toThrow(expect.objectContaining({ code: 'WEIGHTS_INVALID', details: expect.objectContaining({ tensor: expect.stringMatching(/mlp\.(gate|up|down)_proj\.bias$/) }) }));
   });
 
+  it('an lm_head beside tied embeddings says why it is not read', () => {
+    const dir = variant('gemma2', { tensors: (t) => t.push(zeros('lm_head.weight', [256, 64])) });
+    expect(() => openModelFolder(dir)).toThrow(/tie_word_embeddings is true/);
+  });
+
   it('RoPE inverse-frequency buffers (the listed ignorable tensors) are accepted', () => {
     const dir = variant('llama', { tensors: (t) => t.push(zeros('model.layers.0.self_attn.rotary_emb.inv_freq', [8]), zeros('model.rotary_emb.inv_freq', [8])) });
     expect(openModelFolder(dir).config.arch).toBe('llama');
+  });
+});
+
+describe('config.json text that is not a JSON object', () => {
+  // Python's json.dumps writes NaN and Infinity, which JSON (and JSON.parse) does not have.
+  it.each([
+    ['a NaN literal', '{"architectures": ["LlamaForCausalLM"], "rms_norm_eps": NaN}', /not valid JSON/],
+    ['an Infinity literal', '{"architectures": ["LlamaForCausalLM"], "rope_theta": Infinity}', /not valid JSON/],
+    ['truncated text', '{"architectures": ["LlamaForCausalLM"], "hidden_size": 6', /not valid JSON/],
+    ['an array', '[{"architectures": ["LlamaForCausalLM"]}]', /not a JSON object/],
+    ['null', 'null', /not a JSON object/],
+  ])('%s is WEIGHTS_INVALID', (_, text, message) => {
+    const dir = variant('llama', {});
+    writeFileSync(join(dir, 'config.json'), text);
+    expect(() => openModelFolder(dir)).toThrow(expect.objectContaining({ code: 'WEIGHTS_INVALID', message: expect.stringMatching(message) }));
   });
 });
 

@@ -87,7 +87,8 @@ export function openModelFolder(folder: string): ModelFolder {
   const expected = new Set(expectedTensors(config).map((t) => t.name));
   for (const t of index.tensors.values()) {
     if (!expected.has(t.name) && !IGNORABLE_TENSORS.some((re) => re.test(t.name))) {
-      throw new ApiError('WEIGHTS_INVALID', `${basename(t.file)}: tensor '${t.name}' is not read by ${config.architecture} as config.json describes it; a checkpoint of another architecture or a config that does not match its weights`, {
+      const why = t.name === 'lm_head.weight' && config.tieEmbeddings ? 'tie_word_embeddings is true, so the head is the embedding matrix and this one would be ignored' : 'a checkpoint of another architecture or a config that does not match its weights';
+      throw new ApiError('WEIGHTS_INVALID', `${basename(t.file)}: tensor '${t.name}' is not read by ${config.architecture} as config.json describes it; ${why}`, {
         file: t.file,
         tensor: t.name,
       });
