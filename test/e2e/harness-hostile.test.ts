@@ -233,10 +233,16 @@ describe('the harness survives hostile input and answers each with a type', () =
   });
 
   it('malformed JSON and JSON that is not an object get a PROTOCOL_ERROR', async () => {
-    for (const text of ['', '{', '{"kind":"call",', 'NaN', "{'kind':'call'}", 'undefined', '{"id":1}}', '\u0000']) {
+    for (const text of ['', '{', '{"kind":"call",', 'NaN', "{'kind':'call'}", 'undefined', '{"arg":{"id":1}', '\u0000']) {
       const error = await protocolErrorFor(client, () => client.send(text));
       expect(error.code, JSON.stringify(text)).toBe('PROTOCOL_ERROR');
       expect(error.message).toContain('not JSON');
+    }
+    // Cut short after its id: the pending call is answered, not left waiting.
+    for (const [text, id] of [['{"kind":"call","id":4242,"method":"languages.list","arg":{', 4242], ['{"id":4243}}', 4243]] as const) {
+      const later = client.after();
+      client.send(text);
+      expect(await later.next((m) => m.kind === 'result' || m.kind === 'protocol-error'), text).toMatchObject({ kind: 'result', id, ok: false, error: { code: 'PROTOCOL_ERROR' } });
     }
     for (const text of ['null', '42', '"languages.list"', '[]', '[{"kind":"call","id":1,"method":"languages.list","arg":{}}]', 'true']) {
       const error = await protocolErrorFor(client, () => client.send(text));

@@ -27,8 +27,16 @@ describe('readFrame', () => {
     expect(read).toMatchObject({ reply: { kind: 'protocol-error', error: { code: 'PROTOCOL_ERROR', message: expect.stringContaining('binary') } } });
   });
 
-  it.each(['', '{', 'NaN', "{'a':1}", '{"id":1}}', '\u0000'])('answers text that is not JSON: %j', (s) => {
+  it.each(['', '{', 'NaN', "{'a':1}", '{"kind":"call",', '{"arg":{"id":3}', '{"kind":"call","method":"m","id":4,', '\u0000'])('answers text that is not JSON, without a readable id: %j', (s) => {
     expect(readFrame(text(s), false)).toMatchObject({ reply: { kind: 'protocol-error', error: { code: 'PROTOCOL_ERROR', message: expect.stringContaining('not JSON') } } });
+  });
+
+  it.each([
+    ['{"id":1}}', 1],
+    ['{"kind":"call","id":42,"method":"languages.list","arg":{', 42],
+    [' { "kind" : "call" , "id" : 7 , "method": "m", "arg": {"x": tru', 7],
+  ])('answers damaged JSON whose leading id is readable with a result carrying it: %j', (s, id) => {
+    expect(readFrame(text(s), false)).toMatchObject({ reply: { kind: 'result', id, ok: false, error: { code: 'PROTOCOL_ERROR', message: expect.stringContaining('not JSON') } } });
   });
 
   it('answers a message over the limit with its id, its method and the field that made it large', () => {
@@ -39,6 +47,11 @@ describe('readFrame', () => {
       reply: { kind: 'result', id: 9, ok: false, error: { code: 'PAYLOAD_TOO_LARGE', details: { limit: MESSAGE_LIMIT_BYTES, bytes: body.length, field: 'tokenIds' } } },
     });
     expect(JSON.stringify(read)).toMatch(/model\.activations: the message is 16\.0 MiB, over the 16\.0 MiB.*arg\.tokenIds alone is 16\.0 MiB \(2097153 items\)/);
+  });
+
+  it('reads the leading id of an oversized message that is not JSON either', () => {
+    const cut = '{"kind":"call","id":78,"method":"m","arg":"' + 'a'.repeat(MESSAGE_LIMIT_BYTES);
+    expect(readFrame(text(cut), false)).toMatchObject({ reply: { kind: 'result', id: 78, ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } } });
   });
 
   it('answers an oversized message without a readable id with a protocol-error', () => {

@@ -14,8 +14,18 @@ export const FRAME_LIMIT_BYTES = 2 * MESSAGE_LIMIT_BYTES;
 
 const MiB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-function protocolError(message: string): ReadCall {
-  return { reply: { kind: 'protocol-error', error: { code: 'PROTOCOL_ERROR', message } } };
+function protocolError(message: string, id?: number): ReadCall {
+  const error = { code: 'PROTOCOL_ERROR' as const, message };
+  return { reply: id === undefined ? { kind: 'protocol-error', error } : { kind: 'result', id, ok: false, error } };
+}
+
+/** The id of a call whose JSON is cut short or damaged after its start. Only an `"id"` that is the
+ * first key of the top-level object, or the second after `"kind"` (the order every client here
+ * writes), counts: nothing nested can come before it, so it cannot be an id inside `arg`. */
+const LEADING_ID = /^\s*\{\s*(?:"kind"\s*:\s*"[a-z-]{0,20}"\s*,\s*)?"id"\s*:\s*(\d{1,15})\s*[,}]/;
+export function leadingId(text: string): number | undefined {
+  const match = LEADING_ID.exec(text.slice(0, 200));
+  return match ? Number(match[1]) : undefined;
 }
 
 /** The argument's field with the longest JSON text, e.g. {name: 'tokenIds', bytes, items}. */
@@ -37,7 +47,7 @@ function tooLarge(text: string, bytes: number): ReadCall {
     value = undefined;
   }
   const m = (typeof value === 'object' && value !== null ? value : {}) as { id?: unknown; method?: unknown; arg?: unknown };
-  const id = Number.isSafeInteger(m.id) ? (m.id as number) : undefined;
+  const id = Number.isSafeInteger(m.id) ? (m.id as number) : leadingId(text);
   const method = typeof m.method === 'string' ? m.method.slice(0, 80) : undefined;
   let field: ReturnType<typeof largestField>;
   try {
@@ -65,7 +75,7 @@ export function readFrame(data: Buffer, isBinary: boolean): ReadCall {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return protocolError(`the message is not JSON: ${(error as Error).message.slice(0, 120)}`);
+    return protocolError(`the message is not JSON: ${(error as Error).message.slice(0, 120)}`, leadingId(text));
   }
   return readCall(value);
 }
