@@ -16,6 +16,10 @@ const recorded = vi.hoisted(() => ({
   ipcHandlers: new Map<string, (...args: unknown[]) => unknown>(),
   headers: null as null | ((details: unknown, cb: (r: unknown) => void) => void),
   permission: null as null | ((wc: unknown, permission: string, cb: (ok: boolean) => void) => void),
+  permissionCheck: null as null | ((...args: unknown[]) => boolean),
+  schemes: [] as { scheme: string; privileges: Record<string, boolean> }[],
+  protocolHandlers: new Map<string, (request: { url: string }) => Promise<Response> | Response>(),
+  loaded: [] as string[],
   ready: null as null | Promise<void>,
 }));
 
@@ -29,10 +33,12 @@ vi.mock('electron', () => {
     constructor(options: Record<string, unknown>) {
       recorded.windows.push(options);
     }
-    loadFile() {
+    loadFile(file: string) {
+      recorded.loaded.push(`file:${file}`);
       return Promise.resolve();
     }
-    loadURL() {
+    loadURL(url: string) {
+      recorded.loaded.push(url);
       return Promise.resolve();
     }
     static getAllWindows() {
@@ -46,7 +52,12 @@ vi.mock('electron', () => {
   return {
     contextBridge: { exposeInMainWorld: (key: string, value: unknown) => recorded.exposed.push([key, value]) },
     ipcRenderer: { on: () => undefined, invoke: async () => ({ ok: true, value: { path: null } }) },
-    app: { whenReady: () => recorded.ready, on: () => undefined, getPath: () => '/tmp/linguascope-contract', quit: () => undefined },
+    app: { isPackaged: true, whenReady: () => recorded.ready, on: () => undefined, getPath: () => '/tmp/linguascope-contract', quit: () => undefined },
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: typeof recorded.schemes) => recorded.schemes.push(...schemes),
+      handle: (scheme: string, handler: (request: { url: string }) => Promise<Response> | Response) => recorded.protocolHandlers.set(scheme, handler),
+    },
+    net: { fetch: async (url: string) => new Response(`served ${url}`) },
     BrowserWindow,
     dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }) },
     ipcMain: { handle: (channel: string, handler: (...args: unknown[]) => unknown) => recorded.ipcHandlers.set(channel, handler) },
@@ -58,6 +69,7 @@ vi.mock('electron', () => {
       defaultSession: {
         webRequest: { onHeadersReceived: (handler: typeof recorded.headers) => (recorded.headers = handler) },
         setPermissionRequestHandler: (handler: typeof recorded.permission) => (recorded.permission = handler),
+        setPermissionCheckHandler: (handler: typeof recorded.permissionCheck) => (recorded.permissionCheck = handler),
       },
     },
     utilityProcess: { fork: () => ({ postMessage: () => undefined, kill: () => undefined }) },
@@ -117,7 +129,18 @@ describe('Electron shell', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(recorded.windows).toHaveLength(1);
     const prefs = recorded.windows[0].webPreferences as Record<string, unknown>;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, devTools: false });
+    // The page comes from app://linguascope/, served from the built renderer only.
+    expect(recorded.loaded).toEqual(['app://linguascope/index.html']);
+    expect(recorded.schemes).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
+    const serve = recorded.protocolHandlers.get('app')!;
+    const page = await serve({ url: 'app://linguascope/index.html' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toMatch(/^served file:\/\/.*[/\\]renderer[/\\]index\.html$/);
+    for (const url of ['app://linguascope/../../../etc/passwd', 'app://linguascope/%ff', 'app://evil/index.html', 'app://linguascope/x.db']) {
+      expect((await serve({ url })).status, url).toBe(404);
+    }
     expect(String(prefs.preload)).toMatch(/preload[/\\]index\.cjs$/);
 
     expect(recorded.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
@@ -131,9 +154,11 @@ describe('Electron shell', () => {
     let granted: boolean | undefined;
     recorded.permission?.({}, 'media', (ok) => (granted = ok));
     expect(granted).toBe(false);
+    expect(recorded.permissionCheck?.({}, 'clipboard-read', 'app://linguascope', {})).toBe(false);
 
     const shell = recorded.ipcHandlers.get('shell')!;
-    const appFrame = { senderFrame: { url: 'file:///app/index.html' }, sender: {} };
+    const appFrame = { senderFrame: { url: 'app://linguascope/index.html' }, sender: {} };
+    expect(await shell({ senderFrame: { url: 'file:///app/index.html' }, sender: {} }, 'dialog.openFolder', {})).toMatchObject({ ok: false });
     expect(await shell({ senderFrame: { url: 'https://evil.example' }, sender: {} }, 'dialog.openFolder', {})).toMatchObject({ ok: false });
     expect(await shell(appFrame, 'fs.readFile', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
     expect(await shell(appFrame, 'dialog.openFolder', { title: 5 })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
