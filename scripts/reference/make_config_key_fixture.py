@@ -7,6 +7,12 @@ Writes `test/fixtures/models/config-keys.json`:
                                  {name: {"type": annotation as text, "default": default or null}}
     classes.<arch>.float_fields  the fields typed `float` / `float | None`, which transformers 5's
                                  strict configs refuse as JSON integers (30 fails, 30.0 loads)
+    classes.<arch>.modeling_reads  every config attribute the modeling code reads for the
+                                 architecture (`config.X`, `getattr(config, "X", ...)` in
+                                 modeling_<arch>.py, masking_utils.py, modeling_rope_utils.py),
+                                 methods left out: a key in config.json becomes such an attribute
+                                 even when the class does not declare it (e.g. "is_causal": false
+                                 makes every mask bidirectional)
     cases[]                      small configs written to a folder as config.json, loaded with
                                  AutoConfig.from_pretrained and built with AutoModelForCausalLM;
                                  `effective` is what the BUILT model uses, read from its modules
@@ -27,6 +33,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -70,13 +77,25 @@ def jsonable(v):
     return repr(v)
 
 
+READ_PATTERN = re.compile(r'(?:self\.)?config\.([A-Za-z]\w*)|getattr\((?:self\.)?config,\s*"([A-Za-z]\w*)"')
+
+
+def modeling_reads(arch: str, cls) -> list[str]:
+    root = Path(transformers.__file__).parent
+    files = [root / "models" / arch / f"modeling_{arch}.py", root / "masking_utils.py", root / "modeling_rope_utils.py"]
+    names = {a or b for f in files for a, b in READ_PATTERN.findall(f.read_text())}
+    # "config.json" in comments and docstrings is not an attribute.
+    return sorted(n for n in names if n != "json" and not callable(getattr(cls, n, None)))
+
+
 def class_table(cls) -> dict:
     fields = {}
     for f in dataclasses.fields(cls):
         default = f.default if f.default is not dataclasses.MISSING else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         fields[f.name] = {"type": str(f.type) if not isinstance(f.type, type) else f.type.__name__, "default": jsonable(default)}
     floats = sorted(n for n, f in fields.items() if f["type"] in ("float", "float | None"))
-    return {"class": cls.__name__, "fields": fields, "float_fields": floats}
+    arch = next(a for a, c in CLASSES.items() if c is cls)
+    return {"class": cls.__name__, "fields": fields, "float_fields": floats, "modeling_reads": modeling_reads(arch, cls)}
 
 
 def effective(model) -> dict:

@@ -83,6 +83,13 @@ export const GUARDED_KEYS: Readonly<Record<string, Guard>> = {
   mlp_bias: { accepts: offOrAbsent, why: 'transformers gives this architecture no MLP biases, so the intended biases would be dropped' },
   partial_rotary_factor: { accepts: noneOrOne, why: 'partial rotary embeddings (RoPE on part of each head) are not implemented' },
   use_bidirectional_attention: { accepts: offOrAbsent, why: 'bidirectional (non-causal) attention is not implemented' },
+  // Read by transformers' mask code from any config (a config.json key becomes an attribute even
+  // when the class does not declare it): false makes every mask bidirectional.
+  is_causal: { accepts: (v) => v === undefined || v === null || v === true, why: 'bidirectional (non-causal) attention is not implemented' },
+  attention_chunk_size: { accepts: (v) => v === null || v === undefined, why: 'chunked attention (Llama-4) is not implemented' },
+  per_layer_config: { accepts: (v) => v === null || v === undefined, why: 'per-layer configs are not implemented' },
+  // The RoPE base transformers falls back to when no rope_theta is given (a class constant, 10000).
+  default_theta: { accepts: (v) => v === undefined || v === 10000, why: 'a RoPE base other than rope_theta is not read here; set rope_theta' },
   quantization_config: { accepts: (v) => v === null || v === undefined, why: 'quantized checkpoints are not supported; use float32/bfloat16/float16 weights' },
   attn_logit_softcapping: { accepts: (v) => v === null || v === undefined, why: 'only Gemma-2 soft-caps attention scores' },
   final_logit_softcapping: { accepts: (v) => v === null || v === undefined, why: 'only Gemma-2 soft-caps the logits' },

@@ -14,7 +14,7 @@ import { ropeTables } from './model';
 
 interface Fixture {
   versions: Record<string, string>;
-  classes: Record<ArchName, { class: string; fields: Record<string, { type: string; default: unknown }>; float_fields: string[] }>;
+  classes: Record<ArchName, { class: string; fields: Record<string, { type: string; default: unknown }>; float_fields: string[]; modeling_reads: string[] }>;
   cases: { arch: ArchName; name: string; config: Record<string, unknown>; effective: Record<string, unknown> & { invFreq: number[]; windows: (number | null)[] } }[];
 }
 const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/fixtures/models/config-keys.json', import.meta.url)), 'utf8')) as Fixture;
@@ -39,8 +39,9 @@ describe('config.json read as transformers reads it', () => {
     inv.forEach((v, i) => expect(Math.abs(v - e.invFreq[i]) / e.invFreq[i], `inv_freq[${i}]`).toBeLessThan(1e-6));
   });
 
-  it.each(ARCHS)('%s: every field transformers declares is read, inert or guarded', (arch) => {
-    const unclassified = Object.keys(fixture.classes[arch].fields).filter((k) => !READ_KEYS[arch].has(k) && !INERT_KEYS.has(k) && !(k in GUARDED_KEYS));
+  it.each(ARCHS)('%s: every key transformers declares or its modeling code reads is read, inert or guarded', (arch) => {
+    const { fields, modeling_reads } = fixture.classes[arch];
+    const unclassified = [...Object.keys(fields), ...modeling_reads].filter((k) => !READ_KEYS[arch].has(k) && !INERT_KEYS.has(k) && !(k in GUARDED_KEYS));
     expect(unclassified).toEqual([]);
   });
 
@@ -100,6 +101,9 @@ const every = (arch: ArchName): Variant[] => [
   ['fractional sliding window', { sliding_window: 7.5 }, 'sliding_window'],
   ['quantized weights', { quantization_config: { quant_method: 'gptq', bits: 4 } }, 'quantization_config'],
   ['bidirectional attention', { use_bidirectional_attention: true }, 'use_bidirectional_attention'],
+  ['non-causal masks (is_causal false)', { is_causal: false }, 'is_causal'],
+  ['chunked attention', { attention_chunk_size: 8192 }, 'attention_chunk_size'],
+  ['another RoPE fallback base', { default_theta: 500000.0 }, 'default_theta'],
   ['tie_word_embeddings as a string', { tie_word_embeddings: 'true' }, 'tie_word_embeddings'],
   ['bos id outside the vocabulary', { bos_token_id: 1e6 }, 'bos_token_id'],
   ['query/key norms', { use_qk_norm: true }, 'use_qk_norm'],
