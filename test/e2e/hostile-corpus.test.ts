@@ -14,7 +14,7 @@ const BIN = join(ROOT, 'bin', 'linguascope.js');
 const tmp = tempDir('hostile-corpus-');
 const MODEL = join(tmp.dir, 'model');
 const SAES = join(tmp.dir, 'saes');
-const CANARY = 'LEAK-CANARY-e2e-corpus-40aa';
+const CANARY = 'LEAK-CANARY-e2e-corpus-40aa'; // V8's JSON errors quote ~10 characters: even a prefix must not leak
 const HEADER = 'segment\tlanguage\ttext\n';
 
 function cli(...args: string[]) {
@@ -52,7 +52,7 @@ describe('analyze --corpus with hostile files exits 2 with one line', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
     expect(run.stderr).toMatch(pattern);
-    expect(run.stderr).not.toContain(CANARY);
+    expect(run.stderr).not.toContain(CANARY.slice(0, 9));
     expect(run.seconds).toBeLessThan(20);
   });
 

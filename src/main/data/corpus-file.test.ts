@@ -14,7 +14,7 @@ import { MAX_CORPUS_FILE_BYTES, MAX_CORPUS_LINE_BYTES, readCorpusFile } from './
 
 const tmp = tempDir('corpus-');
 afterAll(() => tmp.cleanup());
-const CANARY = 'LEAK-CANARY-corpus-9d21';
+const CANARY = 'LEAK-CANARY-corpus-9d21'; // V8's JSON errors quote ~10 characters: even a prefix must not leak
 const HEADER = 'segment\tlanguage\ttext\n';
 const known = (code: string) => ['en', 'hi', 'de'].includes(code);
 
@@ -74,7 +74,7 @@ describe('hostile corpus files end in a typed error naming the file, never its c
     expect(error).toBeInstanceOf(ApiError);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(pattern);
-    expect(error.message).not.toContain(CANARY);
+    expect(error.message).not.toContain(CANARY.slice(0, 9));
     expect(error.message.split('\n')).toHaveLength(1);
     expect(seconds).toBeLessThan(2);
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 2 ** 20);

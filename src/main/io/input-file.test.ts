@@ -16,7 +16,7 @@ import { jsonErrorWhere, quoteToken, quoteValue } from './input-file';
 import { readTokenizerFiles } from './tokenizer';
 
 const GEMMA = fileURLToPath(new URL('../../../test/fixtures/models/gemma2/', import.meta.url));
-const CANARY = 'LEAK-CANARY-weights-3b8e';
+const CANARY = 'LEAK-CANARY-weights-3b8e'; // V8's JSON errors quote ~10 characters: even a prefix must not leak
 const tmp = tempDir('weights-hostile-');
 afterAll(() => tmp.cleanup());
 
@@ -66,7 +66,7 @@ describe('model folders whose files are not regular files or not JSON', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(pattern);
-    expect(error.message).not.toContain(CANARY);
+    expect(error.message).not.toContain(CANARY.slice(0, 9));
     expect(error.message.split('\n')).toHaveLength(1);
   }, 10_000);
 });
@@ -84,7 +84,7 @@ describe('tokenizer files that are not regular files or not JSON', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(pattern);
-    expect(error.message).not.toContain(CANARY);
+    expect(error.message).not.toContain(CANARY.slice(0, 9));
     expect(error.message.split('\n')).toHaveLength(1);
   }, 10_000);
 

@@ -17,7 +17,7 @@ const tmp = tempDir('npz-hostile-');
 afterAll(() => tmp.cleanup());
 
 /** Planted in every hostile file: no error message may contain it. */
-const CANARY = 'LEAK-CANARY-npz-7f3a';
+const CANARY = 'LEAK-CANARY-npz-7f3a'; // V8's JSON errors quote ~10 characters: even a prefix must not leak
 const D_IN = 8;
 const D_SAE = 16;
 const MB = 2 ** 20;
@@ -80,7 +80,7 @@ function expectTyped(error: ApiError, code: string, pattern: RegExp) {
   expect(error.code).toBe(code);
   expect(error.message).toMatch(/params\.npz/);
   expect(error.message).toMatch(pattern);
-  expect(error.message).not.toContain(CANARY);
+  expect(error.message).not.toContain(CANARY.slice(0, 9));
   expect(error.message.split('\n')).toHaveLength(1);
 }
 

@@ -16,7 +16,7 @@ import { loadSae, SAE_LINGUASCOPE_KEY } from './sae';
 
 const STANDARD = fileURLToPath(new URL('../../../test/fixtures/saes/saelens/standard/', import.meta.url));
 const cfg = JSON.parse(readFileSync(join(STANDARD, 'cfg.json'), 'utf8')) as Record<string, unknown>;
-const CANARY = 'LEAK-CANARY-cfg-51c2';
+const CANARY = 'LEAK-CANARY-cfg-51c2'; // V8's JSON errors quote ~10 characters: even a prefix must not leak
 const tmp = tempDir('sae-cfg-');
 afterAll(() => tmp.cleanup());
 
@@ -33,7 +33,7 @@ function expectTyped(error: ApiError, code: string, file: RegExp, pattern: RegEx
   expect(error).toBeInstanceOf(ApiError);
   expect({ code: error.code, message: error.message }).toMatchObject({ code, message: expect.stringMatching(file) });
   expect(error.message).toMatch(pattern);
-  expect(error.message).not.toContain(CANARY);
+  expect(error.message).not.toContain(CANARY.slice(0, 9));
   expect(error.message.split('\n')).toHaveLength(1);
 }
 

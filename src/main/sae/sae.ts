@@ -157,7 +157,12 @@ function fingerprint(settings: object, tensors: SaeSpec['tensors']): string {
 function finish(source: string, format: SaeFormat, s: ReturnType<typeof settingsFromCfg>, tensors: Map<string, NpzTensor>, file: string, averageL0: number | null): SaeSpec {
   const need = (name: string) => {
     const t = tensors.get(name);
-    if (!t) throw invalid(file, `has no '${name}', which a ${s.architecture} SAE needs (found: ${[...tensors.keys()].join(', ') || 'nothing'})`, { tensor: name });
+    if (!t) {
+      // Names as stored, when plain and short; a file with hundreds of keys is summarised.
+      const keys = [...tensors.keys()];
+      const found = keys.slice(0, 12).map((k) => quoteToken(k, 64)).join(', ') + (keys.length > 12 ? `, and ${keys.length - 12} more` : '');
+      throw invalid(file, `has no '${name}', which a ${s.architecture} SAE needs (found: ${found || 'nothing'})`, { tensor: name });
+    }
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16' && t.dtype !== 'F64') throw invalid(file, `'${name}' is ${t.dtype}; SAE weights must be floats`, { tensor: name });
     return t;
   };
