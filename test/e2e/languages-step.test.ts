@@ -53,7 +53,7 @@ describe('browser harness: adding and removing languages, fertility with the mod
     expect(await rowCodes()).toEqual(PAPER);
     expect(await page.getByLabel('tier of English').count()).toBe(0);
     expect(await page.locator('tr[data-code=en]').getByTestId('reference-tier').textContent()).toContain('(fixed)');
-    const options = await page.getByLabel('tier of Chinese (Simplified)').locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value));
+    const options = await page.getByLabel('tier of Chinese (Simplified)').locator('option').evaluateAll((o) => o.map((x) => (x as unknown as { value: string }).value));
     expect(options).toEqual(['high', 'medium-low']);
     expect(await page.getByRole('button', { name: /^remove / }).count()).toBe(0);
   });
