@@ -106,6 +106,8 @@ const every = (arch: ArchName): Variant[] => [
   ['another RoPE fallback base', { default_theta: 500000.0 }, 'default_theta'],
   ['tie_word_embeddings as a string', { tie_word_embeddings: 'true' }, 'tie_word_embeddings'],
   ['bos id outside the vocabulary', { bos_token_id: 1e6 }, 'bos_token_id'],
+  ['an activation named like an Object member', { [ACT_KEY[arch]]: 'constructor' }, ACT_KEY[arch]],
+  ['a RoPE type named like an Object member', { rope_parameters: { rope_type: 'toString' } }, 'rope_parameters.rope_type'],
   ['query/key norms', { use_qk_norm: true }, 'use_qk_norm'],
   ['Granite multipliers', { embedding_multiplier: 12.0 }, 'embedding_multiplier'],
 ];
@@ -173,6 +175,14 @@ describe('absurd or unsupported configs are refused naming the key', () => {
     expect((error as Error).message).toContain(`"${key}"`);
     // Refused up front: nothing was allocated from the absurd numbers.
     expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it('keys named like Object members are ordinary unknown keys, and long values are not echoed whole', () => {
+    const hostile = JSON.parse(`{"__proto__": {"polluted": 1}, "constructor": 1, "toString": "x", "hasOwnProperty": null, ${JSON.stringify(BASE.llama).slice(1)}`);
+    expect(parseModelConfig(hostile).arch).toBe('llama');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const long = 'gelu'.repeat(100_000);
+    expect(() => parseModelConfig({ ...BASE.llama, hidden_act: long })).toThrow(expect.objectContaining({ message: expect.stringMatching(/^config\.json: "hidden_act" is "(gelu){14}\.\.\.; supported/) }));
   });
 
   it('keys transformers does not read for the architecture, and our own keys, are accepted', () => {

@@ -60,7 +60,15 @@ function invalid(file: string, key: string, message: string): ApiError {
   return new ApiError('WEIGHTS_INVALID', `config.json: "${key}" ${message}`, { file, key });
 }
 
-const shown = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+/** A config value in a message: short (a hostile config may hold megabytes under one key). */
+function shown(v: unknown): string {
+  const text = v === undefined ? 'nothing' : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Own keys only: a config key or value such as "constructor" or "__proto__" must not find
+ * Object.prototype's members in our tables. */
+const own = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
 
 /** Reads config keys with transformers' defaults, checking type and range. */
 class Reader {
@@ -72,12 +80,12 @@ class Reader {
 
   /** The stored value, else transformers' default (null stays null: it is None in Python). */
   raw(key: string, from: Json = this.cfg): unknown {
-    return key in from ? from[key] : from === this.cfg ? HF_DEFAULTS[this.arch][key] : undefined;
+    return Object.hasOwn(from, key) ? from[key] : from === this.cfg ? own(HF_DEFAULTS[this.arch], key) : undefined;
   }
 
   int(key: string, from: Json = this.cfg, fallback?: number): number {
     const v = this.raw(key, from) ?? fallback;
-    const [lo, hi] = INT_RANGES[key] ?? [0, Number.MAX_SAFE_INTEGER];
+    const [lo, hi] = own(INT_RANGES, key) ?? [0, Number.MAX_SAFE_INTEGER];
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(this.file, this.name(key, from), `must be an integer, got ${shown(v)}`);
     if (v < lo || v > hi) throw invalid(this.file, this.name(key, from), `must be between ${lo} and ${hi}, got ${v}`);
     return v;
@@ -89,7 +97,7 @@ class Reader {
 
   float(key: string, from: Json = this.cfg, fallback?: number): number {
     const v = this.raw(key, from) ?? fallback;
-    const [lo, hi] = FLOAT_RANGES[key] ?? [-Infinity, Infinity];
+    const [lo, hi] = own(FLOAT_RANGES, key) ?? [-Infinity, Infinity];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(this.file, this.name(key, from), `must be a finite number, got ${shown(v)}`);
     if (!(v > lo && v <= hi)) throw invalid(this.file, this.name(key, from), `must be greater than ${lo} and at most ${hi}, got ${v}`);
     return v;
@@ -118,7 +126,7 @@ class Reader {
 function checkKeys(cfg: Json, arch: ArchName, file: string): void {
   for (const [key, value] of Object.entries(cfg)) {
     if (READ_KEYS[arch].has(key) || INERT_KEYS.has(key) || key.startsWith(OWN_KEY_PREFIX)) continue;
-    const guard = GUARDED_KEYS[key];
+    const guard = own(GUARDED_KEYS, key);
     if (guard && !guard.accepts(value, cfg)) {
       throw invalid(file, key, `is ${shown(value)}, which changes the computation and is not supported for ${arch}: ${guard.why}`);
     }
@@ -138,11 +146,12 @@ function rope(r: Reader, maxPositions: number): RopeConfig {
     throw invalid(file, r.ropeKey, 'holds one RoPE setting per layer type; per-layer-type RoPE is not supported');
   }
   const type = p.rope_type ?? p.type ?? 'default';
-  if (typeof type !== 'string' || !(type in ROPE_KEYS)) {
+  const allowed = typeof type === 'string' ? own(ROPE_KEYS, type) : undefined;
+  if (!allowed) {
     throw invalid(file, `${r.ropeKey}.rope_type`, `is ${shown(type)}; supported RoPE types: ${Object.keys(ROPE_KEYS).join(', ')} (other scalings change positions in ways not implemented)`);
   }
   for (const key of Object.keys(p)) {
-    if (!ROPE_KEYS[type].includes(key)) throw invalid(file, `${r.ropeKey}.${key}`, `is not a "${type}" RoPE parameter this engine implements (expected: ${ROPE_KEYS[type].join(', ')})`);
+    if (!allowed.includes(key)) throw invalid(file, `${r.ropeKey}.${key}`, `is not a "${String(type)}" RoPE parameter this engine implements (expected: ${allowed.join(', ')})`);
   }
   const partial = p.partial_rotary_factor ?? cfg.partial_rotary_factor;
   if (partial !== undefined && partial !== null && partial !== 1) {
@@ -172,7 +181,7 @@ const ACTIVATIONS: Readonly<Record<string, ModelConfig['activation']>> = {
 function activation(r: Reader): ModelConfig['activation'] {
   const key = r.arch === 'gemma2' ? 'hidden_activation' : 'hidden_act';
   const name = r.raw(key);
-  const act = typeof name === 'string' ? ACTIVATIONS[name] : undefined;
+  const act = typeof name === 'string' ? own(ACTIVATIONS, name) : undefined;
   if (!act) throw invalid(r.file, key, `is ${shown(name)}; supported activations: ${Object.keys(ACTIVATIONS).join(', ')}`);
   return act;
 }
@@ -225,7 +234,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ApiError('WEIGHTS_INVALID', 'config.json: is not a JSON object', { file });
   const cfg = raw as Json;
   const names = Array.isArray(cfg.architectures) ? (cfg.architectures as unknown[]).map(String) : [];
-  const architecture = names.find((n) => n in ARCHITECTURES);
+  const architecture = names.find((n) => Object.hasOwn(ARCHITECTURES, n));
   if (!architecture) {
     const named = names.length ? names.join(', ') : `model_type "${String(cfg.model_type ?? 'unknown')}"`;
     throw new ApiError('WEIGHTS_INVALID', `config.json: architecture ${named} is not supported (supported: ${Object.keys(ARCHITECTURES).join(', ')})`, {
