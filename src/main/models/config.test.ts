@@ -11,6 +11,7 @@ import { FLOAT_KEYS } from '../io/config-writer';
 import { parseModelConfig } from './config';
 import { GUARDED_KEYS, INERT_KEYS, READ_KEYS, type ArchName } from './config-keys';
 import { ropeTables } from './model';
+import { PRESETS } from './random-model';
 
 interface Fixture {
   versions: Record<string, string>;
@@ -183,6 +184,11 @@ describe('absurd or unsupported configs are refused naming the key', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const long = 'gelu'.repeat(100_000);
     expect(() => parseModelConfig({ ...BASE.llama, hidden_act: long })).toThrow(expect.objectContaining({ message: expect.stringMatching(/^config\.json: "hidden_act" is "(gelu){14}\.\.\.; supported/) }));
+  });
+
+  it('every random-model preset we write parses', () => {
+    for (const [arch, presets] of Object.entries(PRESETS)) for (const [name, cfg] of Object.entries(presets)) expect(parseModelConfig(cfg).arch, `${arch} ${name}`).toBe(arch);
+    expect(parseModelConfig(PRESETS.gemma2['gemma-2-2b'])).toMatchObject({ numLayers: 26, headDim: 256, attnSoftcap: 50, finalSoftcap: 30, windows: expect.arrayContaining([4096, null]) });
   });
 
   it('keys transformers does not read for the architecture, and our own keys, are accepted', () => {
