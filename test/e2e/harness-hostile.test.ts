@@ -3,6 +3,7 @@
 // class: (a) the typed answer, (b) the process is alive and serves a fresh client, (c) a long
 // fertility job (50 languages) started by another client before the barrage is untouched, and at
 // the end it completes with the same numbers a cached re-run reads back.
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -370,6 +371,13 @@ describe('the harness survives hostile input and answers each with a type', () =
     await expectStillServing();
   });
 
+  it('a second harness on the same port says so in one line and leaves the first one serving', async () => {
+    const second = spawnSync(process.execPath, [process.env.LINGUASCOPE_HARNESS_JS ?? join(import.meta.dirname, '..', '..', 'out', 'main', 'harness.js'), '--port', String(h.port), '--db', join(tmp.dir, 'second.db')], { encoding: 'utf8', timeout: 60_000 });
+    expect(second.status).toBe(1);
+    expect(second.stderr.trim()).toMatch(/^harness: listen EADDRINUSE[^\n]*$/);
+    await expectStillServing();
+  });
+
   it('the long job started before the barrage completes, and a cached re-run reads back the same numbers', async () => {
     const result = await longJob;
     expect(result.rows.map((r) => r.language)).toEqual(jobArg.languages);
@@ -377,7 +385,7 @@ describe('the harness survives hostile input and answers each with a type', () =
     expect(result.rows.every((r) => Number.isFinite(r.tokens_per_word) && r.tokens_per_word > 0)).toBe(true);
     expect(progressDuringBarrage).toBeGreaterThan(0);
     expect(classesWhileJobRan).toBeGreaterThan(0);
-    console.log(`hostile classes sent while the long job ran: ${classesWhileJobRan} of 17 (${jobArg.languages.length} languages)`);
+    console.log(`hostile classes sent while the long job ran: ${classesWhileJobRan} of 18 (${jobArg.languages.length} languages)`);
     const again = await jobClient.call('fertility.run', jobArg, 120_000);
     if (!again.ok) throw new Error(again.error.message);
     const cached = again.value as FertilityResult;

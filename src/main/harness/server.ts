@@ -145,7 +145,18 @@ export async function startHarness(options: { port: number; dbPath: string; rend
     });
   };
 
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject); // EADDRINUSE, a bad --port: a one-line error, not a stack
+      server.listen(options.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await backend.terminate();
+    throw error;
+  }
   port = (server.address() as { port: number }).port;
   const origin = `http://127.0.0.1:${port}`;
   return {
