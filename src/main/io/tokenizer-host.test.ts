@@ -91,6 +91,19 @@ describe('TokenizerHost', () => {
     expect((await queued).modelType).toBe('BPE');
   });
 
+  it('a normalizer that blows each character up to 1 MiB fails typed, and the next request is served', async () => {
+    const dir = tokenizerFolder('bomb');
+    const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    json.normalizer = { type: 'Replace', pattern: { String: 'a' }, content: 'b'.repeat(2 ** 20) };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const { result, stallMs } = await longestStall(host.encode(dir, ['a'.repeat(2000)], false));
+    // Whichever comes first: the string-length limit inside the worker, or the time limit.
+    const reason = (result as PromiseRejectedResult).reason as { code: string; message: string };
+    expect([reason.code, reason.message]).toEqual(expect.arrayContaining([expect.stringMatching(/^TOKENIZER_(UNREADABLE|TIMEOUT)$/), expect.stringMatching(/Invalid string length|spent more than 1.5 s/)]));
+    expect(stallMs).toBeLessThan(250);
+    expect((await host.inspect(tokenizerFolder('after-bomb'))).modelType).toBe('BPE');
+  });
+
   it('refuses a tokenizer.json over the size limit without reading it', async () => {
     const dir = join(tmp.dir, 'huge');
     mkdirSync(dir);
