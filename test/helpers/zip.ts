@@ -35,6 +35,8 @@ export interface ZipEntry {
   /** What the central directory claims, when it should lie. */
   claimUncompressed?: number;
   claimCompressed?: number;
+  /** Where the central directory says the local header is, when it should lie. */
+  claimOffset?: number;
 }
 
 /** An entry stored as is (np.savez). */
@@ -96,7 +98,7 @@ export function buildZip(entries: readonly ZipEntry[], forge: { centralDirectory
     cd.writeUInt32LE(e.claimCompressed ?? e.stored.length, 20);
     cd.writeUInt32LE(e.claimUncompressed ?? e.uncompressedSize, 24);
     cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt32LE(offset, 42);
+    cd.writeUInt32LE(e.claimOffset ?? offset, 42);
     central.push(cd, name);
     offset += 30 + name.length + e.stored.length;
   }

@@ -122,6 +122,21 @@ describe('hostile params.npz files end in a typed error naming the file, never i
       writeFileSync(file, bytes);
       return file;
     }, 'WEIGHTS_INVALID', /central directory is damaged or runs past the end|not a readable zip/],
+    ['a central directory longer than the file', () => {
+      const file = npzAt('cd-size', (all) => storedAll(all));
+      writeFileSync(file, buildZip(storedAll(arrays()), { centralDirectorySize: 10 ** 6 }));
+      return file;
+    }, 'WEIGHTS_INVALID', /central directory is damaged or runs past the end|not a readable zip/],
+    ['a local header placed past the end of the file', () => npzAt('local-offset', (all) => {
+      const e = storedEntry('W_enc.npy', all.W_enc);
+      e.claimOffset = 10 ** 6;
+      return [...storedAll(all, ['W_enc']), e];
+    }), 'WEIGHTS_INVALID', /W_enc.*local header is damaged or lies past the end of the file/],
+    ['a deflated entry whose local header lies past the end of the file', () => npzAt('local-offset-deflated', (all) => {
+      const e = deflatedEntry('b_enc.npy', all.b_enc);
+      e.claimOffset = 10 ** 6;
+      return [...storedAll(all, ['b_enc']), e];
+    }), 'WEIGHTS_INVALID', /b_enc.*cannot be read \(damaged local header\)|b_enc.*cannot be inflated/],
     ['a central directory listing more entries than it holds', () => {
       const file = npzAt('count', (all) => storedAll(all));
       writeFileSync(file, buildZip(storedAll(arrays()), { entryCount: 60000 }));

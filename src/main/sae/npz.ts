@@ -97,6 +97,22 @@ function readAt(fd: number, position: number, length: number): Uint8Array {
   return out.subarray(0, read);
 }
 
+/** Whether the end-of-archive record's central directory (offset + size) ends at or before the
+ * record itself, as it must; yauzl reads entries by count and never checks the size. Zip64
+ * archives (0xFFFFFFFF markers) are left to yauzl. */
+function centralDirectoryFits(fd: number, size: number): boolean {
+  const tail = readAt(fd, Math.max(0, size - 65557), Math.min(size, 65557));
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail[i] !== 0x50 || tail[i + 1] !== 0x4b || tail[i + 2] !== 0x05 || tail[i + 3] !== 0x06) continue;
+    const view = new DataView(tail.buffer, tail.byteOffset + i, 22);
+    const cdSize = view.getUint32(12, true);
+    const cdOffset = view.getUint32(16, true);
+    if (cdSize === 0xffffffff || cdOffset === 0xffffffff) return true;
+    return cdOffset + cdSize <= size - tail.length + i;
+  }
+  return true; // no record: yauzl has already refused the archive
+}
+
 /** Inflates one deflated .npy entry into a buffer of exactly the size its header gives. */
 async function inflateEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string, name: string): Promise<NpzTensor> {
   const details = { tensor: name };
@@ -178,6 +194,7 @@ export async function readNpz(file: string): Promise<Map<string, NpzTensor>> {
   }
   const tensors = new Map<string, NpzTensor>();
   try {
+    if (!centralDirectoryFits(fd, size)) throw invalid(file, 'is not a readable zip (.npz) archive (its central directory is damaged or runs past the end of the file)');
     if (zip.entryCount > MAX_ENTRIES) throw invalid(file, `lists ${zip.entryCount} entries, more than the ${MAX_ENTRIES} an SAE archive could hold`);
     const entries = await new Promise<yauzl.Entry[]>((resolve, reject) => {
       const list: yauzl.Entry[] = [];
