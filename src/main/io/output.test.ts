@@ -161,19 +161,16 @@ function smallDisk(): { dir: string; unmount(): void } | null {
 
 describe('a full disk', () => {
   const disk = smallDisk();
+  afterAll(() => disk?.unmount());
   it.skipIf(!disk)('fails with DISK_FULL, keeps the previous output whole and leaves no staging folder', () => {
-    try {
-      const out = join(disk!.dir, 'report');
-      writeOutputFolder(out, 'k', files('old'));
-      // Fill the disk but for a little.
-      const free = () => Number(execFileSync('df', ['--output=avail', '-B1', disk!.dir], { encoding: 'utf8' }).split('\n')[1]);
-      writeFileSync(join(disk!.dir, 'filler'), Buffer.alloc(Math.max(0, free() - 64 * 1024)));
-      const big = [...files('new'), { name: 'big.bin', content: Buffer.alloc(512 * 1024, 7) }];
-      expect(() => writeOutputFolder(out, 'k', big)).toThrow(expect.objectContaining({ code: 'DISK_FULL', message: expect.stringContaining(out) }));
-      expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"tag":"old"}');
-      expect(readdirSync(disk!.dir).sort()).toEqual(['filler', 'report']);
-    } finally {
-      disk!.unmount();
-    }
+    const out = join(disk!.dir, 'report');
+    writeOutputFolder(out, 'k', files('old'));
+    // Fill the disk but for a little.
+    const free = () => Number(execFileSync('df', ['--output=avail', '-B1', disk!.dir], { encoding: 'utf8' }).split('\n')[1]);
+    writeFileSync(join(disk!.dir, 'filler'), Buffer.alloc(Math.max(0, free() - 64 * 1024)));
+    const big = [...files('new'), { name: 'big.bin', content: Buffer.alloc(512 * 1024, 7) }];
+    expect(() => writeOutputFolder(out, 'k', big)).toThrow(expect.objectContaining({ code: 'DISK_FULL', message: expect.stringContaining(out) }));
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"tag":"old"}');
+    expect(readdirSync(disk!.dir).sort()).toEqual(['filler', 'report']);
   });
 });
