@@ -32,10 +32,12 @@ async function main(argv: string[]): Promise<number> {
   command.check?.(values, rest);
   const worker = await startBackendWorker(resolveDbPath(values.db));
   const api = createApi(worker.open());
+  const stopWatching = worker.onExit((error) => api.failAll(error));
   try {
     await command.run({ api, values, rest });
     return 0;
   } finally {
+    stopWatching();
     api.dispose();
     await worker.terminate();
   }

@@ -87,7 +87,7 @@ export function createRpcClient(transport: Transport): RpcClient {
   };
 }
 
-export function createApi(transport: Transport): Api & { dispose(): void } {
+export function createApi(transport: Transport): Api & { dispose(): void; failAll(error: ApiError): void } {
   const client = createRpcClient(transport);
-  return Object.assign(buildMethods(client.invoke), { on: client.on, dispose: () => client.dispose() });
+  return Object.assign(buildMethods(client.invoke), { on: client.on, dispose: () => client.dispose(), failAll: (error: ApiError) => client.failAll(error) });
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { shellMethods } from '../../shared/contract';
 import type { WireMessage } from '../../shared/rpc';
-import { startBackendWorker } from '../backend/worker-host';
+import { startBackendWorker, type BackendWorker } from '../backend/worker-host';
 import { packageRoot } from '../package-root';
 import { resolveDbPath } from '../store/paths';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
@@ -43,7 +43,20 @@ function asBuffer(data: RawData): Buffer {
 
 export async function startHarness(options: { port: number; dbPath: string; rendererDir?: string }) {
   const files = listStaticFiles(options.rendererDir ?? join(packageRoot(), 'out', 'renderer'));
-  const backend = await startBackendWorker(options.dbPath);
+  // The backend worker is replaced if it ever stops by itself: its clients' sockets are closed
+  // (1011, the page says the connection was lost) rather than left waiting, and new ones reach
+  // the new worker.
+  const sockets = new Set<WebSocket>();
+  let closing = false;
+  const watch = (worker: BackendWorker) =>
+    worker.onExit((error) => {
+      if (closing) return;
+      console.error(`harness: ${error.message}; starting a new backend`);
+      for (const ws of sockets) ws.close(1011, 'the backend stopped; reload the page');
+      backend = startBackendWorker(options.dbPath).then((next) => (watch(next), next));
+    });
+  let backend: Promise<BackendWorker> = startBackendWorker(options.dbPath).then((worker) => (watch(worker), worker));
+  await backend;
   const token = newToken();
   let port = 0;
 
@@ -105,11 +118,19 @@ export async function startHarness(options: { port: number; dbPath: string; rend
       );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => relay(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => void relay(ws));
   });
 
-  const relay = (ws: WebSocket) => {
-    const connection = backend.open();
+  const relay = async (ws: WebSocket) => {
+    sockets.add(ws);
+    let connection: ReturnType<BackendWorker['open']>;
+    try {
+      connection = (await backend).open();
+    } catch (error) {
+      sockets.delete(ws);
+      ws.close(1011, `the backend could not start: ${(error as Error).message.slice(0, 80)}`);
+      return;
+    }
     const reply = (message: WireMessage) => {
       let text: string;
       try {
@@ -140,6 +161,7 @@ export async function startHarness(options: { port: number; dbPath: string; rend
     // listener the error would end the process.
     ws.on('error', (error) => console.error(`harness: closed a connection: ${error.message}`));
     ws.on('close', () => {
+      sockets.delete(ws);
       stop();
       connection.close();
     });
@@ -154,7 +176,8 @@ export async function startHarness(options: { port: number; dbPath: string; rend
       });
     });
   } catch (error) {
-    await backend.terminate();
+    closing = true;
+    await (await backend).terminate();
     throw error;
   }
   port = (server.address() as { port: number }).port;
@@ -169,7 +192,8 @@ export async function startHarness(options: { port: number; dbPath: string; rend
     async close() {
       wss.clients.forEach((c) => c.terminate());
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await backend.terminate();
+      closing = true;
+      await (await backend).terminate();
     },
   };
 }
