@@ -218,8 +218,6 @@ export interface DisparitySummary {
   /** Every value in it is exact (float32 as extracted), ranked over every feature active on some
    * English phrase (see formulas.top_features). */
   top_features: TopFeature[];
-  /** Per layer, how many features' exact values were compared to find the top features. */
-  top_feature_candidates: number[];
   settings: DisparitySettings;
   formulas: Record<string, string>;
   model: ModelInfo & { fingerprint: string };
@@ -227,9 +225,10 @@ export interface DisparitySummary {
   /** `skipped`: bundled-corpus segments longer than the model's context in some language;
    * `incomplete`: a corpus file's segments without a text in every chosen language (left out). */
   corpus: { source: string; segments: number; tokens: Record<string, number>; skipped: string[]; incomplete?: string[] };
-  /** `phrases_recomputed_for_top_features`: cached or new phrases run a second time for the exact
-   * values of top-feature candidates their rows did not hold (kept in the cache afterwards). */
-  cache: { phrases_computed: number; phrases_cached: number; phrases_recomputed_for_top_features?: number; bytes_per_phrase: number; seconds: number };
+  /** `top_feature_candidates`: per layer, the features the cached bounds could not rule out of
+   * the top features; `phrases_recomputed_for_top_features`: phrases run a second time for the
+   * candidates' exact values their rows did not hold (kept in the cache afterwards). */
+  cache: { phrases_computed: number; phrases_cached: number; top_feature_candidates?: number[]; phrases_recomputed_for_top_features?: number; bytes_per_phrase: number; seconds: number };
 }
 
 export interface RandomSaesResult {

@@ -123,20 +123,36 @@ describe('linguascope analyze', () => {
     expect(figures(join(tmp.dir, 'out-a2'))).toEqual(figures(out));
   });
 
-  it('--keep-features trims only the cached top-feature lists: every figure is the same, the cache smaller', () => {
+  it('--keep-features trims only the cached top-feature lists: every figure and top feature is the same, the kept lists smaller', () => {
     const base = ['analyze', '--model', MODEL, '--saes', SAES, '--languages', LANGS, '--limit', '6', '--bootstrap', '200'];
     const db = join(tmp.dir, 'keep.db');
+    const db4 = join(tmp.dir, 'keep4.db');
     expect(cli(db, ...base, '--keep-features', '256', '--out', join(tmp.dir, 'out-all')).code).toBe(0);
-    const trimmed = cli(db, ...base, '--keep-features', '4', '--out', join(tmp.dir, 'out-4'));
+    const trimmed = cli(db4, ...base, '--keep-features', '4', '--out', join(tmp.dir, 'out-4'));
     expect(trimmed.stderr).toBe('');
     expect(trimmed.stdout).toContain('4 features kept per phrase and layer');
     const all = JSON.parse(readFileSync(join(tmp.dir, 'out-all', 'summary.json'), 'utf8'));
     const four = JSON.parse(readFileSync(join(tmp.dir, 'out-4', 'summary.json'), 'utf8'));
     expect(four.cache.phrases_computed).toBe(60);
-    for (const field of ['mean_activation', 'mean_activation_ci', 'gap_percent', 'gap_percent_ci', 'deficit_vs_en', 'fidelity']) expect(four[field], field).toEqual(all[field]);
+    // The top features too: ranked on exact values whatever the cache kept.
+    for (const field of ['mean_activation', 'mean_activation_ci', 'gap_percent', 'gap_percent_ci', 'deficit_vs_en', 'fidelity', 'top_features']) expect(four[field], field).toEqual(all[field]);
     expect(four.settings.keepFeatures).toBe(4);
-    expect(four.formulas.top_features).toContain('from the 4 strongest features');
-    expect(four.cache.bytes_per_phrase).toBeLessThan(all.cache.bytes_per_phrase);
+    expect(four.formulas.top_features).toContain('the cache keeps the 4 strongest features');
+    // The kept lists shrink. The candidates' exact values come on top (more of them where the
+    // bounds are loose, as with 4 kept) and are counted in bytes_per_phrase.
+    const column = (file: string, name: string) => {
+      const d = new Database(file, { readonly: true });
+      try {
+        return (d.prepare(`SELECT sum(coalesce(length(${name}), 0)) AS n FROM sae_cache`).get() as { n: number }).n;
+      } finally {
+        d.close();
+      }
+    };
+    expect(column(db4, 'summary')).toBeLessThan(column(db, 'summary'));
+    const bytes = (d: string, s: { cache: { bytes_per_phrase: number } }) => expect(Math.abs(s.cache.bytes_per_phrase * 60 - ['summary', 'active', 'fidelity', 'exact', 'key'].reduce((t, c) => t + column(d, c), 0))).toBeLessThanOrEqual(30);
+    bytes(db, all);
+    bytes(db4, four);
+    expect(four.cache.top_feature_candidates).toHaveLength(4);
     expect(cli(db, ...base, '--keep-features', '0', '--out', join(tmp.dir, 'out-0')).code).toBe(2);
   });
 
@@ -298,7 +314,7 @@ describe('linguascope analyze', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Left out (no text in every chosen language): 1 segments: c.');
   });
 
-  it('resumes after SIGKILL and ends with the figures of an uninterrupted run', async () => {
+  it('resumes after SIGKILL and ends with the figures of an uninterrupted run', { timeout: 400_000 }, async () => {
     const args = ['analyze', '--model', MODEL, '--saes', SAES, '--languages', LANGS, '--limit', '30', '--bootstrap', '100'];
     const clean = cli(join(tmp.dir, 'clean.db'), ...args, '--out', join(tmp.dir, 'out-clean'));
     expect(clean.code).toBe(0);

@@ -50,7 +50,6 @@ function summary(): DisparitySummary {
         message: 'The SAE at layer 6 reconstructs Malayalam much worse than English (explained variance 0.550 vs 0.800): read its ml activations with care.',
       },
     ],
-    top_feature_candidates: [0, 0, 14],
     top_features: [
       {
         layer: 6,

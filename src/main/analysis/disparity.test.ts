@@ -115,7 +115,6 @@ describe('analyzeDisparity', () => {
     expect(r.gap_percent).toEqual(full.gap_percent);
     expect(r.mean_activation_ci).toEqual(full.mean_activation_ci);
     expect(r.top_features).toEqual(full.top_features);
-    expect(r.top_feature_candidates).toEqual([3]);
     // f1's Hindi value on s0 (1) was left out of its row: it is shown exactly, not as 0.
     expect(r.top_features[0]).toMatchObject({ feature: 1, en: 2, medium_low: 0.5 });
     expect(r.top_features[0].phrases[0].values).toEqual({ en: 4, es: 2, hi: 1 });

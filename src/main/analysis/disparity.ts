@@ -37,7 +37,7 @@ export function disparityFormulas(s: DisparitySettings): Record<string, string> 
     l0: 'L0(L, l) = mean over counted tokens of the number of active features',
     cosine: 'cos(L, l) = mean over counted tokens of cos(x, x_hat)',
     fidelity_warning: `warn when EV(L, l) < EV(en, l) - ${s.fidelityWarnDrop}`,
-    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), among the features active on some English phrase; every listed value is exact (float32 as extracted, summed in float64): the cache keeps the ${s.keepFeatures} strongest features by mean and by max per phrase and layer (float16) and the largest value left out, these bounds select the candidates that can reach the top ${s.topFeatures} (top_feature_candidates per layer), and the candidates' exact values are extracted and cached`,
+    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), among the features active on some English phrase; every listed value is exact (float32 as extracted, summed in float64): the cache keeps the ${s.keepFeatures} strongest features by mean and by max per phrase and layer (float16) and the largest value left out, these bounds select the candidates that can reach the top ${s.topFeatures} (cache.top_feature_candidates per layer), and the candidates' exact values are extracted and cached`,
   };
 }
 
@@ -91,7 +91,6 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
   const fidelity: DisparitySummary['fidelity'] = {};
   const fidelity_warnings: FidelityWarning[] = [];
   const top_features: TopFeature[] = [];
-  const top_feature_candidates: number[] = [];
   for (const l of languages) {
     mean_activation[l.code] = [];
     mean_activation_ci[l.code] = [];
@@ -199,11 +198,7 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
     // exact values (see top-features.ts).
     if (low.length && s.topFeatures > 0) {
       const layerRows = { en, low, segments: nS, dSae, reduction: s.reduction, top: s.topFeatures, row: (L: number, si: number) => input.summary(L, si, li) };
-      const candidates = topFeatureCandidates(layerRows);
-      top_feature_candidates.push(candidates.length);
-      top_features.push(...rankTopFeatures(layerRows, candidates, layers[li], languages, segments, round));
-    } else {
-      top_feature_candidates.push(0);
+      top_features.push(...rankTopFeatures(layerRows, topFeatureCandidates(layerRows), layers[li], languages, segments, round));
     }
   });
 
@@ -220,7 +215,6 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
     fidelity,
     fidelity_warnings,
     top_features,
-    top_feature_candidates,
     settings: s,
     formulas: disparityFormulas(s),
   };

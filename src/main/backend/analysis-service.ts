@@ -207,7 +207,7 @@ export class AnalysisService {
         return row;
       };
     };
-    const recomputed = await this.fillExactValues(p, keys, reader(), ctx);
+    const exact = await this.fillExactValues(p, keys, reader(), ctx);
     throwIfCancelled(ctx.signal);
     ctx.progress('analysing', 0, 1);
     const summary = reader();
@@ -226,7 +226,8 @@ export class AnalysisService {
       cache: {
         phrases_computed: missing.length,
         phrases_cached: phrases.length - missing.length,
-        phrases_recomputed_for_top_features: recomputed,
+        top_feature_candidates: exact.candidates,
+        phrases_recomputed_for_top_features: exact.recomputed,
         bytes_per_phrase: Math.round(this.cache.bytes(allKeys) / phrases.length),
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       },
@@ -252,23 +253,26 @@ export class AnalysisService {
    * The top-feature lists are ranked on exact values: for each layer, the candidates that can
    * reach the top (top-features.ts) need their exact value in every row. Rows that cannot tell
    * one (left out of their float16 list, or only in it) are recomputed, one batch per
-   * transaction, and keep the candidates' float32 values for later runs. Returns how many phrases
-   * were run again.
+   * transaction, and keep the candidates' float32 values for later runs. Returns the candidates per
+   * layer and how many phrases were run again.
    */
-  private async fillExactValues(p: Prepared, keys: string[][], summary: (L: number, s: number, l: number) => CachedSummary, ctx: JobContext): Promise<number> {
+  private async fillExactValues(p: Prepared, keys: string[][], summary: (L: number, s: number, l: number) => CachedSummary, ctx: JobContext): Promise<{ candidates: number[]; recomputed: number }> {
     const { settings, languages, saes, segments, phrases, folder } = p;
     const low = languages.flatMap((l, i) => (l.tier === 'medium-low' ? [i] : []));
-    if (settings.topFeatures <= 0 || low.length === 0) return 0;
+    if (settings.topFeatures <= 0 || low.length === 0) return { candidates: saes.map(() => 0), recomputed: 0 };
     const candidates = saes.map((sae, l) =>
       topFeatureCandidates({ en: 0, low, segments: segments.length, dSae: sae.dSae, reduction: settings.reduction, top: settings.topFeatures, row: (L, s) => summary(L, s, l) }),
     );
-    // Per phrase, the layers whose row lacks an exact candidate value.
-    const wanted = new Map<number, number[]>();
+    // Per phrase and layer, the candidates its row cannot tell exactly.
+    const wanted = new Map<number, { layer: number; features: number[] }[]>();
     phrases.forEach((ph, i) => {
-      const layers = saes.flatMap((_, l) => (candidates[l].some((f) => !featureValue(summary(ph.language, ph.segment, l), f).exact) ? [l] : []));
-      if (layers.length) wanted.set(i, layers);
+      const lacking = saes
+        .map((_, l) => ({ layer: l, features: candidates[l].filter((f) => !featureValue(summary(ph.language, ph.segment, l), f).exact) }))
+        .filter((w) => w.features.length > 0);
+      if (lacking.length) wanted.set(i, lacking);
     });
-    if (wanted.size === 0) return 0;
+    const counts = candidates.map((c) => c.length);
+    if (wanted.size === 0) return { candidates: counts, recomputed: 0 };
     const batches = this.batches(p, [...wanted.keys()]);
     ctx.progress('exact values of the top-feature candidates', 0, batches.length);
     const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
@@ -276,14 +280,14 @@ export class AnalysisService {
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
-        this.cache.putExact(batch.flatMap((i, j) => wanted.get(i)!.map((l) => ({ key: keys[i][l], exact: exactValues(out[j][l], candidates[l]) }))));
+        this.cache.putExact(batch.flatMap((i, j) => wanted.get(i)!.map(({ layer, features }) => ({ key: keys[i][layer], exact: exactValues(out[j][layer], features) }))));
         ctx.progress('exact values of the top-feature candidates', b + 1, batches.length);
         await yieldToEventLoop();
       }
     } finally {
       await extractor.release();
     }
-    return wanted.size;
+    return { candidates: counts, recomputed: wanted.size };
   }
 
   /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction

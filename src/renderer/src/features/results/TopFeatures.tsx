@@ -39,11 +39,10 @@ export function TopFeatures({ summary }: { summary: DisparitySummary }) {
           CSV
         </button>
       </div>
-      {summary.top_feature_candidates && (
-        <p className="hint" data-testid="top-features-exact">
-          Every value is exact (float32 as extracted): per layer, the {summary.top_feature_candidates.join(', ')} features that could reach the top by the cached bounds were compared on exact values.
-        </p>
-      )}
+      <p className="hint" data-testid="top-features-exact">
+        Every value is exact (float32 as extracted)
+        {summary.cache.top_feature_candidates ? `: per layer, the ${summary.cache.top_feature_candidates.join(', ')} features that could reach the top by the cached bounds were compared on exact values` : ''}.
+      </p>
       <table className="top-features" aria-label="top disparate features">
         <thead>
           <tr>
