@@ -33,6 +33,9 @@ export const OPTIONS = {
   width: { type: 'string' },
   architecture: { type: 'string' },
   db: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'no-token': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

@@ -15,4 +15,7 @@ export interface CliCommand {
   usage: string;
   check?(values: CliValues, rest: string[]): void;
   run(ctx: CliContext): Promise<void>;
+  /** A command that starts and owns its own backend (serve): run instead of `run`, without the
+   * CLI's session; resolves with the exit code. */
+  standalone?(values: CliValues): Promise<number>;
 }

@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
   command.check?.(values, rest);
+  if (command.standalone) return command.standalone(values);
   const worker = await startBackendWorker(resolveDbPath(values.db));
   const api = createApi(worker.open());
   const stopWatching = worker.onExit((error) => api.failAll(error));

@@ -1,4 +1,4 @@
-// Hostile input against the real harness process (out/main/harness.js, built by `npx electron-vite
+// Hostile input against the real served-mode process (`out/main/cli.js serve`, built by `npx electron-vite
 // build`): bad URLs, wrong Host/Origin/token, and every class of bad WebSocket message. After each
 // class: (a) the typed answer, (b) the process is alive and serves a fresh client, (c) a long
 // fertility job (50 languages) started by another client before the barrage is untouched, and at
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CorpusLanguage, DemoInfo, FertilityResult, Language } from '../../src/shared/dto';
-import { RawClient, startHarnessProcess, type HarnessProcess } from '../helpers/harness-process';
+import { CLI_JS, RawClient, startHarnessProcess, type HarnessProcess } from '../helpers/harness-process';
 import { tempDir } from '../helpers/temp';
 
 const PAPER = ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'];
@@ -196,7 +196,9 @@ describe('the harness survives hostile input and answers each with a type', () =
     expect(await upgradeStatus(`ws://127.0.0.1:${h.port}/other?token=${h.token}`, { origin: h.origin })).toBe(404);
     expect(await upgradeStatus(`ws://127.0.0.1:${h.port}/%ff?token=${h.token}`, { origin: h.origin })).toBe(400);
     expect((await httpGet(h.port, `/api?token=${h.token}`)).status).toBe(426);
-    expect(await upgradeStatus(apiUrl, { origin: `http://localhost:${h.port}` })).toBe(101);
+    // The Origin must be the page's own: http:// + the Host the request was sent to.
+    expect(await upgradeStatus(apiUrl, { origin: `http://localhost:${h.port}` })).toBe(403);
+    expect(await upgradeStatus(apiUrl, { origin: `http://localhost:${h.port}`, headers: { host: `localhost:${h.port}` } })).toBe(101);
     await expectStillServing();
   });
 
@@ -371,10 +373,11 @@ describe('the harness survives hostile input and answers each with a type', () =
     await expectStillServing();
   });
 
-  it('a second harness on the same port says so in one line and leaves the first one serving', async () => {
-    const second = spawnSync(process.execPath, [process.env.LINGUASCOPE_HARNESS_JS ?? join(import.meta.dirname, '..', '..', 'out', 'main', 'harness.js'), '--port', String(h.port), '--db', join(tmp.dir, 'second.db')], { encoding: 'utf8', timeout: 60_000 });
-    expect(second.status).toBe(1);
-    expect(second.stderr.trim()).toMatch(/^harness: listen EADDRINUSE[^\n]*$/);
+  it('a second server on the same port says so in one line and leaves the first one serving', async () => {
+    const second = spawnSync(process.execPath, [CLI_JS, 'serve', '--port', String(h.port), '--db', join(tmp.dir, 'second.db')], { encoding: 'utf8', timeout: 60_000 });
+    expect(second.status).toBe(2);
+    expect(second.stdout).toBe('');
+    expect(second.stderr.trim()).toMatch(new RegExp(`^linguascope: port ${h.port} on 127\\.0\\.0\\.1 is in use \\(listen EADDRINUSE\\); choose another[^\\n]*$`));
     await expectStillServing();
   });
 

@@ -1,5 +1,5 @@
-// The built harness (out/main/harness.js) as its own process, and a raw WebSocket client that sends
-// any bytes and records every answer: what a hostile local program would do.
+// Served mode (`linguascope serve`, from the build: out/main/cli.js) as its own process, and a raw
+// WebSocket client that sends any bytes and records every answer: what a hostile local program would do.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -14,34 +14,39 @@ export interface HarnessProcess {
   origin: string;
   token: string;
   port: number;
-  /** Everything the process wrote to stderr so far. */
+  /** Everything the process wrote to stdout / stderr so far. */
+  stdout(): string;
   stderr(): string;
   alive(): boolean;
   stop(): Promise<void>;
 }
 
-/** LINGUASCOPE_HARNESS_JS runs another build (e.g. a copy of out/ that a parallel build cannot
- * change under a running test). */
-export function startHarnessProcess(dbPath: string): Promise<HarnessProcess> {
-  const script = process.env.LINGUASCOPE_HARNESS_JS ?? join(ROOT, 'out', 'main', 'harness.js');
-  const child = spawn(process.execPath, [script, '--port', '0', '--db', dbPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The built CLI; LINGUASCOPE_CLI_JS runs another build (e.g. a copy of out/ that a parallel build
+ * cannot change under a running test). */
+export const CLI_JS = process.env.LINGUASCOPE_CLI_JS ?? join(ROOT, 'out', 'main', 'cli.js');
+
+/** `serve --port 0 --db dbPath` plus `extraArgs` (e.g. `--host 127.0.0.2`), once it printed its URL. */
+export function startHarnessProcess(dbPath: string, extraArgs: string[] = []): Promise<HarnessProcess> {
+  const child = spawn(process.execPath, [CLI_JS, 'serve', '--port', '0', '--db', dbPath, ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`harness printed no URL in 60 s; stderr: ${err}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`harness exited (${code}) before printing its URL; stderr: ${err}`)));
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 60 s; stderr: ${err}`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL; stderr: ${err}`)));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const match = /LinguaScope harness: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+))/.exec(out);
+      // The one line serve prints: http://ADDRESS:PORT/?token=TOKEN
+      const match = /^(http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)\/\?token=([A-Za-z0-9_-]+))\n/m.exec(out);
       if (!match) return;
       clearTimeout(timer);
       resolve({
         child,
+        stdout: () => out,
         url: match[1],
-        origin: `http://127.0.0.1:${match[2]}`,
-        token: match[3],
-        port: Number(match[2]),
+        origin: `http://${match[2]}:${match[3]}`,
+        token: match[4],
+        port: Number(match[3]),
         stderr: () => err,
         alive: () => child.exitCode === null && child.signalCode === null,
         stop: () =>

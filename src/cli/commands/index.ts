@@ -10,6 +10,7 @@ import { languages } from './languages';
 import { makeRandomModel } from './make-random-model';
 import { makeRandomSaes } from './make-random-saes';
 import { model } from './model';
+import { serve } from './serve';
 import { system } from './system';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, makeRandomSaes, makeRandomModel];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, makeRandomSaes, makeRandomModel, serve];

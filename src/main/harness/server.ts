@@ -1,29 +1,28 @@
-// The browser harness: serves the built renderer and the real backend (a worker thread) over a
-// WebSocket on 127.0.0.1, so the real UI runs in a real Chromium without Electron.
-// Usage: node out/main/harness.js [--port N] [--db PATH]; open the URL it prints (it carries the
-// per-launch token: http://127.0.0.1:5317/?token=...). The page passes the token on to /api.
-// Nothing a client sends may end the process: every request gets a typed answer (access.ts and
-// frames.ts say how).
+// Served mode (`linguascope serve`, also the browser test harness): serves the built renderer and
+// the real backend (a worker thread) over a WebSocket, so the real UI runs in any browser without
+// Electron — on a GPU workstation reached through an SSH tunnel, or in Chromium under test.
+// Open the URL it prints (it carries the per-launch token: http://127.0.0.1:5317/?token=...); the
+// page passes the token on to /api. Nothing a client sends may end the process: every request
+// gets a typed answer (access.ts and frames.ts say how). serve-process.ts runs it as a process.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { shellMethods } from '../../shared/contract';
+import { jobMethods, shellMethods } from '../../shared/contract';
+import { createApi, type Api } from '../../shared/client';
 import type { WireMessage } from '../../shared/rpc';
 import { startBackendWorker, type BackendWorker } from '../backend/worker-host';
 import { packageRoot } from '../package-root';
-import { resolveDbPath } from '../store/paths';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
-import { hostAllowed, newToken, originAllowed, parseTarget, tokenMatches } from './access';
+import { bearerToken, hostAllowed, isLoopback, isWildcard, newToken, originAllowed, parseTarget, tokenMatches, urlHost, type Bound } from './access';
 import { FRAME_LIMIT_BYTES, readFrame } from './frames';
 import { listStaticFiles } from './static-files';
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required', 503: 'Service Unavailable',
 };
-const NO_TOKEN = 'open the URL the harness printed: it carries the per-launch token (/?token=...)';
+const NO_TOKEN = 'open the URL `linguascope serve` printed: it carries the per-launch token (/?token=...)';
 
 /** Headers on every answer: the page's CSP, no MIME sniffing, and no Referer, so the token in the
  * page's URL is never sent anywhere. */
@@ -41,7 +40,16 @@ function asBuffer(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
-export async function startHarness(options: { port: number; dbPath: string; rendererDir?: string }) {
+export interface ServeOptions {
+  port: number;
+  /** The IP address to bind; 127.0.0.1 when absent. Any address needs the token (always on). */
+  host?: string;
+  dbPath: string;
+  rendererDir?: string;
+}
+
+export async function startHarness(options: ServeOptions) {
+  const address = options.host ?? '127.0.0.1';
   const files = listStaticFiles(options.rendererDir ?? join(packageRoot(), 'out', 'renderer'));
   // The backend worker is replaced if it ever stops by itself: its clients' sockets are closed
   // (1011, the page says the connection was lost) rather than left waiting, and new ones reach
@@ -58,17 +66,27 @@ export async function startHarness(options: { port: number; dbPath: string; rend
   let backend: Promise<BackendWorker> = startBackendWorker(options.dbPath).then((worker) => (watch(worker), worker));
   await backend;
   const token = newToken();
-  let port = 0;
+  const bound: Bound = { address, port: 0 };
+  /** Set by drain(): no new page, API connection or job is accepted; running jobs go on. */
+  let draining = false;
+  const hostHint = () =>
+    isWildcard(address) ? `an IP address or localhost with port ${bound.port}` : isLoopback(address) ? `${urlHost(address)}:${bound.port}, 127.0.0.1:${bound.port} or localhost:${bound.port}` : `${urlHost(address)}:${bound.port}`;
 
   /** The checks every request passes, page or API, in the order that leaks least. */
   const refuse = (req: IncomingMessage, api: boolean): Refusal | { path: string; query: URLSearchParams } => {
-    if (!hostAllowed(req.headers.host, port)) return { status: 403, message: `the harness answers only to Host 127.0.0.1:${port} or localhost:${port}` };
+    if (!hostAllowed(req.headers.host, bound)) return { status: 403, message: `the server answers only to Host ${hostHint()}` };
     const target = parseTarget(req.url);
     if (!target) return { status: 400, message: 'the request URL is not a valid percent-encoded path' };
+    if (draining) return { status: 503, message: 'the server is shutting down' };
     if (!api) return target;
     if (target.path !== '/api') return { status: 404, message: 'not found' };
-    if (!originAllowed(req.headers.origin, port)) return { status: 403, message: 'WebSocket connections are accepted only from the harness page itself' };
-    if (!tokenMatches(token, target.query.get('token'))) return { status: 401, message: `missing or wrong token: ${NO_TOKEN}` };
+    // Browsers cannot set Authorization on a WebSocket and always send Origin: a Bearer request is
+    // a script, whose Origin (if any) must still be the page's; a browser's must be.
+    const bearer = bearerToken(req.headers.authorization);
+    if ((req.headers.origin !== undefined || bearer === undefined) && !originAllowed(req.headers.origin, req.headers.host, bound)) {
+      return { status: 403, message: 'WebSocket connections are accepted only from the page itself' };
+    }
+    if (!tokenMatches(token, target.query.get('token') ?? bearer)) return { status: 401, message: `missing or wrong token: ${NO_TOKEN}` };
     return target;
   };
 
@@ -150,6 +168,9 @@ export async function startHarness(options: { port: number; dbPath: string; rend
       if ((shellMethods as string[]).includes(method)) {
         return reply({ kind: 'result', id, ok: false, error: { code: 'NOT_AVAILABLE', message: `${method} needs the desktop app; type a path instead` } });
       }
+      if (draining && (jobMethods as string[]).includes(method)) {
+        return reply({ kind: 'result', id, ok: false, error: { code: 'NOT_AVAILABLE', message: `${method}: the server is shutting down and starts no new job` } });
+      }
       try {
         connection.send(read.call);
       } catch (error) {
@@ -170,7 +191,7 @@ export async function startHarness(options: { port: number; dbPath: string; rend
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject); // EADDRINUSE, a bad --port: a one-line error, not a stack
-      server.listen(options.port, '127.0.0.1', () => {
+      server.listen(options.port, address, () => {
         server.off('error', reject);
         resolve();
       });
@@ -180,37 +201,51 @@ export async function startHarness(options: { port: number; dbPath: string; rend
     await (await backend).terminate();
     throw error;
   }
-  port = (server.address() as { port: number }).port;
-  const origin = `http://127.0.0.1:${port}`;
+  bound.port = (server.address() as { port: number }).port;
+  // A wildcard bind is reached locally at 127.0.0.1; from elsewhere at the machine's address.
+  const origin = `http://${isWildcard(address) ? '127.0.0.1' : urlHost(address)}:${bound.port}`;
+  // server.close() calls back once, when the last connection has ended (an open WebSocket too).
+  let listening: Promise<void> | undefined;
+  const stopListening = () => (listening ??= new Promise<void>((resolve) => server.close(() => resolve())));
+  /** The server's own connection to the backend, for the job list and cancels at shutdown. */
+  let control: { api: Api & { dispose(): void }; close(): void } | undefined;
+  const controlApi = async (): Promise<Api> => {
+    if (!control) {
+      const connection = (await backend).open();
+      control = { api: createApi(connection), close: () => connection.close() };
+    }
+    return control.api;
+  };
   return {
     /** The page, with the token: what a person opens. */
     url: `${origin}/?token=${token}`,
     origin,
     token,
+    address,
+    port: bound.port,
     /** The WebSocket endpoint with the token; connect with Origin set to `origin`. */
-    apiUrl: `ws://127.0.0.1:${port}/api?token=${token}`,
+    apiUrl: `ws://${origin.slice('http://'.length)}/api?token=${token}`,
+    /** A typed client of the same backend the pages use. */
+    backendApi: controlApi,
+    /** Stops taking pages, connections and new jobs; open connections keep their running jobs'
+     * progress and results. */
+    drain() {
+      draining = true;
+      void stopListening();
+      server.closeIdleConnections();
+    },
     async close() {
+      draining = true;
+      control?.api.dispose();
+      control?.close();
       wss.clients.forEach((c) => c.terminate());
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopListening();
       closing = true;
       await (await backend).terminate();
     },
   };
 }
 
+// out/main/harness.js run by itself is `linguascope serve` (the harness became served mode).
 const isEntry = process.argv[1] && /harness\.(js|ts)$/.test(process.argv[1]);
-if (isEntry) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '5317' }, db: { type: 'string' } } });
-  startHarness({ port: Number(values.port), dbPath: resolveDbPath(values.db) }).then(
-    (harness) => {
-      console.log(`LinguaScope harness: ${harness.url}`);
-      const shutdown = () => void harness.close().then(() => process.exit(0));
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
-    },
-    (error: Error) => {
-      console.error(`harness: ${error.message}`);
-      process.exit(1);
-    },
-  );
-}
+if (isEntry) void import('./serve-process').then((m) => m.serveFromArgv(process.argv.slice(2)));
