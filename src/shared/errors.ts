@@ -20,6 +20,13 @@ export const ERROR_CODES = [
   'GRAPH_ERROR', // a graph that cannot be built: shape mismatch, an op without a gradient rule
   'RUNTIME_ERROR', // onnxruntime refused or failed a session
   'CANCELLED',
+  'JOB_NOT_FOUND', // a job id the backend never issued (or one that left the bounded history) (details: jobId)
+  'JOB_RESULT_EXPIRED', // the job ended but its value is no longer kept; its outcome summary is (details: jobId, state)
+  'PROJECT_NOT_FOUND', // a project id that does not exist (deleted, or never created) (details: id)
+  'PROJECT_CORRUPT', // a project whose stored state cannot be read; other projects are unaffected (details: id)
+  'CONFLICT', // a save based on an older revision: another window saved first (details: id, revision)
+  'RUN_NOT_FOUND', // a stored run id that does not exist (deleted, or never recorded) (details: id)
+  'RUN_CORRUPT', // a stored run whose row cannot be read; other runs are unaffected (details: id)
   'NOT_AVAILABLE', // e.g. a native dialog in the browser harness
   'STORE_ERROR',
   'PROTOCOL_ERROR', // a message that is not a call: not UTF-8/JSON, binary, or a bad envelope

@@ -17,6 +17,10 @@ import { ModelService } from './model-service';
 import { AnalysisService } from './analysis-service';
 import { analysisHandlers } from './handlers/analysis';
 import { demoHandlers } from './handlers/demo';
+import { projectHandlers } from './handlers/projects';
+import { runHandlers } from './handlers/runs';
+import { ProjectsRepo } from '../store/projects-repo';
+import { jobHandlers } from './handlers/jobs';
 import { FileHashRepo } from '../store/file-hash-repo';
 import { SaeCacheRepo } from '../store/sae-cache-repo';
 import { TokenizerHost } from '../io/tokenizer-host';
@@ -59,9 +63,11 @@ export function createBackend(options: BackendOptions): Backend {
     'model.inspect': async ({ path }) => models.inspect(path),
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
-    ...analysisHandlers(analysis, runtime, tokenizers),
+    ...analysisHandlers(analysis, runtime, tokenizers, new RunsRepo(db)),
     ...demoHandlers(runtime),
-    'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+    ...projectHandlers(new ProjectsRepo(db), registry),
+    ...runHandlers(new RunsRepo(db)),
+    ...jobHandlers(jobs),
   };
   return {
     handlers,

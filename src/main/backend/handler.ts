@@ -8,6 +8,9 @@ export interface JobContext {
   /** `etaSeconds`: the estimated time left, when the job can tell. */
   progress(stage: string, done: number, total: number, etaSeconds?: number): void;
   log(level: LogEvent['level'], message: string): void;
+  /** Names the stored run this job produces, for `jobs.list` (a value with a string `runId` says
+   * it too). Absent for quick calls that are not jobs. */
+  setOwnerRun?(runId: string): void;
 }
 
 export type Handler<M extends BackendMethod> = (arg: ParsedInput<M>, ctx: JobContext) => Promise<Output<M>>;

@@ -144,7 +144,7 @@ describe('backend over the RPC stack', () => {
       }
       expect(fresh.backend.db.prepare('SELECT COUNT(*) AS n FROM analysis_runs').get()).toEqual({ n: 0 });
       expect(fresh.backend.jobs.size).toBe(0);
-      expect(await fresh.api.jobs.cancel({ jobId: 'to-cancel' })).toEqual({ cancelled: false });
+      expect(await fresh.api.jobs.cancel({ jobId: 'to-cancel' })).toEqual({ cancelled: false, state: 'cancelled' });
 
       const resumed = await fresh.api.fertility.run({ languages: PAPER });
       expect(resumed.fromCache.length).toBe(sets.length);

@@ -4,14 +4,11 @@ import { backendContract, isMethod, jobMethods, type BackendMethod } from '../..
 import { ApiError } from '../../shared/errors';
 import type { ApiEventName, ApiEvents } from '../../shared/dto';
 import { readCall, type CallMessage, type Transport } from '../../shared/rpc';
+import { toApiError } from './api-error';
 import type { HandlerMap, JobContext } from './handler';
-import { JobRegistry } from './jobs';
+import type { JobRegistry, JobSink } from './jobs';
 
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new ApiError('INTERNAL', `internal error: ${message.split('\n')[0]}`);
-}
+export { toApiError };
 
 function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
   return issues
@@ -21,8 +18,36 @@ function describeIssues(issues: { path: PropertyKey[]; message: string }[]): str
 }
 
 export function serveConnection(transport: Transport, handlers: HandlerMap, jobs: JobRegistry): () => void {
-  const emit = <E extends ApiEventName>(name: E, payload: ApiEvents[E]) =>
-    transport.send({ kind: 'event', name, payload });
+  // Aborted when the connection closes: its followers stop listening, its jobs run on.
+  const connection = new AbortController();
+  const emit = <E extends ApiEventName>(name: E, payload: ApiEvents[E]) => {
+    if (!connection.signal.aborted) transport.send({ kind: 'event', name, payload });
+  };
+  const send: Transport['send'] = (message) => {
+    if (!connection.signal.aborted) transport.send(message);
+  };
+  /** Events of a job, labelled with the id this connection knows it by (its own jobId when it joined). */
+  const sinkFor = (jobId: string): JobSink => ({
+    progress: (stage, done, total, etaSeconds) => emit('progress', { jobId, stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}) }),
+    log: (level, text) => emit('log', { level, message: text, jobId }),
+  });
+  const stopChanges = jobs.onChange((event) => emit('jobs', event));
+
+  const run = async (name: BackendMethod, arg: unknown): Promise<unknown> => {
+    const handler = handlers[name] as (a: unknown, c: JobContext) => Promise<unknown>;
+    if (jobMethods.includes(name)) {
+      // A backend job: it outlives this connection; this call only follows it.
+      const { jobId } = jobs.submit(name, arg as Record<string, unknown>, (ctx) => handler(arg, ctx));
+      return jobs.follow(jobId, sinkFor(jobId), connection.signal);
+    }
+    if (name === 'jobs.attach') {
+      // The attached job's events reach this connection under the id it was attached by.
+      const { jobId } = arg as { jobId: string };
+      return handler(arg, { jobId, signal: connection.signal, ...sinkFor(jobId) });
+    }
+    const call = jobs.detached();
+    return handler(arg, { ...call, ...sinkFor(call.jobId) });
+  };
 
   const respond = async (message: CallMessage) => {
     const { id, method } = message;
@@ -38,33 +63,25 @@ export function serveConnection(transport: Transport, handlers: HandlerMap, jobs
           issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
         });
       }
-      // Only job methods are registered (and so cancellable); `jobs.cancel`'s jobId names its target.
-      const job = jobMethods.includes(name) ? jobs.start((parsed.data as { jobId?: string }).jobId) : jobs.detached();
-      const ctx: JobContext = {
-        jobId: job.jobId,
-        signal: job.signal,
-        progress: (stage, done, total, etaSeconds) => emit('progress', { jobId: job.jobId, stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}) }),
-        log: (level, text) => emit('log', { level, message: text, jobId: job.jobId }),
-      };
-      try {
-        const handler = handlers[name] as (a: unknown, c: JobContext) => Promise<unknown>;
-        const value = await handler(parsed.data, ctx);
-        transport.send({ kind: 'result', id, ok: true, value });
-      } finally {
-        job.finish();
-      }
+      const value = await run(name, parsed.data);
+      send({ kind: 'result', id, ok: true, value });
     } catch (error) {
       const apiError = toApiError(error);
       if (apiError.code === 'INTERNAL') emit('error', { code: apiError.code, message: apiError.message });
-      transport.send({ kind: 'result', id, ok: false, error: apiError.toData() });
+      send({ kind: 'result', id, ok: false, error: apiError.toData() });
     }
   };
 
   // Every transport ends here (the renderer's MessagePort too), so the envelope is checked here
   // as well as in the harness: junk gets a typed answer and never throws inside the backend.
-  return transport.onMessage((message) => {
+  const stopMessages = transport.onMessage((message) => {
     const read = readCall(message);
-    if ('reply' in read) transport.send(read.reply);
+    if ('reply' in read) send(read.reply);
     else void respond(read.call);
   });
+  return () => {
+    stopMessages();
+    stopChanges();
+    connection.abort();
+  };
 }

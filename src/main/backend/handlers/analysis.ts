@@ -9,6 +9,8 @@ import { makeRandomSaes } from '../../sae/random-saes';
 import { tokenCodes } from '../../sae/token-codes';
 import { findSaes, loadSae, saeInfo } from '../../sae/sae';
 import type { AnalysisService } from '../analysis-service';
+import type { RunsRepo } from '../../store/runs-repo';
+import { recordAnalysis } from '../run-history';
 import type { HandlerMap } from '../handler';
 
 /** Calibration phrases: English UDHR paragraphs through the model's tokenizer, or (for a model
@@ -23,7 +25,7 @@ async function calibrationSample(folder: ReturnType<typeof openModelFolder>, tok
   return Array.from({ length: 8 }, (_, b) => Array.from(ids.subarray(b * max, (b + 1) * max), (v) => Math.floor((v / (2 * Math.sqrt(3)) + 0.5) * (folder.config.vocabSize - 3)) + 3));
 }
 
-export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost, tokenizers: TokenizerHost): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.tokens' | 'analysis.run' | 'analysis.export'> {
+export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost, tokenizers: TokenizerHost, runs: RunsRepo): HandlerMap<'sae.inspect' | 'sae.makeRandom' | 'analysis.tokens' | 'analysis.run' | 'analysis.export'> {
   return {
     'sae.inspect': async ({ path }) => {
       const isDir = existsSync(path) && statSync(path).isDirectory();
@@ -54,7 +56,9 @@ export function analysisHandlers(service: AnalysisService, runtime: RuntimeHost,
       const spec = await loadSae(sae);
       return tokenCodes(folder, spec, await tokenizers.pieces(folder.path, text, bos ?? true, ctx.signal), runtime, request, ctx.signal);
     },
-    'analysis.run': async (arg, ctx) => service.run(arg, ctx),
-    'analysis.export': async ({ outDir, ...arg }, ctx) => service.export({ ...arg, outDir }, ctx),
+    // Each finished analysis is stored in the run history (run-history.ts).
+    'analysis.run': async (arg, ctx) => recordAnalysis(runs, 'analysis.run', arg, ctx, () => service.run(arg, ctx), (summary) => summary),
+    'analysis.export': async ({ outDir, ...arg }, ctx) =>
+      recordAnalysis(runs, 'analysis.export', { ...arg, outDir }, ctx, () => service.export({ ...arg, outDir }, ctx), (done) => done.summary),
   };
 }
