@@ -45,7 +45,7 @@ const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 /** What each README line must print and write; keyed by the line as printed. */
 const CHECKS: Record<string, (run: Run) => void> = {
   'npx linguascope --help': ({ stdout }) => {
-    for (const command of ['demo', 'analyze', 'activations', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model']) {
+    for (const command of ['demo', 'analyze', 'activations', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model', 'serve']) {
       expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   },
