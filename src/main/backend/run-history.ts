@@ -33,7 +33,7 @@ export async function recordAnalysis<T>(
   const result = await compute();
   const summary = summaryOf(result);
   try {
-    runs.add({
+    const run = runs.add({
       method,
       name: defaultRunName(summary),
       jobId: ctx.jobId,
@@ -51,6 +51,7 @@ export async function recordAnalysis<T>(
       },
       summary,
     });
+    ctx.setOwnerRun?.(String(run.id));
   } catch (error) {
     ctx.log('warn', `the analysis finished but could not be added to the run history: ${error instanceof Error ? error.message : String(error)}`);
   }
