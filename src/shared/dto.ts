@@ -225,10 +225,10 @@ export interface DisparitySummary {
   /** `skipped`: bundled-corpus segments longer than the model's context in some language;
    * `incomplete`: a corpus file's segments without a text in every chosen language (left out). */
   corpus: { source: string; segments: number; tokens: Record<string, number>; skipped: string[]; incomplete?: string[] };
-  /** `top_feature_candidates`: per layer, the features the cached bounds could not rule out of
-   * the top features; `phrases_recomputed_for_top_features`: phrases run a second time for the
-   * candidates' exact values their rows did not hold (kept in the cache afterwards). */
-  cache: { phrases_computed: number; phrases_cached: number; top_feature_candidates?: number[]; phrases_recomputed_for_top_features?: number; bytes_per_phrase: number; seconds: number };
+  /** `phrases_recomputed_for_top_features`: phrase runs beyond the extraction for the top features
+   * (ranking sums over phrases this run did not extract; exact values of the top features their
+   * rows did not hold, kept in the cache afterwards). */
+  cache: { phrases_computed: number; phrases_cached: number; phrases_recomputed_for_top_features?: number; bytes_per_phrase: number; seconds: number };
 }
 
 export interface RandomSaesResult {

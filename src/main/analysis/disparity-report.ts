@@ -304,7 +304,7 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
       paragraphs: summary.top_features.length
         ? [
             'Features English activates most above the medium/low-resource languages, each with the segments where English activates it most and that segment\'s activation and text in every language.',
-            `Every value here is exact (float32 as extracted, sums in float64)${summary.cache.top_feature_candidates ? `: ${summary.cache.top_feature_candidates.join(', ')} candidate features per layer (${summary.layers.join(', ')}) could reach the top by the cached bounds, and all of them were compared on exact values` : ''}.`,
+            'Every value here is exact (float32 as extracted, sums in float64), and so is the ranking: every feature active on some English phrase was compared.',
           ]
         : ['No feature was ranked (no medium/low-resource language, or top features set to 0).'],
       table: { columns: [...TOP_FEATURE_COLUMNS], rows: tableRows(topFeatureRows(summary), TOP_FEATURE_COLUMNS), textColumns: [5] },

@@ -37,7 +37,7 @@ export function disparityFormulas(s: DisparitySettings): Record<string, string> 
     l0: 'L0(L, l) = mean over counted tokens of the number of active features',
     cosine: 'cos(L, l) = mean over counted tokens of cos(x, x_hat)',
     fidelity_warning: `warn when EV(L, l) < EV(en, l) - ${s.fidelityWarnDrop}`,
-    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), among the features active on some English phrase; every listed value is exact (float32 as extracted, summed in float64): the cache keeps the ${s.keepFeatures} strongest features by mean and by max per phrase and layer (float16) and the largest value left out, these bounds select the candidates that can reach the top ${s.topFeatures} (cache.top_feature_candidates per layer), and the candidates' exact values are extracted and cached`,
+    top_features: `per layer, the ${s.topFeatures} features with the largest (mean over segments of a(en, s, l, f)) - (mean over medium-low languages and segments of a(L, s, l, f)), among the features active on some English phrase; ranked on exact sums over every feature of every phrase (float32 values as extracted, summed in float64 in bands that make the sum independent of the order); every listed value is exact (float32, cached per row for the listed features; the cache's float16 lists of the ${s.keepFeatures} strongest features by mean and by max per phrase and layer are never read as values)`,
   };
 }
 
@@ -48,6 +48,9 @@ export interface DisparityInput {
   segments: { key: string; text: Record<string, string> }[];
   /** Summary of language (index), segment (index), layer (index). */
   summary(language: number, segment: number, layer: number): CachedSummary;
+  /** Per layer, a set known to hold the top features (ranked by exact sums over every feature);
+   * without it the candidates come from the rows' bounds. Their values must be exact in the rows. */
+  topFeatureSets?: number[][];
   settings: DisparitySettings;
 }
 
@@ -198,7 +201,7 @@ export function analyzeDisparity(input: DisparityInput): Omit<DisparitySummary, 
     // exact values (see top-features.ts).
     if (low.length && s.topFeatures > 0) {
       const layerRows = { en, low, segments: nS, dSae, reduction: s.reduction, top: s.topFeatures, row: (L: number, si: number) => input.summary(L, si, li) };
-      top_features.push(...rankTopFeatures(layerRows, topFeatureCandidates(layerRows), layers[li], languages, segments, round));
+      top_features.push(...rankTopFeatures(layerRows, input.topFeatureSets?.[li] ?? topFeatureCandidates(layerRows), layers[li], languages, segments, round));
     }
   });
 

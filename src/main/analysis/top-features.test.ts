@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../shared/random';
 import type { PhraseSummary } from '../sae/extract';
 import { cacheRow, exactValues, type CachedSummary } from '../store/sae-cache-repo';
-import { rankTopFeatures, topFeatureCandidates } from './top-features';
+import { ExactSums } from './exact-sums';
+import { rankTopFeatures, topFeatureCandidates, TopFeatureSums } from './top-features';
 
 const fid = { sse: 1, sumSq: 2, cos: 1, l0: 1, sumNormSq: 1, count: 1 };
 
@@ -86,5 +87,52 @@ describe('top features from bounded cache rows', () => {
     expect(candidates).toEqual([0, 1, 2]);
     const seg = [{ key: 'a', text: { en: 'x', hi: 'y' } }];
     expect(() => rankTopFeatures(layer, candidates, 0, [{ code: 'en' }, { code: 'hi' }], seg, round)).toThrow(/feature 0 at layer 0 has no exact value cached for en segment a/);
+  });
+
+  it.each(['mean', 'max'] as const)('exact sums over every feature rank like the brute force, in any order of phrases (%s)', (reduction) => {
+    for (let trial = 0; trial < 100; trial++) {
+      const rand = mulberry32(5000 + trial);
+      const d = 8 + Math.floor(rand() * 200);
+      const nS = 1 + Math.floor(rand() * 8);
+      const top = 1 + Math.floor(rand() * 12);
+      const boosts = [0, 1, 2].map((L) => Float32Array.from({ length: d }, () => (L === 0 && rand() < 0.2 ? 8 : 1 + rand())));
+      const phrases = [0, 1, 2].map((L) => Array.from({ length: nS }, () => randomPhrase(rand, d, 0.05 + rand() * 0.8, boosts[L])));
+      const order = phrases.flatMap((ps, L) => ps.map((p) => ({ L, p })));
+      const rankings: number[][] = [];
+      for (let shuffle = 0; shuffle < 3; shuffle++) {
+        const sums = new TopFeatureSums(d);
+        for (const { L, p } of [...order].sort(() => rand() - 0.5)) sums.add(L === 0, p, reduction);
+        rankings.push(sums.top(top, nS, 2 * nS));
+      }
+      const value = (p: PhraseSummary, f: number) => {
+        const j = p.features.indexOf(f);
+        return j < 0 ? 0 : p[reduction][j];
+      };
+      const brute = [...Array(d).keys()]
+        .filter((f) => phrases[0].some((p) => value(p, f) > 0))
+        .map((f) => ({ f, d: phrases[0].reduce((t, p) => t + value(p, f), 0) / nS - (phrases[1].reduce((t, p) => t + value(p, f), 0) + phrases[2].reduce((t, p) => t + value(p, f), 0)) / (2 * nS) }))
+        .sort((p, q) => q.d - p.d || p.f - q.f)
+        .slice(0, top)
+        .map((x) => x.f)
+        .sort((a, b) => a - b);
+      for (const r of rankings) expect(r, `trial ${trial}`).toEqual(brute);
+    }
+  }, 60_000);
+
+  it('exact sums are the same bits whatever the order, across magnitudes', () => {
+    const rand = mulberry32(77);
+    const values = Array.from({ length: 5000 }, () => Math.fround(2 ** (rand() * 60 - 45) * (1 + rand())));
+    const totals = new Set<number>();
+    for (let t = 0; t < 5; t++) {
+      const sums = new ExactSums(1);
+      for (const v of [...values].sort(() => rand() - 0.5)) sums.add(0, v);
+      totals.add(sums.total(0));
+    }
+    expect(totals.size).toBe(1);
+    // A plain float64 sum in different orders differs in the last bits (what the bands avoid).
+    const plain = new Set([0, 1, 2, 3, 4].map(() => [...values].sort(() => rand() - 0.5).reduce((a, b) => a + b, 0)));
+    expect(plain.size).toBeGreaterThan(1);
+    const exact = values.reduce((a, b) => a + b, 0);
+    expect(Math.abs([...totals][0] - exact) / exact).toBeLessThan(1e-12);
   });
 });

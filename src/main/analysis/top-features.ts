@@ -11,8 +11,13 @@
 //    whose rows cannot tell it, cached), and `rankTopFeatures` ranks the candidates on exact
 //    values summed in float64 in one fixed order (segments, then languages): the same figures
 //    whichever run or batch computed a row.
+// With thousands of features active per phrase (a 16k SAE) the bounds rule out few features, so
+// the analysis service ranks with `TopFeatureSums` instead: exact sums over every feature, fed by
+// the full summaries while they are extracted; only the top k then need exact values per row.
 import type { TopFeature } from '../../shared/dto';
+import type { PhraseSummary } from '../sae/extract';
 import { featureValue, type CachedSummary } from '../store/sae-cache-repo';
+import { ExactSums } from './exact-sums';
 
 export interface LayerRows {
   /** Index of English and of the medium/low-resource languages. */
@@ -132,4 +137,40 @@ export function rankTopFeatures(
       })),
     };
   });
+}
+
+/**
+ * Exact sums of a(L, s, f) over English and over the medium/low-resource phrases for every
+ * feature of one layer, fed with each phrase's full summary as it is extracted (in any order,
+ * batch or pass: `ExactSums`). The ranking that needs no bounds.
+ */
+export class TopFeatureSums {
+  readonly en: ExactSums;
+  readonly low: ExactSums;
+
+  constructor(readonly dSae: number) {
+    this.en = new ExactSums(dSae);
+    this.low = new ExactSums(dSae);
+  }
+
+  add(english: boolean, s: PhraseSummary, reduction: 'mean' | 'max'): void {
+    const target = english ? this.en : this.low;
+    const values = s[reduction];
+    for (let j = 0; j < s.features.length; j++) target.add(s.features[j], values[j]);
+  }
+
+  /** The `top` features with the largest E − Lo among those active on some English phrase
+   * (ties: lower feature first); `segments` and `lowPhrases` are the phrase counts summed. */
+  top(top: number, segments: number, lowPhrases: number): number[] {
+    const scored: { f: number; d: number }[] = [];
+    for (let f = 0; f < this.dSae; f++) {
+      const e = this.en.total(f);
+      if (e > 0) scored.push({ f, d: e / segments - this.low.total(f) / lowPhrases });
+    }
+    return scored
+      .sort((p, q) => q.d - p.d || p.f - q.f)
+      .slice(0, top)
+      .map((x) => x.f)
+      .sort((a, b) => a - b);
+  }
 }

@@ -17,9 +17,9 @@ import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import type { TokenizerHost } from '../io/tokenizer-host';
 import { openModelFolder, type ModelFolder } from '../models/model';
-import { paddedLength, SaeExtractor } from '../sae/extract';
+import { paddedLength, SaeExtractor, type PhraseSummary } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
-import { topFeatureCandidates } from '../analysis/top-features';
+import { TopFeatureSums } from '../analysis/top-features';
 import { cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
 import type { FileHashRepo } from '../store/file-hash-repo';
 import type { RunsRepo } from '../store/runs-repo';
@@ -190,7 +190,8 @@ export class AnalysisService {
     );
     const cached = this.cache.has(keys.flat());
     const missing = phrases.map((_, i) => i).filter((i) => keys[i].some((k) => !cached.has(k)));
-    if (missing.length) await this.extract(p, keys, missing, ctx);
+    const ranking = this.ranking(p, keys);
+    if (missing.length) await this.extract(p, keys, missing, ctx, ranking?.add);
     throwIfCancelled(ctx.signal);
 
     // Every figure is computed from what the cache holds.
@@ -207,12 +208,12 @@ export class AnalysisService {
         return row;
       };
     };
-    const exact = await this.fillExactValues(p, keys, reader(), ctx);
+    const exact = ranking ? await this.rankTopFeatures(p, keys, ranking, ctx) : { sets: undefined, recomputed: 0 };
     throwIfCancelled(ctx.signal);
     ctx.progress('analysing', 0, 1);
     const summary = reader();
     const layers = saes.map((s) => saeLayer(s)!);
-    const result = analyzeDisparity({ languages, layers, dSae: saes.map((s) => s.dSae), segments, summary, settings });
+    const result = analyzeDisparity({ languages, layers, dSae: saes.map((s) => s.dSae), segments, summary, settings, topFeatureSets: exact.sets });
     ctx.progress('analysing', 1, 1);
     const allKeys = keys.flat();
     const saeInfos = saes.map(saeInfo);
@@ -226,7 +227,6 @@ export class AnalysisService {
       cache: {
         phrases_computed: missing.length,
         phrases_cached: phrases.length - missing.length,
-        top_feature_candidates: exact.candidates,
         phrases_recomputed_for_top_features: exact.recomputed,
         bytes_per_phrase: Math.round(this.cache.bytes(allKeys) / phrases.length),
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
@@ -249,50 +249,87 @@ export class AnalysisService {
     return [...byLength.values()].flatMap((group) => batchByLength(group, padded));
   }
 
+  /** What the top-feature ranking needs: per layer the key of its stored result (the reduction,
+   * the number listed and the English and medium/low rows' keys) and, unless every layer's result
+   * is stored, exact sums fed by every English and medium/low phrase's full summary. Null when no
+   * top features are asked for. */
+  private ranking(p: Prepared, keys: string[][]) {
+    const { settings, languages, saes, phrases } = p;
+    const low = new Set(languages.flatMap((l, i) => (l.tier === 'medium-low' ? [i] : [])));
+    if (settings.topFeatures <= 0 || low.size === 0) return null;
+    const ranked = phrases.map((ph, i) => i).filter((i) => phrases[i].language === 0 || low.has(phrases[i].language));
+    const setKeys = saes.map((_, l) => createHash('sha256').update(JSON.stringify([settings.reduction, settings.topFeatures, ranked.map((i) => keys[i][l])])).digest('hex'));
+    const stored = setKeys.map((k) => this.cache.topSet(k));
+    const sums = stored.every((s) => s !== null) ? null : saes.map((sae) => new TopFeatureSums(sae.dSae));
+    const fed = new Set<number>();
+    const add = sums
+      ? (i: number, out: PhraseSummary[]) => {
+          if (phrases[i].language !== 0 && !low.has(phrases[i].language)) return;
+          fed.add(i);
+          out.forEach((s, l) => sums[l].add(phrases[i].language === 0, s, settings.reduction));
+        }
+      : undefined;
+    return { low, ranked, setKeys, stored, sums, fed, add };
+  }
+
   /**
-   * The top-feature lists are ranked on exact values: for each layer, the candidates that can
-   * reach the top (top-features.ts) need their exact value in every row. Rows that cannot tell
-   * one (left out of their float16 list, or only in it) are recomputed, one batch per
-   * transaction, and keep the candidates' float32 values for later runs. Returns the candidates per
-   * layer and how many phrases were run again.
+   * The top features of each layer, ranked on exact values: from the stored result, or from exact
+   * sums over every feature (the English and medium/low phrases not extracted in this run are run
+   * again to feed them). Then every row lacking the exact value of a top feature is run again and
+   * keeps those float32 values (a few per row), so the lists and the drill-down read exact values
+   * and an identical analysis later runs nothing.
    */
-  private async fillExactValues(p: Prepared, keys: string[][], summary: (L: number, s: number, l: number) => CachedSummary, ctx: JobContext): Promise<{ candidates: number[]; recomputed: number }> {
-    const { settings, languages, saes, segments, phrases, folder } = p;
-    const low = languages.flatMap((l, i) => (l.tier === 'medium-low' ? [i] : []));
-    if (settings.topFeatures <= 0 || low.length === 0) return { candidates: saes.map(() => 0), recomputed: 0 };
-    const candidates = saes.map((sae, l) =>
-      topFeatureCandidates({ en: 0, low, segments: segments.length, dSae: sae.dSae, reduction: settings.reduction, top: settings.topFeatures, row: (L, s) => summary(L, s, l) }),
-    );
-    // Per phrase and layer, the candidates its row cannot tell exactly.
-    const wanted = new Map<number, { layer: number; features: number[] }[]>();
-    phrases.forEach((ph, i) => {
-      const lacking = saes
-        .map((_, l) => ({ layer: l, features: candidates[l].filter((f) => !featureValue(summary(ph.language, ph.segment, l), f).exact) }))
-        .filter((w) => w.features.length > 0);
-      if (lacking.length) wanted.set(i, lacking);
-    });
-    const counts = candidates.map((c) => c.length);
-    if (wanted.size === 0) return { candidates: counts, recomputed: 0 };
-    const batches = this.batches(p, [...wanted.keys()]);
-    ctx.progress('exact values of the top-feature candidates', 0, batches.length);
-    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
-    try {
+  private async rankTopFeatures(p: Prepared, keys: string[][], r: NonNullable<ReturnType<AnalysisService['ranking']>>, ctx: JobContext) {
+    const { settings, saes, segments, phrases, folder } = p;
+    let sets = r.stored as number[][];
+    let recomputed = 0;
+    let extractor: SaeExtractor | null = null;
+    const runAgain = async (stage: string, which: number[], each: (i: number, out: PhraseSummary[]) => void) => {
+      const batches = this.batches(p, which);
+      ctx.progress(stage, 0, batches.length);
+      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
-        this.cache.putExact(batch.flatMap((i, j) => wanted.get(i)!.map(({ layer, features }) => ({ key: keys[i][layer], exact: exactValues(out[j][layer], features) }))));
-        ctx.progress('exact values of the top-feature candidates', b + 1, batches.length);
+        batch.forEach((i, j) => each(i, out[j]));
+        ctx.progress(stage, b + 1, batches.length);
         await yieldToEventLoop();
       }
+      recomputed += which.length;
+    };
+    try {
+      if (r.sums) {
+        const rest = r.ranked.filter((i) => !r.fed.has(i));
+        if (rest.length) await runAgain('ranking the top features', rest, r.add!);
+        sets = r.sums.map((sum) => sum.top(settings.topFeatures, segments.length, segments.length * r.low.size));
+        this.cache.putTopSets(r.setKeys.map((key, l) => ({ key, features: sets[l] })));
+      }
+      // Per phrase and layer, the top features its row cannot tell exactly.
+      const wanted = new Map<number, { layer: number; features: number[] }[]>();
+      phrases.forEach((ph, i) => {
+        const lacking = saes
+          .map((_, l) => {
+            const row = this.cache.get(keys[i][l]);
+            if (!row) throw new ApiError('STORE_ERROR', 'a cached activation summary disappeared during the analysis; run it again');
+            return { layer: l, features: sets[l].filter((f) => !featureValue(row, f).exact) };
+          })
+          .filter((w) => w.features.length > 0);
+        if (lacking.length) wanted.set(i, lacking);
+      });
+      if (wanted.size) {
+        await runAgain('exact values of the top features', [...wanted.keys()], (i, out) =>
+          this.cache.putExact(wanted.get(i)!.map(({ layer, features }) => ({ key: keys[i][layer], exact: exactValues(out[layer], features) }))),
+        );
+      }
     } finally {
-      await extractor.release();
+      if (extractor) await (extractor as SaeExtractor).release();
     }
-    return { candidates: counts, recomputed: wanted.size };
+    return { sets, recomputed };
   }
 
   /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction
    * each: English first, since every other row is summed over its English phrase's active set. */
-  private async extract(p: Prepared, keys: string[][], missing: number[], ctx: JobContext): Promise<void> {
+  private async extract(p: Prepared, keys: string[][], missing: number[], ctx: JobContext, onPhrase?: (i: number, out: PhraseSummary[]) => void): Promise<void> {
     const { folder, saes, phrases, settings, languages } = p;
     const isEn = (i: number) => phrases[i].language === 0;
     const batches = [...this.batches(p, missing.filter(isEn)), ...this.batches(p, missing.filter((i) => !isEn(i)))];
@@ -325,6 +362,7 @@ export class AnalysisService {
         throwIfCancelled(ctx.signal);
         const sets = references(batch);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
+        if (onPhrase) batch.forEach((i, j) => onPhrase(i, out[j]));
         this.cache.putBatch(
           batch.flatMap((i, j) =>
             saes.map((sae, l) => ({ key: keys[i][l], row: cacheRow(out[j][l], isEn(i) ? null : sets.get(phrases[i].segment)![l], settings.keepFeatures, sae.dSae) })),

@@ -356,6 +356,22 @@ export class SaeCacheRepo {
     });
   }
 
+  /** A stored top-feature set (see the top_feature_sets migration), or null. */
+  topSet(key: string): number[] | null {
+    const json = storeCall('read the activation cache', () => this.db.prepare('SELECT features FROM top_feature_sets WHERE key = ?').pluck().get(key)) as string | undefined;
+    return json === undefined ? null : (JSON.parse(json) as number[]);
+  }
+
+  putTopSets(sets: { key: string; features: number[] }[]): void {
+    const now = new Date().toISOString();
+    storeCall('write to the activation cache', () => {
+      const insert = this.db.prepare('INSERT OR REPLACE INTO top_feature_sets (key, features, created_at) VALUES (?, ?, ?)');
+      this.db.transaction(() => {
+        for (const { key, features } of sets) insert.run(key, JSON.stringify(features), now);
+      })();
+    });
+  }
+
   /** Stored bytes of the given rows (blob sizes plus the key). */
   bytes(keys: readonly string[]): number {
     return storeCall('read the activation cache', () => {

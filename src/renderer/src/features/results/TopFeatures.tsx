@@ -40,8 +40,7 @@ export function TopFeatures({ summary }: { summary: DisparitySummary }) {
         </button>
       </div>
       <p className="hint" data-testid="top-features-exact">
-        Every value is exact (float32 as extracted)
-        {summary.cache.top_feature_candidates ? `: per layer, the ${summary.cache.top_feature_candidates.join(', ')} features that could reach the top by the cached bounds were compared on exact values` : ''}.
+        Every value is exact (float32 as extracted), and so is the ranking: every feature active on some English phrase was compared.
       </p>
       <table className="top-features" aria-label="top disparate features">
         <thead>
