@@ -8,6 +8,11 @@ import { ModelStep } from './features/model/ModelStep';
 import { ResultsStep } from './features/results/ResultsStep';
 import { RunStep } from './features/run/RunStep';
 import { SaesStep } from './features/saes/SaesStep';
+import { ProjectBar } from './features/projects/ProjectBar';
+import { ProjectsPanel } from './features/projects/ProjectsPanel';
+import { RunsPanel } from './features/runs/RunsPanel';
+import { panel } from './state/panel';
+import { startProjects } from './state/project-sync';
 import { useStore } from './state/store';
 import { STEPS, wizard, type StepId } from './state/wizard';
 
@@ -24,6 +29,9 @@ const VIEWS: Record<StepId, () => React.JSX.Element> = {
 export function App() {
   const step = useStore(wizard, (s) => s.step);
   const [info, setInfo] = useState<AppInfo | null>(null);
+  const openPanel = useStore(panel, (s) => s.open);
+  // The last project (the bundled demo's on a fresh database) reopens where the user left it.
+  useEffect(() => void startProjects(), []);
   useEffect(() => {
     api.app.info({}).then(setInfo, () => setInfo(null));
     // The app opens on the bundled demo project: its model, SAEs and the main job's settings are
@@ -57,8 +65,11 @@ export function App() {
             ))}
           </ol>
         </nav>
+        <ProjectBar />
       </header>
       <main>
+        {openPanel === 'projects' && <ProjectsPanel />}
+        {openPanel === 'runs' && <RunsPanel />}
         <View />
         <div className="wizard-nav">
           {index > 0 && <button type="button" onClick={() => wizard.set({ step: STEPS[index - 1].id })}>Back</button>}

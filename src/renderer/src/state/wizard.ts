@@ -61,6 +61,8 @@ export interface WizardState {
   /** The last finished analysis and the request that produced it. */
   summary: DisparitySummary | null;
   request: AnalysisRequest | null;
+  /** The stored run `summary` came from (the project remembers it; opening a run sets it). */
+  runId: number | null;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -72,7 +74,8 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   limit: null,
 };
 
-export const wizard = createStore<WizardState>({
+/** A new project's choices (the app itself opens the last project, or the bundled demo's). */
+export const INITIAL_WIZARD: WizardState = {
   step: 'languages',
   selected: ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'],
   tokenizerPath: '',
@@ -86,7 +89,10 @@ export const wizard = createStore<WizardState>({
   runSettings: DEFAULT_RUN_SETTINGS,
   summary: null,
   request: null,
-});
+  runId: null,
+};
+
+export const wizard = createStore<WizardState>(INITIAL_WIZARD);
 
 /** The SAE sources the run uses: the chosen one of each layer that is not left out, by layer. */
 export function chosenSaes(state: Pick<WizardState, 'saeChoice'>): string[] {

@@ -1,0 +1,73 @@
+// The wizard's choices as a project stores them, and back. Pure functions: the sync (project-sync)
+// does the calls.
+import type { ProjectState, RunRecord, Tier } from '../../../shared/dto';
+import { STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
+
+/** What a project keeps of the wizard; `tiers` are read from the registry when saving. */
+export type PersistedChoices = Omit<ProjectState, 'tiers'>;
+
+export function choicesOf(w: WizardState): PersistedChoices {
+  return {
+    step: w.step,
+    languages: w.selected,
+    tokenizerPath: w.tokenizerPath,
+    modelPath: w.modelPath,
+    saesPath: w.saesPath,
+    saeChoice: Object.fromEntries(Object.entries(w.saeChoice).map(([layer, source]) => [String(layer), source])),
+    corpus: 'udhr',
+    runSettings: w.runSettings,
+    runId: w.runId,
+  };
+}
+
+export function projectStateOf(w: WizardState, tiers: Record<string, Tier>): ProjectState {
+  const choices = choicesOf(w);
+  return { ...choices, tiers: Object.fromEntries(choices.languages.filter((c) => tiers[c]).map((c) => [c, tiers[c]])) };
+}
+
+const isStep = (step: string): step is StepId => STEPS.some((s) => s.id === step);
+
+/** The wizard fields a project sets; what was read from disk or computed (model and SAE headers,
+ * summaries) is cleared and read again for the new choices. */
+export function wizardOf(state: ProjectState): Partial<WizardState> {
+  return {
+    step: isStep(state.step) ? state.step : 'languages',
+    selected: state.languages,
+    tokenizerPath: state.tokenizerPath,
+    modelPath: state.modelPath,
+    // The project made this choice: the bundled demo is not preselected over it.
+    modelChosenByUser: true,
+    model: null,
+    saesPath: state.saesPath,
+    saes: [],
+    saeChoice: Object.fromEntries(Object.entries(state.saeChoice).map(([layer, source]) => [Number(layer), source])),
+    runSettings: state.runSettings,
+    fertility: null,
+    summary: null,
+    request: null,
+    runId: state.runId,
+  };
+}
+
+/** The request the Results step exports with, for a stored run: null when the run cannot be
+ * exported again as the Results step asks (another corpus, or SAEs named by folder). */
+export function requestOfRun(run: RunRecord): AnalysisRequest | null {
+  const r = run.request;
+  if (r.corpus !== 'udhr' || !Array.isArray(r.saes)) return null;
+  const { reduction, features, includeBos, bootstrap, keepFeatures } = run.summary.settings;
+  return {
+    model: r.model,
+    saes: r.saes,
+    languages: r.languages,
+    corpus: 'udhr',
+    ...(r.limit !== null ? { limit: r.limit } : {}),
+    settings: { reduction, features, includeBos, bootstrap, keepFeatures },
+  };
+}
+
+/** sha256 (hex) of a summary's JSON: the key the run history finds its run by. */
+export async function summarySha256(summary: unknown): Promise<string> {
+  const bytes = new TextEncoder().encode(JSON.stringify(summary));
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,245 @@
+// Projects and the run history as a user meets them, in real Chromium against the real backend on
+// one SQLite file: the bundled demo runs from the Run step at once; the app reopens on the same
+// step with the same choices after a reload and after the backend restarts; two runs with
+// different settings are compared side by side; two windows editing one project; a damaged
+// project row; a model folder that moved. Needs `npm run build`.
+import Database from 'better-sqlite3';
+import { cpSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHarnessPage, type HarnessPage } from '../helpers/browser';
+import { tempDir } from '../helpers/temp';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DEMO = join(ROOT, 'resources', 'demo');
+const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
+const LANGUAGES = ['en', 'es', 'hi'];
+
+describe('projects and run history in the browser', () => {
+  const tmp = tempDir();
+  const dbPath = join(tmp.dir, 'projects.db');
+  let session: HarnessPage | undefined;
+  let page: Page;
+  const problems: string[] = [];
+
+  /** The stored state of a project, read from the database file itself. */
+  const stored = (name: string) => {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare('SELECT id, revision, state_json FROM projects WHERE name = ?').get(name) as { id: number; revision: number; state_json: string } | undefined;
+      return row ? { id: row.id, revision: row.revision, state: JSON.parse(row.state_json) as Record<string, unknown> } : null;
+    } finally {
+      db.close();
+    }
+  };
+  const step = (p: Page, name: string) => p.getByRole('navigation', { name: 'wizard steps' }).getByRole('button', { name, exact: false });
+  const currentStep = (p: Page) => p.locator('nav[aria-label="wizard steps"] button[aria-current=step]').textContent();
+
+  const open = async () => {
+    session = await openHarnessPage(dbPath);
+    page = session.page;
+    page.on('dialog', (d) => void d.accept());
+    await page.locator('.project-bar[data-project]').waitFor({ timeout: 30_000 });
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await open();
+  }, 120_000);
+
+  afterAll(async () => {
+    if (session) problems.push(...session.problems);
+    await session?.close();
+    tmp.cleanup();
+  });
+
+  it('opens a fresh database on the demo project, runnable from the Run step without visiting Model or SAEs', async () => {
+    expect(await page.getByTestId('project-name').textContent()).toBe('LinguaScope demo');
+    await step(page, '6. Run').click();
+    await expect.poll(() => page.getByTestId('run-model').textContent(), { timeout: 30_000 }).toMatch(/Gemma2ForCausalLM, 6 layers/);
+    await expect.poll(() => page.getByTestId('run-saes').textContent()).toMatch(/^6 layers \(0, 1, 2, 3, 4, 5\)/);
+    expect(await page.getByRole('button', { name: 'Run analysis' }).isEnabled()).toBe(true);
+  });
+
+  it('runs two short analyses with different settings (max, then mean); each is a stored run', async () => {
+    await step(page, '1. Languages').click();
+    await page.waitForSelector('table.languages tbody tr');
+    for (const code of await page.locator('table.languages tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-code')!))) {
+      const box = page.locator(`tr[data-code=${code}] input[type=checkbox]`);
+      if (LANGUAGES.includes(code)) await box.check();
+      else await box.uncheck();
+    }
+    await step(page, '6. Run').click();
+    await page.getByLabel('segment limit').fill('2');
+    await page.getByLabel('bootstrap resamples').fill('20');
+    for (const reduction of ['max', 'mean']) {
+      await step(page, '6. Run').click();
+      await page.getByLabel('reduction').selectOption(reduction);
+      await page.getByRole('button', { name: 'Run analysis' }).click();
+      await expect.poll(async () => (await page.getByTestId('settings-used').textContent()) ?? '', { timeout: 90_000 }).toContain(`${reduction} over the phrase's tokens`);
+    }
+    await page.getByRole('button', { name: 'Run history' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
+    expect(await page.locator('table.runs tbody tr td:nth-child(7)').allTextContents()).toEqual(['mean', 'max']);
+    await page.getByRole('button', { name: 'Run history' }).click();
+    // Saved with the step and the run shown.
+    await expect.poll(() => stored('LinguaScope demo')?.state.step, { timeout: 10_000 }).toBe('results');
+    await expect.poll(() => stored('LinguaScope demo')?.state.runId).not.toBeNull();
+  });
+
+  it('reopens on the same step with the same choices and results after a reload, without recomputing', async () => {
+    const overview = await page.getByTestId('results-overview').textContent();
+    await page.reload();
+    await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBe('7. Results');
+    await expect.poll(() => page.getByTestId('results-overview').textContent(), { timeout: 30_000 }).toBe(overview);
+    expect(await page.getByTestId('settings-used').textContent()).toContain("mean over the phrase's tokens");
+    await page.getByRole('button', { name: 'Run history' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
+    await page.getByRole('button', { name: 'Run history' }).click();
+  });
+
+  it('survives a backend restart: same project, same step, same choices', async () => {
+    if (session) problems.push(...session.problems);
+    await session!.close();
+    session = undefined;
+    await open();
+    expect(await page.getByTestId('project-name').textContent()).toBe('LinguaScope demo');
+    await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBe('7. Results');
+    await expect.poll(() => page.getByTestId('results-overview').textContent(), { timeout: 30_000 }).toMatch(/^3 languages, 2 aligned segments, 6 layers/);
+    await step(page, '6. Run').click();
+    expect(await page.getByTestId('run-languages').textContent()).toContain('en, es, hi (3;');
+    expect(await page.getByLabel('segment limit').inputValue()).toBe('2');
+    expect(await page.getByLabel('bootstrap resamples').inputValue()).toBe('20');
+    expect(await page.getByLabel('reduction').inputValue()).toBe('mean');
+    await step(page, '7. Results').click();
+  });
+
+  it('compares the two runs: gap and mean-activation lines overlaid, differences per layer, the differing setting marked', async () => {
+    await page.getByRole('button', { name: 'Run history' }).click();
+    const names = await page.locator('table.runs .run-name').allTextContents();
+    for (const name of names) await page.getByLabel(`compare ${name}`).check();
+    await page.getByRole('button', { name: 'Compare the two ticked runs' }).click();
+    const compare = page.getByTestId('run-compare');
+    await compare.waitFor({ timeout: 30_000 });
+    const differing = await compare.locator('tr[data-differs=true]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-setting')));
+    expect(differing).toEqual(['reduction']);
+    expect(await compare.locator('tr[data-setting=reduction] td').allTextContents()).toEqual(['mean', 'max']);
+    expect(await compare.locator('tr[data-setting=languages]').getAttribute('data-differs')).toBe('false');
+    expect(await compare.locator('figure[aria-label^="Gap per layer"] .recharts-line-curve').count()).toBe(2);
+    expect(await compare.locator('figure[aria-label^="Mean activation per layer"] .recharts-line-curve').count()).toBe(2 * LANGUAGES.length);
+    const table = compare.getByTestId('compare-differences');
+    expect(await table.locator('tbody tr').count()).toBe(6 * (1 + LANGUAGES.length));
+    // A is the newer run (mean), B the max. SAE codes are >= 0 and max over a phrase's tokens >=
+    // their mean, feature by feature: every language's mean activation rises from A to B.
+    const deltas = await table.locator('tbody tr:not([data-series=gap]) td[data-delta]').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-delta'))));
+    expect(deltas).toHaveLength(6 * LANGUAGES.length);
+    for (const d of deltas) expect(d).toBeGreaterThanOrEqual(0);
+    expect(deltas.some((d) => d > 0)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'run-compare.png'), fullPage: true });
+  });
+
+  it('opens a stored run in the Results step, renames one and deletes one', async () => {
+    const maxRow = page.locator('table.runs tbody tr').nth(1);
+    await maxRow.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.getByTestId('settings-used').textContent(), { timeout: 30_000 }).toContain("max over the phrase's tokens");
+    await page.getByRole('button', { name: 'Run history' }).click();
+    await page.locator('table.runs tbody tr').nth(1).getByRole('button', { name: 'Rename' }).click();
+    const input = page.locator('table.runs tbody tr').nth(1).locator('input[aria-label^="new name"]');
+    await input.fill('max over tokens');
+    await input.press('Enter');
+    await expect.poll(() => page.locator('table.runs .run-name').allTextContents()).toContain('max over tokens');
+    await page.locator('table.runs tbody tr').first().getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.locator('table.runs .run-name').allTextContents()).toEqual(['max over tokens']);
+    await page.getByRole('button', { name: 'Run history' }).click();
+  });
+
+  it('creates, renames and duplicates projects; each reopens with its own choices', async () => {
+    await page.getByRole('button', { name: 'Projects' }).click();
+    await page.getByLabel('new project name').fill('Second');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('Second');
+    expect(await currentStep(page)).toBe('1. Languages');
+    await step(page, '6. Run').click();
+    expect(await page.getByTestId('run-model').textContent()).toMatch(/none chosen/);
+    await expect.poll(() => stored('Second')?.state.step).toBe('run');
+    await page.getByRole('button', { name: 'Projects' }).click();
+    const row = page.locator('table.projects tbody tr', { hasText: 'Second' });
+    await row.getByRole('button', { name: 'Rename' }).click();
+    const name = page.getByLabel('new name for Second');
+    await name.fill('Second study');
+    await name.press('Enter');
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('Second study');
+    await page.locator('table.projects tbody tr', { hasText: 'LinguaScope demo' }).getByRole('button', { name: 'Duplicate' }).click();
+    await expect.poll(() => page.locator('table.projects tbody tr').count()).toBe(3);
+    await page.locator('table.projects tbody tr', { hasText: 'LinguaScope demo (copy)' }).getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('LinguaScope demo (copy)');
+    await expect.poll(() => currentStep(page)).toBe('7. Results');
+    await page.getByRole('button', { name: 'Projects' }).click();
+    await page.locator('table.projects tbody tr', { hasText: 'Second study' }).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.locator('table.projects tbody tr').count()).toBe(2);
+    expect(stored('Second study')).toBeNull();
+    await page.getByRole('button', { name: 'Projects' }).click();
+  });
+
+  it('two windows on one project: the later stale save is refused, that window is told and shows the other\'s state', async () => {
+    const other = await page.context().newPage();
+    other.on('dialog', (d) => void d.accept());
+    await other.goto(session!.harness.url);
+    await expect.poll(() => other.getByTestId('project-name').textContent(), { timeout: 30_000 }).toBe('LinguaScope demo (copy)');
+    const before = stored('LinguaScope demo (copy)')!.revision;
+    await step(other, '3. Model').click();
+    await expect.poll(() => stored('LinguaScope demo (copy)')?.state.step).toBe('model');
+    // The first window still holds the older revision.
+    await step(page, '5. SAEs').click();
+    await page.getByTestId('project-notice').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('project-notice').textContent()).toMatch(/changed in another window/);
+    await expect.poll(() => currentStep(page)).toBe('3. Model');
+    expect(stored('LinguaScope demo (copy)')!.revision).toBe(before + 1);
+    await other.close();
+  });
+
+  it('lists a damaged project row with why, and opens the others', async () => {
+    const db = new Database(dbPath);
+    const demoId = stored('LinguaScope demo')!.id;
+    db.prepare('UPDATE projects SET state_json = ? WHERE id = ?').run('{"step": "model", broken', demoId);
+    db.close();
+    await page.getByRole('button', { name: 'Projects' }).click();
+    const row = page.locator(`table.projects tr[data-project="${demoId}"]`);
+    await expect.poll(() => row.locator('[data-code=PROJECT_CORRUPT]').textContent()).toMatch(/not valid JSON/);
+    expect(await row.getByRole('button', { name: 'Open' }).isDisabled()).toBe(true);
+    await row.getByRole('button', { name: 'Delete' }).click();
+    // The demo project comes back, fresh, with the list.
+    await expect.poll(() => page.locator('table.projects tbody tr', { hasText: 'LinguaScope demo' }).count()).toBe(2);
+    await page.getByRole('button', { name: 'Projects' }).click();
+  });
+
+  it('says when the model folder moved and relocates the project to its new place', async () => {
+    const moved = join(tmp.dir, 'my-model');
+    cpSync(join(DEMO, 'model'), moved, { recursive: true });
+    await step(page, '3. Model').click();
+    await page.getByLabel('model path').fill(moved);
+    await page.getByLabel('model path').press('Enter');
+    await expect.poll(() => page.getByTestId('model-info').textContent(), { timeout: 30_000 }).toContain(moved);
+    await expect.poll(() => stored('LinguaScope demo (copy)')?.state.modelPath).toBe(moved);
+    renameSync(moved, `${moved}-v2`);
+    await page.reload();
+    const alert = page.getByTestId('moved-model');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.getAttribute('data-path')).toBe(moved);
+    expect(await alert.textContent()).toMatch(/is not there any more/);
+    await page.getByLabel('relocate model').fill(join(tmp.dir, 'nowhere'));
+    await alert.getByRole('button', { name: 'Relocate' }).click();
+    await expect.poll(() => alert.locator('[data-code=WEIGHTS_NOT_FOUND]').count()).toBe(1);
+    await page.getByLabel('relocate model').fill(`${moved}-v2`);
+    await alert.getByRole('button', { name: 'Relocate' }).click();
+    await expect.poll(() => page.getByTestId('moved-model').count(), { timeout: 30_000 }).toBe(0);
+    expect(stored('LinguaScope demo (copy)')?.state.modelPath).toBe(`${moved}-v2`);
+    await step(page, '6. Run').click();
+    await expect.poll(() => page.getByTestId('run-model').textContent(), { timeout: 30_000 }).toContain(`${moved}-v2`);
+  });
+
+  it('raised no console error or page error', () => {
+    expect([...problems, ...(session?.problems ?? [])]).toEqual([]);
+  });
+});
