@@ -280,6 +280,17 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     expect(Number(cache[1]) + Number(cache[2])).toBe(180);
   });
 
+  it('says on Results why there is no gap when no high-resource language is chosen', async () => {
+    await step('1. Languages').click();
+    await page.locator('tr[data-code=es] input[type=checkbox]').uncheck();
+    await step('6. Run').click();
+    await page.getByLabel('segment limit').fill('2');
+    await page.getByRole('button', { name: 'Run analysis' }).click();
+    await expect.poll(() => page.getByTestId('gap-reason').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('gap-reason').textContent()).toMatch(/^No gap: it compares the high-resource tier with the medium\/low-resource tier, and no high-resource language was chosen/);
+    for (const g of await page.getByTestId('gap-value').allTextContents()) expect(g).not.toMatch(/\d/);
+  });
+
   it('raised no CSP violation, console error or page error', () => {
     expect(problems).toEqual([]);
   });
