@@ -1,7 +1,7 @@
 // How a job is named and shown: the canonical key that decides whether two requests are the same
 // work, and one-line summaries of its argument and value for `jobs.list`.
 
-const MAX_SUMMARY = 200;
+const MAX_SUMMARY = 240;
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -39,9 +39,10 @@ function describe(value: unknown, depth = 0): string {
   if (typeof value === 'string') return describeString(value);
   if (typeof value !== 'object' || value === null) return String(value);
   if (Array.isArray(value)) {
+    // Short lists of scalars read in full ("en zh hi"); anything longer is counted.
     const scalars = value.every((v) => typeof v !== 'object' || v === null);
-    if (scalars && value.length <= 10) return value.map((v) => describe(v, depth + 1)).join(' ');
-    return `${value.length} items`;
+    const joined = scalars ? value.map((v) => describe(v, depth + 1)).join(' ') : '';
+    return scalars && value.length <= 12 && joined.length <= 60 ? joined : `${value.length} items`;
   }
   if (depth > 0) return `{${Object.keys(value).length} keys}`;
   return Object.entries(value)

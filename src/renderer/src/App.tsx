@@ -8,6 +8,9 @@ import { ModelStep } from './features/model/ModelStep';
 import { ResultsStep } from './features/results/ResultsStep';
 import { RunStep } from './features/run/RunStep';
 import { SaesStep } from './features/saes/SaesStep';
+import { JobsPanel } from './components/JobsPanel';
+import { useBusySteps } from './components/jobs-store';
+import { reattachRun } from './features/run/job';
 import { ProjectBar } from './features/projects/ProjectBar';
 import { ProjectsPanel } from './features/projects/ProjectsPanel';
 import { RunsPanel } from './features/runs/RunsPanel';
@@ -32,6 +35,9 @@ export function App() {
   const openPanel = useStore(panel, (s) => s.open);
   // The last project (the bundled demo's on a fresh database) reopens where the user left it.
   useEffect(() => void startProjects(), []);
+  const busy = useBusySteps();
+  // A reload mid-run: the Run step's monitor follows the same backend job again.
+  useEffect(() => void reattachRun(), []);
   useEffect(() => {
     api.app.info({}).then(setInfo, () => setInfo(null));
     // The app opens on the bundled demo project: its model, SAEs and the main job's settings are
@@ -60,12 +66,19 @@ export function App() {
               <li key={s.id}>
                 <button type="button" aria-current={s.id === step ? 'step' : undefined} onClick={() => wizard.set({ step: s.id })}>
                   {i + 1}. {s.label}
+                  {busy.has(s.id) && (
+                    <span className="step-busy" data-testid={`step-busy-${s.id}`} title="work running">
+                      <span aria-hidden="true"> ●</span>
+                      <span className="visually-hidden"> (work running)</span>
+                    </span>
+                  )}
                 </button>
               </li>
             ))}
           </ol>
         </nav>
         <ProjectBar />
+        <JobsPanel />
       </header>
       <main>
         {openPanel === 'projects' && <ProjectsPanel />}

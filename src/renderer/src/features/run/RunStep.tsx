@@ -178,6 +178,13 @@ export function RunStep() {
           Run analysis
         </button>
       </p>
+      {running && state.reattached && (
+        <p className="notice" data-testid="run-reattached">
+          Following the run this page started before it was reloaded
+          {state.request && ` (${state.request.languages.length} languages, ${state.request.saes.length} SAEs${state.request.limit ? `, limit ${state.request.limit}` : ''})`}: it
+          kept running in the backend.
+        </p>
+      )}
       {running && <Progress progress={state.progress} onCancel={() => void cancelRun()} cancelling={state.cancelling} />}
       {!running && state.cancelled && (
         <p className="notice" role="status" data-testid="cancelled">
