@@ -239,6 +239,25 @@ describe('projects and run history in the browser', () => {
     await expect.poll(() => page.getByTestId('run-model').textContent(), { timeout: 30_000 }).toContain(`${moved}-v2`);
   });
 
+  it('reopens a project whose stored run was deleted without it (and says so); a damaged last project falls back to the demo', async () => {
+    const copy = stored('LinguaScope demo (copy)')!;
+    expect(copy.state.runId).not.toBeNull();
+    await page.getByRole('button', { name: 'Run history' }).click();
+    await page.locator(`table.runs tr[data-run="${copy.state.runId}"]`).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('project-notice').textContent(), { timeout: 30_000 }).toMatch(/no longer stored.*run \d+ does not exist/);
+    await expect.poll(() => stored('LinguaScope demo (copy)')?.state.runId).toBeNull();
+
+    const db = new Database(dbPath);
+    db.prepare('UPDATE projects SET state_json = ? WHERE id = ?').run(JSON.stringify({ ...copy.state, runSettings: 'broken' }), copy.id);
+    db.close();
+    await page.reload();
+    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 30_000 }).toBe('LinguaScope demo');
+    expect(await page.locator('.project-bar [role=alert]').getAttribute('data-code')).toBe('PROJECT_CORRUPT');
+    expect(await page.locator('.project-bar [role=alert]').textContent()).toMatch(/"LinguaScope demo \(copy\)" .* is damaged \(runSettings/);
+  });
+
   it('raised no console error or page error', () => {
     expect([...problems, ...(session?.problems ?? [])]).toEqual([]);
   });
