@@ -38,11 +38,18 @@ describe('jobs in the browser: reload, two tabs, a closed tab', () => {
   /** The bundled demo, chosen as a new user does: its model and SAEs inspected, then the Run step
    * with a segment limit and a features-kept setting. */
   const prepare = async (page: Page, limit: number, keep: number) => {
-    await step(page, '3. Model').click();
-    await expect.poll(() => page.getByTestId('model-info').textContent(), { timeout: 60_000 }).toContain(join(DEMO, 'model'));
-    await step(page, '5. SAEs').click();
-    await expect.poll(() => page.locator('table.saes tbody tr').count(), { timeout: 60_000 }).toBe(6);
-    await step(page, '6. Run').click();
+    // The app may move to the reopened project's step after it loads: each step is clicked until
+    // it shows what is waited for.
+    const visit = (name: string, shown: () => Promise<unknown>) =>
+      expect
+        .poll(async () => {
+          await step(page, name).click();
+          return shown().catch(() => null);
+        }, { timeout: 60_000, interval: 500 })
+        .toBeTruthy();
+    await visit('3. Model', async () => (await page.getByTestId('model-info').textContent({ timeout: 500 }))?.includes(join(DEMO, 'model')));
+    await visit('5. SAEs', async () => (await page.locator('table.saes tbody tr').count()) === 6);
+    await visit('6. Run', () => page.getByLabel('segment limit').isVisible());
     await page.getByLabel('segment limit').fill(String(limit));
     await page.getByLabel('bootstrap resamples').fill('20');
     await page.getByLabel('features kept').fill(String(keep));
