@@ -18,9 +18,9 @@ export interface BarChartOptions {
   legend?: { label: string; color: string }[];
 }
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
+// One escaper for every chart: the renderer's exports use it too.
+export { escapeXml } from '../../shared/chart-parts';
+import { escapeXml } from '../../shared/chart-parts';
 
 /** The smallest step of 1, 2 or 5 times a power of ten that is at least `rough`. */
 function niceStep(rough: number): number {

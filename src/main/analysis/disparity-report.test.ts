@@ -198,7 +198,7 @@ describe('disparityReportFiles', () => {
     expect(series.filter((s) => s['data-emphasis'] === 'true').map((s) => s['data-series'])).toEqual(['en']);
     expect(attrs(svg, 'path', 'line')).toHaveLength(5);
     expect(attrs(svg, 'text', 'end-label').map((s) => s['data-series']).sort()).toEqual(['de', 'en', 'fr', 'hi', 'ml']);
-    // Shades within a tier differ.
+    // Every language has a hue of its own (the shared palette), not a shade of its tier's.
     const colors = [...svg.matchAll(/<path class="line" [^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
     expect(new Set(colors).size).toBe(5);
 

@@ -4,6 +4,7 @@
 import type { DisparitySummary, Tier } from '../../shared/dto';
 import { toCsv } from '../../shared/csv';
 import { FIDELITY_COLUMNS, fidelityRows } from '../../shared/summary-rows';
+import { languageStyles as paletteStyles, type LanguageStyle } from '../../shared/palette';
 import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
 import { svgToPng } from '../io/png';
 import { heatmapSvg } from './heatmap-svg';
@@ -33,34 +34,15 @@ const FIGURE_FORMULAS = {
 } as const;
 
 const TIER_ORDER: readonly Tier[] = ['reference', 'high', 'medium-low'];
-const DASHES = ['', '7 3', '2 3', '9 3 2 3', '4 2'];
 
 type Lang = DisparitySummary['languages'][number];
-interface LangStyle {
-  color: string;
-  dash: string;
-  emphasis: boolean;
-}
+type LangStyle = LanguageStyle;
 
-/** The tier colour, darker or lighter for the k-th of n languages of the tier. */
-function shade(hex: string, k: number, n: number): string {
-  const t = n === 1 ? 0 : -0.35 + (0.7 * k) / (n - 1);
-  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  const mixed = rgb.map((c) => Math.round(t < 0 ? c * (1 + t) : c + (255 - c) * t));
-  return `#${mixed.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
-}
-
-/** Languages in tier order (stable within a tier), each with its colour, dash and emphasis. */
+/** Languages in tier order (stable within a tier), each with its colour (the shared palette, by
+ * the summary's language order, as on screen), tier dash and emphasis. */
 function languageStyles(summary: DisparitySummary): { ordered: Lang[]; style: Map<string, LangStyle> } {
   const ordered = TIER_ORDER.flatMap((tier) => summary.languages.filter((l) => l.tier === tier));
-  const style = new Map<string, LangStyle>();
-  for (const tier of TIER_ORDER) {
-    const members = ordered.filter((l) => l.tier === tier);
-    members.forEach((l, k) =>
-      style.set(l.code, { color: shade(TIER_COLORS[tier], k, members.length), dash: DASHES[k % DASHES.length], emphasis: l.code === 'en' }),
-    );
-  }
-  return { ordered, style };
+  return { ordered, style: paletteStyles(summary.languages) };
 }
 
 function languageLegend(ordered: readonly Lang[], style: Map<string, LangStyle>): LegendGroup[] {

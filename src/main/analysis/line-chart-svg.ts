@@ -1,7 +1,10 @@
 // A standalone SVG line chart (numeric x, e.g. model layers) for files and reports written without a
 // browser: one <g class="series"> per line with its data in data-* attributes, gaps where a value is
 // null, optional confidence intervals (bands or whiskers), labels at the line ends, a legend.
-import { escapeXml, formatTick, labelled, niceRange, rangeTicks, svgOpen } from './bar-chart-svg';
+import { escapeXml, legendSvg, placeEndLabels, type LegendGroup } from '../../shared/chart-parts';
+import { formatTick, labelled, niceRange, rangeTicks, svgOpen } from './bar-chart-svg';
+
+export type { LegendGroup, LegendItem } from '../../shared/chart-parts';
 
 export interface LineSeries {
   /** Stable id, written as data-series (e.g. a language code). */
@@ -11,6 +14,8 @@ export interface LineSeries {
   /** Longer name for tooltips; defaults to `label`. */
   name?: string;
   color: string;
+  /** Colour of its end label (>= 4.5:1 on white); defaults to `color`. */
+  textColor?: string;
   /** One value per x; null where undefined (the line breaks there). */
   values: readonly (number | null)[];
   /** Per-x interval, drawn as a band or whiskers (LineChartOptions.ci). */
@@ -23,19 +28,6 @@ export interface LineSeries {
   dash?: string;
   /** Per-x note; where set, the point is ringed in red and the note joins its tooltip. */
   flags?: readonly (string | null)[];
-}
-
-export interface LegendItem {
-  label: string;
-  color: string;
-  dash?: string;
-  emphasis?: boolean;
-}
-
-/** A legend row: an optional heading, then its items (wrapped when the row is full). */
-export interface LegendGroup {
-  heading?: string;
-  items: LegendItem[];
 }
 
 export interface LineChartOptions {
@@ -57,50 +49,9 @@ export interface LineChartOptions {
 }
 
 const CHAR_W = 7; // rough width of a 12px DejaVu Sans character, for layout only
-const BOLD_CHAR_W = 8;
-const LEGEND_ROW = 20;
 
 const defaultFormat = (v: number) => String(Number(v.toPrecision(4)));
 const isNum = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** Legend rows laid out left to right, wrapping at `maxWidth`. */
-function layoutLegend(groups: readonly LegendGroup[], maxWidth: number) {
-  const placed: { kind: 'heading' | 'item'; x: number; row: number; text: string; item?: LegendItem }[] = [];
-  // Headings (bold, so wider) in a column of their own; the items of every row start after it.
-  const indent = Math.max(0, ...groups.map((g) => (g.heading ? g.heading.length * BOLD_CHAR_W + 16 : 0)));
-  let row = -1;
-  for (const group of groups) {
-    row++;
-    let x = indent;
-    if (group.heading) placed.push({ kind: 'heading', x: 0, row, text: group.heading });
-    for (const item of group.items) {
-      const w = 30 + item.label.length * CHAR_W + 16;
-      if (x > indent && x + w > maxWidth) {
-        row++;
-        x = indent;
-      }
-      placed.push({ kind: 'item', x, row, text: item.label, item });
-      x += w;
-    }
-  }
-  return { placed, rows: row + 1 };
-}
-
-/** Moves labels apart vertically so that none is closer than `gap` to the next; keeps them in [top, bottom]. */
-function spreadLabels(ys: number[], gap: number, top: number, bottom: number): number[] {
-  const order = ys.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y || a.i - b.i);
-  for (let k = 1; k < order.length; k++) order[k].y = Math.max(order[k].y, order[k - 1].y + gap);
-  const overflow = order.length ? order[order.length - 1].y - bottom : 0;
-  if (overflow > 0) for (const o of order) o.y -= overflow;
-  for (let k = order.length - 2; k >= 0; k--) order[k].y = Math.min(order[k].y, order[k + 1].y - gap);
-  if (order.length && order[0].y < top) {
-    const shift = top - order[0].y;
-    for (const o of order) o.y += shift;
-  }
-  const out = new Array<number>(ys.length);
-  for (const o of order) out[o.i] = o.y;
-  return out;
-}
 
 /** Runs of consecutive indices where `ok` holds. */
 function runs(n: number, ok: (i: number) => boolean): number[][] {
@@ -123,11 +74,12 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
   const xs = options.x;
   const width = options.width ?? 760;
   const longestLabel = Math.max(0, ...series.map((s) => s.label.length));
-  const margin = { top: 48, right: 24 + longestLabel * CHAR_W, bottom: 56, left: 72 };
+  // Room right of the plot for end labels and, where labels had to move, their leader lines.
+  const margin = { top: 48, right: 36 + longestLabel * CHAR_W, bottom: 56, left: 72 };
   const plotW = width - margin.left - margin.right;
-  const legend = layoutLegend(options.legend ?? [], width - margin.left - 16);
   const plotH = (options.height ?? 420) - margin.top - margin.bottom;
-  const height = margin.top + plotH + margin.bottom + legend.rows * LEGEND_ROW;
+  const legend = legendSvg(options.legend ?? [], margin.left, margin.top + plotH + margin.bottom, width - margin.left - 16);
+  const height = margin.top + plotH + margin.bottom + legend.height;
 
   // Scales.
   const yValues: number[] = [];
@@ -226,31 +178,25 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
     if (last >= 0) ends.push({ s, x: x(xs[last]), y: y(s.values[last]!) });
   }
 
-  // End labels, spread apart among those that end at the same x.
+  // End labels, spread apart among those that end at the same x; one moved off its line's end is
+  // tied to it by a leader line.
   for (const atX of new Set(ends.map((e) => e.x))) {
     const group = ends.filter((e) => e.x === atX);
-    const ys = spreadLabels(group.map((e) => e.y + 4), 13, margin.top + 4, margin.top + plotH + 4);
-    group.forEach((e, k) =>
+    const labels = placeEndLabels(group.map((e) => e.y), 13, margin.top + 4, margin.top + plotH + 4);
+    group.forEach((e, k) => {
+      const { y: ly, leader } = labels[k];
+      if (leader) {
+        parts.push(
+          `<path class="leader" data-series="${escapeXml(e.s.id)}" d="M${px(e.x + 3)} ${px(e.y)}L${px(e.x + 12)} ${px(ly - 4)}h4" fill="none" stroke="${e.s.color}" stroke-width="0.8"/>`,
+        );
+      }
       parts.push(
-        `<text class="end-label" data-series="${escapeXml(e.s.id)}" x="${px(e.x + 8)}" y="${px(ys[k])}" font-size="12"${e.s.emphasis ? ' font-weight="bold"' : ''} fill="${e.s.color}">${escapeXml(e.s.label)}</text>`,
-      ),
-    );
+        `<text class="end-label" data-series="${escapeXml(e.s.id)}" x="${px(e.x + (leader ? 18 : 8))}" y="${px(ly)}" font-size="12"${e.s.emphasis ? ' font-weight="bold"' : ''} fill="${e.s.textColor ?? e.s.color}">${escapeXml(e.s.label)}</text>`,
+      );
+    });
   }
 
-  const legendTop = margin.top + plotH + margin.bottom;
-  for (const p of legend.placed) {
-    const lx = margin.left + p.x;
-    const ly = legendTop + p.row * LEGEND_ROW + 12;
-    if (p.kind === 'heading') {
-      parts.push(`<text x="${lx}" y="${ly}" font-size="12" font-weight="bold" fill="#374151">${escapeXml(p.text)}</text>`);
-      continue;
-    }
-    const item = p.item!;
-    parts.push(
-      `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${item.color}" stroke-width="${item.emphasis ? 3.5 : 2}"${item.dash ? ` stroke-dasharray="${item.dash}"` : ''}/>`,
-      `<text x="${lx + 30}" y="${ly}" font-size="12" fill="#374151">${escapeXml(item.label)}</text>`,
-    );
-  }
+  parts.push(legend.markup);
   parts.push('</svg>');
   return parts.join('\n');
 }
