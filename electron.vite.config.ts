@@ -39,6 +39,8 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: 'out/renderer',
+      // No asset is inlined as a data: URI: the CSP allows fonts and images from 'self' only.
+      assetsInlineLimit: 0,
       rolldownOptions: { input: { index: resolve('src/renderer/index.html') } },
     },
   },
