@@ -116,6 +116,8 @@ describe('jobs in the browser: reload, two tabs, a closed tab', () => {
     const after = await analyses(129);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ jobId: running.jobId, state: 'done', joined: 0 });
+    // The job names the stored run it produced.
+    expect(after[0].ownerRun).toMatch(/^\d+$/);
     await expect.poll(() => page.getByTestId('step-busy-run').count()).toBe(0);
     // Reloading again after the end starts nothing: the stored id was cleared at the end.
     await page.reload();
@@ -156,7 +158,9 @@ describe('jobs in the browser: reload, two tabs, a closed tab', () => {
     // The other tab runs nothing itself, yet its step bar marks the Run step.
     await page.getByTestId('step-busy-run').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: /^Jobs/ }).click();
-    const panel = page.getByRole('complementary', { name: 'Jobs' });
+    // Focus moves to the panel it opened.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent)).toBe('Jobs');
+    const panel = page.getByRole('region', { name: 'Jobs' });
     const row = panel.locator(`li[data-job-id="${orphan.jobId}"]`);
     await row.waitFor();
     expect(await row.getAttribute('data-state')).toBe('running');

@@ -1,6 +1,6 @@
 // The backend's jobs, reachable from every step: what runs (with progress, from any page or a page
 // since closed) and what ended recently, each running one cancellable from here.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { JobInfo } from '../../../shared/dto';
 import { api, errorMessage } from '../api';
 import { useStore } from '../state/store';
@@ -74,7 +74,17 @@ function JobRow({ job, now }: { job: JobInfo; now: number }) {
 export function JobsPanel() {
   const { jobs, open, error } = useStore(jobsList, (s) => s);
   const [now, setNow] = useState(Date.now());
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => watchJobs(), []);
+  // Opening moves focus to the list; closing gives it back to the button that opened it.
+  useEffect(() => {
+    if (open) headingRef.current?.focus();
+  }, [open]);
+  const close = () => {
+    jobsList.set({ open: false });
+    toggleRef.current?.focus();
+  };
   const running = jobs.filter((j) => j.state === 'running');
   useEffect(() => {
     if (!open || running.length === 0) return;
@@ -87,14 +97,16 @@ export function JobsPanel() {
   };
   return (
     <div className="jobs">
-      <button type="button" className="jobs-toggle" aria-expanded={open} aria-controls="jobs-panel" onClick={toggle}>
+      <button ref={toggleRef} type="button" className="jobs-toggle" aria-expanded={open} aria-controls="jobs-panel" onClick={toggle}>
         Jobs{running.length > 0 && <span className="badge" data-testid="jobs-running">{running.length} running</span>}
       </button>
       {open && (
-        <aside id="jobs-panel" className="jobs-panel" aria-label="Jobs">
+        <section id="jobs-panel" className="jobs-panel" aria-label="Jobs" onKeyDown={(e) => e.key === 'Escape' && close()}>
           <div className="jobs-panel-head">
-            <h2>Jobs</h2>
-            <button type="button" onClick={() => jobsList.set({ open: false })}>
+            <h2 ref={headingRef} tabIndex={-1}>
+              Jobs
+            </h2>
+            <button type="button" onClick={close}>
               Close
             </button>
           </div>
@@ -113,7 +125,7 @@ export function JobsPanel() {
               ))}
             </ul>
           )}
-        </aside>
+        </section>
       )}
     </div>
   );
