@@ -11,6 +11,7 @@ import type {
   DisparitySummary,
   TokenActivations,
   CorpusLanguage,
+  CorpusPage,
   CorpusPreview,
   FertilityExport,
   FertilityResult,
@@ -179,6 +180,16 @@ const runListInput = z
   .strict();
 const runRenameInput = z.object({ id: runId, name: displayName }).strict();
 
+const corpusBrowseInput = z
+  .object({
+    languages: languageList,
+    corpus: z.union([z.literal('udhr'), localPath]).optional(),
+    offset: z.number().int().min(0).max(10_000_000).optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+    query: z.string().max(200).optional(),
+  })
+  .strict();
+
 /** Methods served by the backend (utility process / worker). */
 export const backendContract = {
   'app.info': method<typeof empty, AppInfo>(empty),
@@ -199,6 +210,9 @@ export const backendContract = {
     z.ZodObject<{ languages: typeof languageList; limit: z.ZodOptional<z.ZodNumber> }>,
     CorpusPreview
   >(z.object({ languages: languageList, limit: z.number().int().min(1).max(1000).optional() }).strict()),
+  // One page of the bundled UDHR or of a corpus file (read and checked as the analysis reads it, so
+  // a bad file is the same typed error here as in a run); `query` matches segment ids and texts.
+  'corpus.browse': method<typeof corpusBrowseInput, CorpusPage>(corpusBrowseInput),
   'tokenizer.inspect': method<z.ZodObject<{ path: z.ZodOptional<typeof localPath> }>, TokenizerInfo>(
     z.object({ path: localPath.optional() }).strict(),
   ),

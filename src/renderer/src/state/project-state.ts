@@ -14,7 +14,7 @@ export function choicesOf(w: WizardState): PersistedChoices {
     modelPath: w.modelPath,
     saesPath: w.saesPath,
     saeChoice: Object.fromEntries(Object.entries(w.saeChoice).map(([layer, source]) => [String(layer), source])),
-    corpus: 'udhr',
+    corpus: w.corpus,
     runSettings: w.runSettings,
     runId: w.runId,
   };
@@ -34,6 +34,7 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
     step: isStep(state.step) ? state.step : 'languages',
     selected: state.languages,
     tokenizerPath: state.tokenizerPath,
+    corpus: state.corpus,
     modelPath: state.modelPath,
     // The project made this choice: the bundled demo is not preselected over it.
     modelChosenByUser: true,
@@ -50,16 +51,16 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
 }
 
 /** The request the Results step exports with, for a stored run: null when the run cannot be
- * exported again as the Results step asks (another corpus, or SAEs named by folder). */
+ * exported again as the Results step asks (SAEs named by folder). */
 export function requestOfRun(run: RunRecord): AnalysisRequest | null {
   const r = run.request;
-  if (r.corpus !== 'udhr' || !Array.isArray(r.saes)) return null;
+  if (!Array.isArray(r.saes)) return null;
   const { reduction, features, includeBos, bootstrap, keepFeatures } = run.summary.settings;
   return {
     model: r.model,
     saes: r.saes,
     languages: r.languages,
-    corpus: 'udhr',
+    corpus: r.corpus,
     ...(r.limit !== null ? { limit: r.limit } : {}),
     settings: { reduction, features, includeBos, bootstrap, keepFeatures },
   };

@@ -32,7 +32,8 @@ export interface AnalysisRequest {
   model: string;
   saes: string[];
   languages: string[];
-  corpus: 'udhr';
+  /** The bundled UDHR, or a corpus file's path. */
+  corpus: string;
   limit?: number;
   settings: Omit<RunSettings, 'limit'>;
 }
@@ -43,6 +44,8 @@ export interface WizardState {
   selected: string[];
   /** Tokenizer folder; empty means the bundled Gemma tokenizer. */
   tokenizerPath: string;
+  /** `udhr` (the bundled corpus) or the path of a corpus file the Corpus step read cleanly. */
+  corpus: string;
   fertility: FertilityResult | null;
   /** The chosen model folder: always one that inspected cleanly (a failed inspection keeps the
    * previous choice). Empty = none chosen yet; App preselects the bundled demo's model (and its
@@ -79,6 +82,7 @@ export const INITIAL_WIZARD: WizardState = {
   step: 'languages',
   selected: ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'],
   tokenizerPath: '',
+  corpus: 'udhr',
   fertility: null,
   modelPath: '',
   modelChosenByUser: false,
