@@ -39,10 +39,10 @@ describe('framed chart SVG', () => {
   ];
 
   it('draws the title on top and the legend under the chart, inside the picture', () => {
-    const { text, width, height } = framedSvg(inner, { width: 300, height: 200 }, { title: 'Mean & gap', description: 'm(L, l) = …', legend });
+    const { text, width, height } = framedSvg(inner, { width: 300, height: 200 }, { title: 'Mean & gap', description: "m(L, l) = … over the phrase's tokens", legend });
     expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(text).toContain('<title>Mean &amp; gap</title>');
-    expect(text).toContain('<desc>m(L, l) = …</desc>');
+    expect(text).toContain("<desc>m(L, l) = … over the phrase's tokens</desc>");
     expect(text).toMatch(/<text class="chart-title"[^>]*>Mean &amp; gap<\/text>/);
     expect(text).toContain('<svg x="0" y="32" xmlns="http://www.w3.org/2000/svg" width="300" height="200">');
     expect(text).toMatch(/<g class="legend">/);

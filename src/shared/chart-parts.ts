@@ -6,6 +6,12 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
+/** Escapes element content (not attributes): only &, < and > need it there, and titles keep
+ * their apostrophes and quotes as written. */
+export function escapeText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+}
+
 export interface LegendItem {
   label: string;
   color: string;
@@ -121,10 +127,10 @@ export function framedSvg(
   const placed = inner.replace(/^<svg\b/, `<svg x="0" y="${titleH}"`);
   const text = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(meta.fontFamily ?? 'DejaVu Sans, Arial, sans-serif')}" role="img">`,
-    `<title>${escapeXml(meta.title)}</title>`,
-    ...(meta.description ? [`<desc>${escapeXml(meta.description)}</desc>`] : []),
+    `<title>${escapeText(meta.title)}</title>`,
+    ...(meta.description ? [`<desc>${escapeText(meta.description)}</desc>`] : []),
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text class="chart-title" x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#1f2937">${escapeXml(meta.title)}</text>`,
+    `<text class="chart-title" x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#1f2937">${escapeText(meta.title)}</text>`,
     placed,
     legend.markup,
     '</svg>',
