@@ -16,6 +16,7 @@ import { ProjectsPanel } from './features/projects/ProjectsPanel';
 import { RunsPanel } from './features/runs/RunsPanel';
 import { panel } from './state/panel';
 import { startProjects } from './state/project-sync';
+import { useStepFocus } from './components/focus';
 import { useStore } from './state/store';
 import { STEPS, wizard, type StepId } from './state/wizard';
 
@@ -31,6 +32,7 @@ const VIEWS: Record<StepId, () => React.JSX.Element> = {
 
 export function App() {
   const step = useStore(wizard, (s) => s.step);
+  const stepView = useStepFocus(step);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const openPanel = useStore(panel, (s) => s.open);
   // The last project (the bundled demo's on a fresh database) reopens where the user left it.
@@ -83,7 +85,9 @@ export function App() {
       <main>
         {openPanel === 'projects' && <ProjectsPanel />}
         {openPanel === 'runs' && <RunsPanel />}
-        <View />
+        <div ref={stepView}>
+          <View />
+        </div>
         <div className="wizard-nav">
           {index > 0 && <button type="button" onClick={() => wizard.set({ step: STEPS[index - 1].id })}>Back</button>}
           {index < STEPS.length - 1 && (

@@ -1,4 +1,4 @@
-import { useRef, useState, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { exportCsv, exportPng, exportSvg } from './export';
 
 interface Props<T extends object> {
@@ -12,9 +12,34 @@ interface Props<T extends object> {
   children: ReactNode;
 }
 
+/** recharts (3.x, accessibilityLayer on by default) draws its surface as `role="application"` with
+ * `tabindex="0"` and no name: a screen reader switches to application mode on an unnamed stop whose
+ * only keys move a hover tooltip. The figures' numbers are in the tables and CSV beside them, so
+ * the surface is an image named by the chart's title, out of the Tab order. Applied again whenever
+ * recharts re-renders or remounts its surface. */
+function useNamedChartSurfaces(body: React.RefObject<HTMLDivElement | null>, title: string) {
+  useLayoutEffect(() => {
+    const element = body.current;
+    if (!element) return;
+    const fix = () => {
+      for (const svg of element.querySelectorAll('svg.recharts-surface')) {
+        if (svg.getAttribute('role') !== 'img') svg.setAttribute('role', 'img');
+        if (svg.hasAttribute('tabindex')) svg.removeAttribute('tabindex');
+        if (svg.getAttribute('aria-label') !== title) svg.setAttribute('aria-label', title);
+      }
+    };
+    fix();
+    // Only writes what differs, so its own changes settle after one pass.
+    const observer = new MutationObserver(fix);
+    observer.observe(element, { subtree: true, childList: true, attributes: true, attributeFilter: ['role', 'tabindex', 'aria-label'] });
+    return () => observer.disconnect();
+  }, [body, title]);
+}
+
 /** A chart with its formula and PNG / SVG / CSV export buttons. */
 export function ChartFrame<T extends object>({ title, basename, rows, columns, formula, children }: Props<T>) {
   const ref = useRef<HTMLDivElement>(null);
+  useNamedChartSurfaces(ref, title);
   const [error, setError] = useState<string | null>(null);
   const run = (action: () => void | Promise<void>) => {
     setError(null);

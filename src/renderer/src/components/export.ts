@@ -25,6 +25,14 @@ export function standaloneSvg(container: HTMLElement, meta?: ChartMeta): { text:
   if (!svg) throw new Error('no chart to export');
   const { width, height } = svg.getBoundingClientRect();
   const clone = svg.cloneNode(true) as SVGSVGElement;
+  // Text colours set by the stylesheet (the app's contrast fixes) are written onto the copy, which
+  // has no stylesheet, so the file reads as the screen does.
+  const copies = clone.querySelectorAll('text');
+  svg.querySelectorAll('text').forEach((text, i) => {
+    const fill = getComputedStyle(text).fill;
+    copies[i]?.setAttribute('fill', fill);
+    copies[i]?.style.setProperty('fill', fill);
+  });
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   clone.setAttribute('width', String(Math.round(width)));
   clone.setAttribute('height', String(Math.round(height)));

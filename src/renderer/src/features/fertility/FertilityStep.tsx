@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { FertilityResult, FertilityRow, ModelInfo, ProgressEvent, TokenizerInfo } from '../../../../shared/dto';
 import { api, errorMessage } from '../../api';
 import { ChartFrame } from '../../components/ChartFrame';
+import { focusIfLost } from '../../components/focus';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { FolderField } from '../../components/FolderField';
 import { Progress } from '../../components/Progress';
@@ -143,10 +144,10 @@ export function FertilityStep() {
           Run fertility ({selected.length} languages{selected.includes('en') ? '' : ' + en'})
         </button>
       </p>
-      {jobId && <Progress progress={progress} onCancel={cancel} />}
+      {jobId && <Progress label="fertility progress" progress={progress} onCancel={cancel} />}
       <ErrorMessage error={error} />
       {result && !jobId && (
-        <div className="results" data-testid="fertility-results">
+        <div className="results" data-testid="fertility-results" role="region" aria-label="fertility results" tabIndex={-1} ref={focusIfLost}>
           <p className="hint">
             {result.rows.length} languages on {result.corpus.alignedSegments} aligned segments.{' '}
             {result.fromCache.length > 0 && <span data-testid="cache-note">Served from the cache: {result.fromCache.join(', ')}.</span>}

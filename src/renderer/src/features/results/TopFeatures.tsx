@@ -6,6 +6,7 @@ import { ApiError } from '../../../../shared/errors';
 import { api, errorMessage } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { exportCsv } from '../../components/export';
+import { focusOnMount } from '../../components/focus';
 import { num, tokenGroups, tokenShade, topFeatureRows } from './data';
 
 const featureKey = (f: Pick<TopFeature, 'layer' | 'feature'>) => `${f.layer}:${f.feature}`;
@@ -109,7 +110,7 @@ function FeatureDetail({ summary, feature }: { summary: DisparitySummary; featur
 
   return (
     <div className="feature-detail" data-testid="feature-detail">
-      <h4>
+      <h4 tabIndex={-1} ref={focusOnMount}>
         Layer {feature.layer}, feature {feature.feature}: the {feature.phrases.length} segments where English activates it most
       </h4>
       <p className="hint">
@@ -168,7 +169,7 @@ function TokenSpans({ result, feature }: { result: TokenActivations; feature: nu
   const max = Math.max(0, ...values);
   const active = values.filter((v) => v > 0).length;
   return (
-    <div className="token-activations" data-testid="token-activations">
+    <div className="token-activations" data-testid="token-activations" role="group" aria-label={`token activations of feature ${feature}`} tabIndex={-1} ref={focusOnMount}>
       <p className="tokens">
         {groups.map((g) => {
           const pieces = g.positions.map((i) => `${result.tokens[i].id}: ${num(values[i] ?? 0)}`).join(', ');

@@ -41,3 +41,16 @@ describe('results helpers', () => {
     expect(tokenGroups([], [])).toEqual([]);
   });
 });
+
+describe('heatmap cell text', () => {
+  it('reaches 4.5:1 on every fill of the diverging scale', async () => {
+    const { textOn } = await import('./data');
+    const { contrastRatio, parseColor } = await import('../../components/contrast');
+    for (let k = -200; k <= 200; k++) {
+      const v = (k / 200) * 37.5;
+      const ratio = contrastRatio(parseColor(divergingFill(v, 37.5))!, parseColor(textOn(v, 37.5))!);
+      expect(ratio, `value ${v}`).toBeGreaterThanOrEqual(4.5);
+    }
+    expect(contrastRatio(parseColor(divergingFill(null, 1))!, parseColor(textOn(null, 1))!)).toBeGreaterThanOrEqual(4.5);
+  });
+});

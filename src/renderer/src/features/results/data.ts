@@ -2,6 +2,7 @@
 import type { DisparitySummary, Tier } from '../../../../shared/dto';
 import { fidelityRows as sharedFidelityRows } from '../../../../shared/summary-rows';
 import { TIER_COLORS } from '../../../../shared/tiers';
+import { readableTextOn } from '../../components/contrast';
 
 export type Row = Record<string, string | number | null>;
 
@@ -106,9 +107,10 @@ export function divergingFill(value: number | null, max: number): string {
   return mix(WHITE, value >= 0 ? ORANGE : BLUE, t);
 }
 
-/** Dark text on light cells, white on saturated ones. */
+/** Black or white, whichever contrasts more with the cell's fill (always >= 4.5:1; a fixed
+ * threshold put white on mid-orange cells at 2.3:1). */
 export function textOn(value: number | null, max: number): string {
-  return value !== null && max > 0 && Math.abs(value) / max > 0.6 ? '#ffffff' : '#111827';
+  return readableTextOn(divergingFill(value, max));
 }
 
 /** Token shading for the drill-down: the value's share of the largest value. */

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { FormulaList } from '../../components/FormulaList';
 import { Progress } from '../../components/Progress';
+import { focusIfLost } from '../../components/focus';
 import { useStore } from '../../state/store';
 import { chosenSaes, wizard, type AnalysisRequest, type RunSettings } from '../../state/wizard';
 import { cancelRun, job, startRun } from './job';
@@ -185,9 +186,9 @@ export function RunStep() {
           kept running in the backend.
         </p>
       )}
-      {running && <Progress progress={state.progress} onCancel={() => void cancelRun()} cancelling={state.cancelling} />}
+      {running && <Progress label="analysis progress" progress={state.progress} onCancel={() => void cancelRun()} cancelling={state.cancelling} />}
       {!running && state.cancelled && (
-        <p className="notice" role="status" data-testid="cancelled">
+        <p className="notice" role="status" data-testid="cancelled" data-focus="cancelled" tabIndex={-1} ref={focusIfLost}>
           Cancelled; cached batches are kept, running again resumes.
         </p>
       )}
