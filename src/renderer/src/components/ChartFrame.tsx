@@ -1,4 +1,5 @@
 import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import type { LegendGroup } from '../../../shared/chart-parts';
 import { exportCsv, exportPng, exportSvg } from './export';
 
 interface Props<T extends object> {
@@ -9,6 +10,8 @@ interface Props<T extends object> {
   columns: readonly (keyof T & string)[];
   /** The formula(s) behind the plotted numbers, shown under the chart. */
   formula: string;
+  /** Drawn into the exported SVG and PNG under the chart (the screen's legend is HTML). */
+  legend?: LegendGroup[];
   children: ReactNode;
 }
 
@@ -37,7 +40,7 @@ function useNamedChartSurfaces(body: React.RefObject<HTMLDivElement | null>, tit
 }
 
 /** A chart with its formula and PNG / SVG / CSV export buttons. */
-export function ChartFrame<T extends object>({ title, basename, rows, columns, formula, children }: Props<T>) {
+export function ChartFrame<T extends object>({ title, basename, rows, columns, formula, legend, children }: Props<T>) {
   const ref = useRef<HTMLDivElement>(null);
   useNamedChartSurfaces(ref, title);
   const [error, setError] = useState<string | null>(null);
@@ -52,8 +55,8 @@ export function ChartFrame<T extends object>({ title, basename, rows, columns, f
       <figcaption>
         <span>{title}</span>
         <span className="exports">
-          <button type="button" onClick={() => run(() => exportPng(ref.current!, basename))}>PNG</button>
-          <button type="button" onClick={() => run(() => exportSvg(ref.current!, basename, { title, description: formula }))}>SVG</button>
+          <button type="button" onClick={() => run(() => exportPng(ref.current!, basename, { title, description: formula, legend }))}>PNG</button>
+          <button type="button" onClick={() => run(() => exportSvg(ref.current!, basename, { title, description: formula, legend }))}>SVG</button>
           <button type="button" onClick={() => run(() => exportCsv(rows, columns, basename))}>CSV</button>
         </span>
       </figcaption>

@@ -1,4 +1,5 @@
 // Chart export from the DOM: the chart's own SVG, a PNG rendered from it, or its data as CSV.
+import { framedSvg, type LegendGroup } from '../../../shared/chart-parts';
 import { toCsv } from '../../../shared/csv';
 
 export function download(filename: string, blob: Blob): void {
@@ -12,14 +13,17 @@ export function download(filename: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** What an exported chart says about itself: its title, and the formulas and settings behind it. */
+/** What an exported chart says about itself: its title, the formulas and settings behind it, and
+ * its legend (the screen shows the legend as HTML beside the chart; a file must carry it). */
 export interface ChartMeta {
   title: string;
   description: string;
+  legend?: LegendGroup[];
 }
 
 /** A standalone copy of the chart's <svg>: namespaced, white background, fonts set inline, and
- * (given `meta`) its title and formulas as the SVG's own <title> and <desc>. */
+ * (given `meta`) framed with its title drawn on top and its legend under it, the title and
+ * formulas also as the file's own <title> and <desc>. */
 export function standaloneSvg(container: HTMLElement, meta?: ChartMeta): { text: string; width: number; height: number } {
   const svg = container.querySelector('svg.recharts-surface') ?? container.querySelector('svg');
   if (!svg) throw new Error('no chart to export');
@@ -42,22 +46,17 @@ export function standaloneSvg(container: HTMLElement, meta?: ChartMeta): { text:
   background.setAttribute('height', '100%');
   background.setAttribute('fill', '#ffffff');
   clone.insertBefore(background, clone.firstChild);
-  if (meta) {
-    for (const [tag, text] of [['desc', meta.description], ['title', meta.title]] as const) {
-      const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-      el.textContent = text;
-      clone.insertBefore(el, clone.firstChild);
-    }
-  }
-  return { text: new XMLSerializer().serializeToString(clone), width, height };
+  const text = new XMLSerializer().serializeToString(clone);
+  if (!meta) return { text, width, height };
+  return framedSvg(text, { width, height }, { ...meta, fontFamily: getComputedStyle(container).fontFamily });
 }
 
 export function exportSvg(container: HTMLElement, basename: string, meta?: ChartMeta): void {
   download(`${basename}.svg`, new Blob([standaloneSvg(container, meta).text], { type: 'image/svg+xml' }));
 }
 
-export async function exportPng(container: HTMLElement, basename: string, scale = 2): Promise<void> {
-  const { text, width, height } = standaloneSvg(container);
+export async function exportPng(container: HTMLElement, basename: string, meta?: ChartMeta, scale = 2): Promise<void> {
+  const { text, width, height } = standaloneSvg(container, meta);
   const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
   try {
     const image = new Image();

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { DisparitySummary } from '../../../../shared/dto';
-import { TIER_LABELS } from '../../../../shared/tiers';
+import type { LegendGroup } from '../../../../shared/chart-parts';
+import { TIER_COLORS, TIER_LABELS } from '../../../../shared/tiers';
 import { ChartFrame } from '../../components/ChartFrame';
 import { FormulaList } from '../../components/FormulaList';
 import { useStore } from '../../state/store';
@@ -12,6 +13,7 @@ import {
   fidelityChartRows,
   fidelityRows,
   gapRows,
+  languageLegend,
   meanActivationRows,
   num,
   pct,
@@ -19,6 +21,9 @@ import {
   type FidelityMetric,
 } from './data';
 import { ExportReport } from './ExportReport';
+import { Findings } from './Findings';
+import './results.css';
+import { SortHeader, useSorted } from './SortHeader';
 import { TopFeatures } from './TopFeatures';
 
 const FIDELITY_LABELS: Record<FidelityMetric, string> = {
@@ -52,6 +57,19 @@ export function ResultsStep() {
   return <Results summary={summary} request={request} />;
 }
 
+/** The gap chart's legend in an exported file: what the bar colours mean. */
+const GAP_LEGEND: LegendGroup[] = [
+  {
+    items: [
+      { label: 'medium/low-resource languages activate less', color: TIER_COLORS['medium-low'], kind: 'swatch' },
+      { label: 'they activate more', color: TIER_COLORS.high, kind: 'swatch' },
+    ],
+  },
+];
+
+type GapColumn = 'layer' | 'gap' | 'ci';
+type FidelityColumn = 'language' | `layer_${number}`;
+
 function Results({ summary, request }: { summary: DisparitySummary; request: NonNullable<ReturnType<typeof wizard.get>['request']> }) {
   const [showCi, setShowCi] = useState(true);
   const [metric, setMetric] = useState<FidelityMetric>('explained_variance');
@@ -59,8 +77,15 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
   const gaps = gapRows(summary);
   const deficits = deficitRows(summary);
   const warned = warningIndex(summary);
+  const legend = languageLegend(summary.languages);
   const s = summary.settings;
   const hasGap = summary.gap_percent.some((g) => g !== null);
+  const gapTable = useSorted<(typeof gaps)[number], GapColumn>(gaps, (g, key) =>
+    key === 'layer' ? (g.layer as number) : key === 'gap' ? (g.gap_percent as number | null) : (g.ci_low as number | null),
+  );
+  const fidelityTable = useSorted<DisparitySummary['languages'][number], FidelityColumn>(summary.languages, (l, key) =>
+    key === 'language' ? l.name : (summary.fidelity[l.code]?.[metric][summary.layers.indexOf(Number(key.slice(6)))] ?? null),
+  );
 
   return (
     <section className="results-step" data-testid="analysis-results">
@@ -69,43 +94,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         {summary.languages.length} languages, {summary.segments} aligned segments, {summary.layers.length} layers ({summary.layers.join(', ')}) of{' '}
         {summary.model.architecture} <code>{summary.model.path}</code>.
       </p>
-      <dl className="settings-used" data-testid="settings-used">
-        <div><dt>Reduction</dt><dd>{s.reduction} over the phrase's tokens</dd></div>
-        <div><dt>Features</dt><dd>{s.features === 'english-active' ? 'active on the English phrase' : 'all'}</dd></div>
-        <div><dt>BOS</dt><dd>{s.includeBos ? 'included' : 'excluded'}</dd></div>
-        <div><dt>Bootstrap</dt><dd>{s.bootstrap} resamples, seed {s.seed}</dd></div>
-        <div><dt>Fidelity warning</dt><dd>EV more than {s.fidelityWarnDrop} below English</dd></div>
-        <div><dt>Top features</dt><dd>{s.topFeatures} per layer, from the {s.keepFeatures} strongest per phrase and layer</dd></div>
-        <div><dt>Corpus</dt><dd>{summary.corpus.source}, {summary.corpus.segments} segments{request.limit ? ` (limit ${request.limit})` : ''}</dd></div>
-        <div><dt>Cache</dt><dd>{summary.cache.phrases_computed} phrases computed, {summary.cache.phrases_cached} from the cache, {summary.cache.seconds.toFixed(2)} s</dd></div>
-      </dl>
-      {summary.corpus.skipped.length > 0 && (
-        <p className="hint">Skipped (longer than the model's context in some language): {summary.corpus.skipped.join(', ')}.</p>
-      )}
-      {(summary.corpus.incomplete?.length ?? 0) > 0 && (
-        <p className="hint">Left out (no text in every chosen language): {summary.corpus.incomplete!.length} segments.</p>
-      )}
-      <details className="saes-used">
-        <summary>SAEs used ({summary.saes.length})</summary>
-        <table>
-          <thead>
-            <tr><th>Layer</th><th>Hook</th><th>Source</th><th>Architecture</th><th>d_sae</th><th>Average L0</th></tr>
-          </thead>
-          <tbody>
-            {summary.saes.map((x) => (
-              <tr key={x.source}>
-                <td>{x.layer}</td><td><code>{x.hook}</code></td><td><code>{x.source}</code></td><td>{x.architecture}</td><td>{x.dSae}</td><td>{x.averageL0 ?? 'unknown'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </details>
-      {summary.fidelity_warnings.length > 0 && (
-        <p className="warning" data-testid="fidelity-banner">
-          {summary.fidelity_warnings.length} fidelity {summary.fidelity_warnings.length === 1 ? 'warning' : 'warnings'}: some SAEs reconstruct some
-          languages much worse than English; read those activations with care (highlighted under SAE fidelity).
-        </p>
-      )}
+      <Findings summary={summary} />
 
       <h3>Mean activation per layer</h3>
       <label className="inline-option">
@@ -116,6 +105,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         basename="mean_activation"
         rows={mean.rows}
         columns={mean.columns}
+        legend={legend}
         formula={formulaText(summary, 'mean_activation', 'phrase_activation', 'phrase_feature_activation', 'confidence_interval')}
       >
         <div data-testid="mean-activation-chart">
@@ -133,19 +123,19 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
           {summary.gap_reason ?? 'The gap needs at least one high-resource and one medium/low-resource language.'}
         </p>
       )}
-      <ChartFrame title="Gap per layer (high vs medium/low-resource)" basename="gap_percent" rows={gaps} columns={['layer', 'gap_percent', 'ci_low', 'ci_high']} formula={formulaText(summary, 'gap_percent', 'tier_mean', 'mean_activation', 'phrase_activation', 'phrase_feature_activation', 'confidence_interval')}>
+      <ChartFrame title="Gap per layer (high vs medium/low-resource)" basename="gap_percent" rows={gaps} columns={['layer', 'gap_percent', 'ci_low', 'ci_high']} legend={GAP_LEGEND} formula={formulaText(summary, 'gap_percent', 'tier_mean', 'mean_activation', 'phrase_activation', 'phrase_feature_activation', 'confidence_interval')}>
         <GapChart rows={gaps} />
       </ChartFrame>
       <table className="gap" data-testid="gap-table" aria-label="gap per layer">
         <thead>
           <tr>
-            <th>Layer</th>
-            <th>Gap</th>
-            <th>95 % CI</th>
+            <SortHeader column="layer" numeric={false} sort={gapTable.sort} onSort={gapTable.setSort}>Layer</SortHeader>
+            <SortHeader column="gap" sort={gapTable.sort} onSort={gapTable.setSort}>Gap</SortHeader>
+            <SortHeader column="ci" sort={gapTable.sort} onSort={gapTable.setSort}>95 % CI</SortHeader>
           </tr>
         </thead>
         <tbody>
-          {gaps.map((g) => (
+          {gapTable.sorted.map((g) => (
             <tr key={String(g.layer)} data-layer={String(g.layer)}>
               <td>{g.layer}</td>
               <td className="num" data-testid="gap-value">{pct(g.gap_percent as number | null)}</td>
@@ -192,6 +182,7 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
         basename="fidelity"
         rows={fidelityRows(summary)}
         columns={['language', 'layer', 'explained_variance', 'nmse', 'l0', 'cosine', 'warning']}
+        legend={legend}
         formula={formulaText(summary, metric, 'fidelity_warning')}
       >
         <LanguageLines summary={summary} rows={fidelityChartRows(summary, metric)} yLabel={FIDELITY_LABELS[metric]} />
@@ -199,14 +190,16 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
       <table className="fidelity" data-testid="fidelity-table" aria-label="SAE fidelity per language and layer">
         <thead>
           <tr>
-            <th>Language</th>
+            <SortHeader column="language" numeric={false} sort={fidelityTable.sort} onSort={fidelityTable.setSort}>Language</SortHeader>
             {summary.layers.map((l) => (
-              <th key={l}>layer {l}</th>
+              <SortHeader key={l} column={`layer_${l}` as FidelityColumn} sort={fidelityTable.sort} onSort={fidelityTable.setSort}>
+                layer {l}
+              </SortHeader>
             ))}
           </tr>
         </thead>
         <tbody>
-          {summary.languages.map((l) => (
+          {fidelityTable.sorted.map((l) => (
             <tr key={l.code} data-code={l.code}>
               <td>
                 {l.name} <code>{l.code}</code> <span className="tier">{TIER_LABELS[l.tier]}</span>
@@ -228,6 +221,39 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
       <h3>Top disparate features</h3>
       <p className="formula">{formulaText(summary, 'top_features')}</p>
       <TopFeatures summary={summary} />
+
+      <h3>Settings and inputs</h3>
+      <dl className="settings-used" data-testid="settings-used">
+        <div><dt>Reduction</dt><dd>{s.reduction} over the phrase's tokens</dd></div>
+        <div><dt>Features</dt><dd>{s.features === 'english-active' ? 'active on the English phrase' : 'all'}</dd></div>
+        <div><dt>BOS</dt><dd>{s.includeBos ? 'included' : 'excluded'}</dd></div>
+        <div><dt>Bootstrap</dt><dd>{s.bootstrap} resamples, seed {s.seed}</dd></div>
+        <div><dt>Fidelity warning</dt><dd>EV more than {s.fidelityWarnDrop} below English</dd></div>
+        <div><dt>Top features</dt><dd>{s.topFeatures} per layer, from the {s.keepFeatures} strongest per phrase and layer</dd></div>
+        <div><dt>Corpus</dt><dd>{summary.corpus.source}, {summary.corpus.segments} segments{request.limit ? ` (limit ${request.limit})` : ''}</dd></div>
+        <div><dt>Cache</dt><dd>{summary.cache.phrases_computed} phrases computed, {summary.cache.phrases_cached} from the cache, {summary.cache.seconds.toFixed(2)} s</dd></div>
+      </dl>
+      {summary.corpus.skipped.length > 0 && (
+        <p className="hint">Skipped (longer than the model's context in some language): {summary.corpus.skipped.join(', ')}.</p>
+      )}
+      {(summary.corpus.incomplete?.length ?? 0) > 0 && (
+        <p className="hint">Left out (no text in every chosen language): {summary.corpus.incomplete!.length} segments.</p>
+      )}
+      <details className="saes-used">
+        <summary>SAEs used ({summary.saes.length})</summary>
+        <table>
+          <thead>
+            <tr><th>Layer</th><th>Hook</th><th>Source</th><th>Architecture</th><th>d_sae</th><th>Average L0</th></tr>
+          </thead>
+          <tbody>
+            {summary.saes.map((x) => (
+              <tr key={x.source}>
+                <td>{x.layer}</td><td><code>{x.hook}</code></td><td><code>{x.source}</code></td><td>{x.architecture}</td><td>{x.dSae}</td><td>{x.averageL0 ?? 'unknown'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
 
       <h3>Export</h3>
       <p className="hint">The whole report (report.html, summary.json, CSVs, SVG and PNG charts) with the same request; cached phrases are not recomputed.</p>

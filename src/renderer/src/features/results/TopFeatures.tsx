@@ -8,13 +8,20 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { exportCsv } from '../../components/export';
 import { focusOnMount } from '../../components/focus';
 import { num, tokenGroups, tokenShade, topFeatureRows } from './data';
+import { SortHeader, useSorted } from './SortHeader';
+import { featureValues, segmentScale } from './token-scale';
+
+type FeatureColumn = 'layer' | 'feature' | 'en' | 'medium_low' | 'difference';
 
 const featureKey = (f: Pick<TopFeature, 'layer' | 'feature'>) => `${f.layer}:${f.feature}`;
 
 export function TopFeatures({ summary }: { summary: DisparitySummary }) {
   const [layer, setLayer] = useState<'all' | number>('all');
   const [open, setOpen] = useState<string | null>(null);
-  const shown = summary.top_features.filter((f) => layer === 'all' || f.layer === layer);
+  const table = useSorted<TopFeature, FeatureColumn>(
+    summary.top_features.filter((f) => layer === 'all' || f.layer === layer),
+    (f, key) => f[key],
+  );
   if (summary.top_features.length === 0) {
     return (
       <p className="hint" data-testid="no-top-features">
@@ -46,15 +53,15 @@ export function TopFeatures({ summary }: { summary: DisparitySummary }) {
       <table className="top-features" aria-label="top disparate features">
         <thead>
           <tr>
-            <th>Layer</th>
-            <th>Feature</th>
-            <th>en</th>
-            <th>medium/low</th>
-            <th>Difference</th>
+            <SortHeader column="layer" numeric={false} sort={table.sort} onSort={table.setSort}>Layer</SortHeader>
+            <SortHeader column="feature" numeric={false} sort={table.sort} onSort={table.setSort}>Feature</SortHeader>
+            <SortHeader column="en" sort={table.sort} onSort={table.setSort}>en</SortHeader>
+            <SortHeader column="medium_low" sort={table.sort} onSort={table.setSort}>medium/low</SortHeader>
+            <SortHeader column="difference" sort={table.sort} onSort={table.setSort}>Difference</SortHeader>
           </tr>
         </thead>
         <tbody>
-          {shown.flatMap((f) => {
+          {table.sorted.flatMap((f) => {
             const key = featureKey(f);
             const row = (
               <tr key={key} data-feature={f.feature} data-layer={f.layer} aria-selected={open === key}>
@@ -117,54 +124,70 @@ function FeatureDetail({ summary, feature }: { summary: DisparitySummary; featur
         en {num(feature.en)}, medium/low-resource mean {num(feature.medium_low)}, difference {num(feature.difference)}. SAE{' '}
         <code>{sae?.source ?? 'unknown'}</code>. Token activations run the model and this SAE on the phrase.
       </p>
-      {feature.phrases.map((p) => (
-        <div key={p.segment} className="phrase" data-segment={p.segment}>
-          <h5>
-            Segment <code>{p.segment}</code>
-          </h5>
-          <table className="phrase-values">
-            <thead>
-              <tr>
-                <th>Language</th>
-                <th>Value</th>
-                <th>Text</th>
-              </tr>
-            </thead>
-            <tbody>
-              {summary.languages.map((l) => {
-                const key = `${p.segment}|${l.code}`;
-                const state = tokens[key];
-                const text = p.text[l.code] ?? '';
-                return (
-                  <tr key={l.code} data-code={l.code}>
-                    <td>
-                      {l.name} <code>{l.code}</code>
-                    </td>
-                    <td className="num">{num(p.values[l.code])}</td>
-                    <td>
-                      {state?.result ? <TokenSpans result={state.result} feature={feature.feature} /> : <span className="segment-text">{text}</span>}
-                      <div>
-                        <button type="button" disabled={!text || !sae || state?.loading} onClick={() => void load(key, text)}>
-                          {state?.loading ? 'Loading tokens…' : state?.result ? 'Reload tokens' : 'Token activations'}
-                        </button>
-                      </div>
-                      <ErrorMessage error={state?.error?.message ?? null} code={state?.error?.code} />
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ))}
+      {feature.phrases.map((p) => {
+        const scale = segmentScale(summary.languages.map((l) => tokens[`${p.segment}|${l.code}`]?.result), feature.feature);
+        const loadAll = async () => {
+          for (const l of summary.languages) if (p.text[l.code] && !tokens[`${p.segment}|${l.code}`]?.result) await load(`${p.segment}|${l.code}`, p.text[l.code]);
+        };
+        return (
+          <div key={p.segment} className="phrase" data-segment={p.segment}>
+            <h5>
+              Segment <code>{p.segment}</code>{' '}
+              <button type="button" disabled={!sae} onClick={() => void loadAll()}>
+                Token activations in every language
+              </button>
+            </h5>
+            {scale.languages > 0 && (
+              <p className="hint" data-testid="segment-scale">
+                One shading scale for this segment: the darkest shade is {num(scale.max)}, feature {feature.feature}'s largest token activation over the{' '}
+                {scale.languages} of {summary.languages.length} languages loaded.
+              </p>
+            )}
+            <table className="phrase-values">
+              <thead>
+                <tr>
+                  <th>Language</th>
+                  <th>Value</th>
+                  <th>Text</th>
+                </tr>
+              </thead>
+              <tbody>
+                {summary.languages.map((l) => {
+                  const key = `${p.segment}|${l.code}`;
+                  const state = tokens[key];
+                  const text = p.text[l.code] ?? '';
+                  return (
+                    <tr key={l.code} data-code={l.code}>
+                      <td>
+                        {l.name} <code>{l.code}</code>
+                      </td>
+                      <td className="num">{num(p.values[l.code])}</td>
+                      <td>
+                        {state?.result ? <TokenSpans result={state.result} feature={feature.feature} scale={scale.max} /> : <span className="segment-text">{text}</span>}
+                        <div>
+                          <button type="button" disabled={!text || !sae || state?.loading} onClick={() => void load(key, text)}>
+                            {state?.loading ? 'Loading tokens…' : state?.result ? 'Reload tokens' : 'Token activations'}
+                          </button>
+                        </div>
+                        <ErrorMessage error={state?.error?.message ?? null} code={state?.error?.code} />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        );
+      })}
     </div>
   );
 }
 
 /** The phrase as readable characters (byte pieces merged), each shaded by the feature's largest
- * activation over its tokens. */
-function TokenSpans({ result, feature }: { result: TokenActivations; feature: number }) {
-  const values = result.features.find((f) => f.feature === feature)?.values ?? [];
+ * activation over its tokens on the segment's scale (`scale`: the largest over every language
+ * loaded), its value written under it. */
+function TokenSpans({ result, feature, scale }: { result: TokenActivations; feature: number; scale: number }) {
+  const values = featureValues(result, feature);
   const groups = tokenGroups(result.tokens, values);
   const max = Math.max(0, ...values);
   const active = values.filter((v) => v > 0).length;
@@ -175,22 +198,26 @@ function TokenSpans({ result, feature }: { result: TokenActivations; feature: nu
           const pieces = g.positions.map((i) => `${result.tokens[i].id}: ${num(values[i] ?? 0)}`).join(', ');
           const strongest = g.positions.flatMap((i) => result.tokens[i].top).sort((a, b) => b.value - a.value).slice(0, 5);
           return (
-            <span
-              key={g.positions[0]}
-              className="token"
-              data-value={g.value}
-              data-tokens={g.positions.length}
-              style={{ backgroundColor: tokenShade(g.value, max) }}
-              title={`${g.positions.length > 1 ? `${g.positions.length} tokens` : 'token'} ${pieces} (feature ${feature})${strongest.length ? `; strongest: ${strongest.map((x) => `${x.feature} (${num(x.value, 3)})`).join(', ')}` : ''}`}
-            >
-              {g.text}
+            <span key={g.positions[0]} className="token-cell">
+              <span
+                className="token"
+                data-value={g.value}
+                data-tokens={g.positions.length}
+                style={{ backgroundColor: tokenShade(g.value, scale) }}
+                title={`${g.positions.length > 1 ? `${g.positions.length} tokens` : 'token'} ${pieces} (feature ${feature})${strongest.length ? `; strongest: ${strongest.map((x) => `${x.feature} (${num(x.value, 3)})`).join(', ')}` : ''}`}
+              >
+                {g.text}
+              </span>
+              <span className="token-value" data-testid="token-value">
+                {g.value > 0 ? num(g.value, 2) : '0'}
+              </span>
             </span>
           );
         })}
       </p>
       <p className="hint">
         {result.tokens.length} tokens shown as {groups.length} pieces of text (a character cut into byte tokens shows its largest value), {active} tokens with
-        feature {feature} active; darkest = {num(max)} ({result.hook}).
+        feature {feature} active; largest here {num(max)}, shaded on the segment's scale ({num(scale)}) ({result.hook}).
       </p>
     </div>
   );

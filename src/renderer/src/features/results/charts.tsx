@@ -1,35 +1,119 @@
 // The Results step's figures: recharts for the line and bar charts, a plain SVG for the heatmap
 // (so every figure exports the same way: its own <svg>).
-import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ReactNode } from 'react';
+import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, Line, LineChart, ReferenceLine, Tooltip, usePlotArea, useXAxisScale, useYAxisScale, XAxis, YAxis } from 'recharts';
+import { placeEndLabels } from '../../../../shared/chart-parts';
 import type { DisparitySummary, Tier } from '../../../../shared/dto';
+import type { LanguageStyle } from '../../../../shared/palette';
 import { TIER_COLORS, TIER_LABELS } from '../../../../shared/tiers';
-import { divergingFill, layerColumn, lineStyles, niceTicks, num, textOn, type Row } from './data';
+import { divergingFill, layerColumn, lineStyles, niceTicks, num, pct, textOn, type Row } from './data';
 
 const WIDTH = 760;
 
-const tooltipFormat = (value: unknown) => (typeof value === 'number' ? num(value) : Array.isArray(value) ? '' : String(value));
-
-/** A label at the end of each line: its language code (kept in the exported SVG, unlike an HTML
- * legend). Labels that would overlap one drawn before are moved down by a line. */
-function endLabel(code: string, last: number, color: string, placed: Map<string, number>) {
-  return (props: { x?: number | string; y?: number | string; index?: number }) => {
-    if (props.index !== last || props.x === undefined || props.y === undefined) return <g />;
-    let y = Number(props.y) + 4;
-    for (let k = 0; k < placed.size; k++) {
-      const clash = [...placed].find(([other, py]) => other !== code && Math.abs(py - y) < 12);
-      if (!clash) break;
-      y = clash[1] + 12;
-    }
-    placed.set(code, y);
-    return (
-      <text x={Number(props.x) + 8} y={y} fill={color} fontSize={12} fontWeight={600}>
-        {code}
-      </text>
-    );
-  };
+interface TooltipItem {
+  dataKey?: unknown;
+  name?: unknown;
+  value?: unknown;
+  payload?: Record<string, unknown>;
 }
 
-/** One line per language across layers, coloured by tier; optional 95 % CI error bars. */
+/** The languages at the hovered layer, largest value first, each with its 95 % interval when the
+ * row carries one (`${code}_ci_low` / `${code}_ci_high`). */
+export function sortedTooltipRows(payload: readonly TooltipItem[]): { code: string; name: string; value: number | null; ci: [number, number] | null }[] {
+  return payload
+    .filter((p) => typeof p.dataKey === 'string' && !p.dataKey.endsWith('__err'))
+    .map((p) => {
+      const code = p.dataKey as string;
+      const row = p.payload ?? {};
+      const lo = row[`${code}_ci_low`];
+      const hi = row[`${code}_ci_high`];
+      return {
+        code,
+        name: String(p.name ?? code),
+        value: typeof p.value === 'number' && Number.isFinite(p.value) ? p.value : null,
+        ci: typeof lo === 'number' && typeof hi === 'number' ? ([lo, hi] as [number, number]) : null,
+      };
+    })
+    .sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity) || a.code.localeCompare(b.code));
+}
+
+const TOOLTIP_STYLE = { background: '#ffffff', border: '1px solid #9ca3af', borderRadius: 4, padding: '4px 8px', fontSize: 12, color: '#111827' } as const;
+
+/** The hovered layer's gap with its 95 % interval. */
+function GapTooltip({ active, payload, label }: { active?: boolean; payload?: readonly TooltipItem[]; label?: unknown }) {
+  const row = payload?.[0]?.payload;
+  if (!active || !row) return null;
+  const lo = row.ci_low;
+  const hi = row.ci_high;
+  return (
+    <div className="chart-tooltip" data-testid="chart-tooltip" style={TOOLTIP_STYLE}>
+      <strong>layer {String(label)}</strong>: gap {pct(row.gap_percent as number | null)}
+      {typeof lo === 'number' && typeof hi === 'number' ? ` (95 % CI ${pct(lo)} … ${pct(hi)})` : ''}
+    </div>
+  );
+}
+
+function LanguageTooltip({ active, payload, label, styles }: { active?: boolean; payload?: readonly TooltipItem[]; label?: unknown; styles: Record<string, LanguageStyle> }) {
+  if (!active || !payload?.length) return null;
+  const rows = sortedTooltipRows(payload);
+  return (
+    <div className="chart-tooltip" data-testid="chart-tooltip" style={TOOLTIP_STYLE}>
+      <strong>layer {String(label)}</strong>
+      <table>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.code} data-code={r.code}>
+              <td style={{ color: styles[r.code]?.textColor }}>{r.name}</td>
+              <td className="num">{num(r.value)}</td>
+              <td className="num">{r.ci ? `95 % CI ${num(r.ci[0])} … ${num(r.ci[1])}` : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Language codes at the ends of the lines, drawn in the chart's own SVG (so exports keep them):
+ * at their line's last point, moved apart where they would overlap, a leader line tying a moved
+ * label to its line. Positions come from the chart's scales. */
+function EndLabels({ languages, rows, styles }: { languages: DisparitySummary['languages']; rows: Row[]; styles: Record<string, LanguageStyle> }) {
+  const xScale = useXAxisScale();
+  const yScale = useYAxisScale();
+  const plot = usePlotArea();
+  if (!xScale || !yScale || !plot) return null;
+  const ends = languages.flatMap((l) => {
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const v = rows[i][l.code];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const x = xScale(rows[i].layer, { position: 'middle' });
+      const y = yScale(v);
+      return x === undefined || y === undefined ? [] : [{ l, x, y }];
+    }
+    return [];
+  });
+  const out: ReactNode[] = [];
+  for (const atX of new Set(ends.map((e) => e.x))) {
+    const group = ends.filter((e) => e.x === atX);
+    const placed = placeEndLabels(group.map((e) => e.y), 13, plot.y + 4, plot.y + plot.height + 4);
+    group.forEach((e, k) => {
+      const { y, leader } = placed[k];
+      const style = styles[e.l.code];
+      out.push(
+        <g key={e.l.code} className="end-label" data-code={e.l.code} data-leader={leader ? 'true' : undefined}>
+          {leader && <path d={`M${e.x + 3} ${e.y}L${e.x + 12} ${y - 4}h4`} fill="none" stroke={style.color} strokeWidth={0.8} />}
+          <text x={e.x + (leader ? 18 : 8)} y={y} fill={style.textColor} fontSize={12} fontWeight={e.l.code === 'en' ? 700 : 600}>
+            {e.l.code}
+          </text>
+        </g>,
+      );
+    });
+  }
+  return <g className="end-labels">{out}</g>;
+}
+
+/** One line per language across layers: a hue per language, the tier as the dash (solid: high,
+ * dashed: medium/low); optional 95 % CI error bars. */
 export function LanguageLines({
   summary,
   rows,
@@ -48,15 +132,13 @@ export function LanguageLines({
     ...r,
     ...Object.fromEntries(summary.languages.map((l) => [`${l.code}__err`, errors?.[i]?.[l.code] ?? [0, 0]])),
   }));
-  const last = rows.length - 1;
-  const placed = new Map<string, number>();
   return (
     <>
-      <LineChart width={WIDTH} height={360} data={data} margin={{ top: 16, right: 56, bottom: 24, left: 8 }}>
+      <LineChart width={WIDTH} height={360} data={data} margin={{ top: 16, right: 72, bottom: 24, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="layer" label={{ value: 'layer', position: 'insideBottom', offset: -12 }} />
         <YAxis width={64} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
-        <Tooltip formatter={tooltipFormat} />
+        <Tooltip content={<LanguageTooltip styles={styles} />} />
         {summary.languages.map((l) => (
           <Line
             key={l.code}
@@ -65,13 +147,13 @@ export function LanguageLines({
             stroke={styles[l.code].color}
             strokeDasharray={styles[l.code].dash || undefined}
             strokeWidth={l.code === 'en' ? 2.5 : 1.75}
-            dot={{ r: 3, fill: styles[l.code].color }}
+            dot={{ r: 3, fill: styles[l.code].color, strokeDasharray: '' }}
             isAnimationActive={false}
-            label={endLabel(l.code, last, styles[l.code].color, placed)}
           >
             {showCi && errors && <ErrorBar dataKey={`${l.code}__err`} width={4} stroke={styles[l.code].color} isAnimationActive={false} />}
           </Line>
         ))}
+        <EndLabels languages={summary.languages} rows={rows} styles={styles} />
       </LineChart>
       <LanguageLegend summary={summary} />
     </>
@@ -89,11 +171,11 @@ export function LanguageLegend({ summary }: { summary: DisparitySummary }) {
           {summary.languages
             .filter((l) => l.tier === t)
             .map((l) => (
-              <span key={l.code} className="legend-item">
+              <span key={l.code} className="legend-item" data-code={l.code}>
                 <svg width="24" height="10" aria-hidden="true">
                   <line x1="0" y1="5" x2="24" y2="5" stroke={styles[l.code].color} strokeWidth="2" strokeDasharray={styles[l.code].dash || undefined} />
                 </svg>{' '}
-                {l.name}
+                <span style={{ color: styles[l.code].textColor }}>{l.name}</span>
               </span>
             ))}
         </li>
@@ -117,7 +199,7 @@ export function GapChart({ rows }: { rows: Row[] }) {
       <CartesianGrid strokeDasharray="3 3" vertical={false} />
       <XAxis dataKey="layer" label={{ value: 'layer', position: 'insideBottom', offset: -12 }} />
       <YAxis width={72} domain={[ticks[0], ticks.at(-1)!]} ticks={ticks} tickFormatter={(v: number) => `${v} %`} />
-      <Tooltip formatter={tooltipFormat} />
+      <Tooltip content={<GapTooltip />} />
       <ReferenceLine y={0} stroke="#374151" />
       <Bar dataKey="gap_percent" name="gap %" isAnimationActive={false}>
         {data.map((r) => (

@@ -1,16 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { divergingFill, lineStyles, niceTicks, tokenGroups, tokenShade } from './data';
+import { languageStyles } from '../../../../shared/palette';
+import { divergingFill, languageLegend, lineStyles, niceTicks, tokenGroups, tokenShade } from './data';
 
 describe('results helpers', () => {
-  it('gives languages of one tier the tier colour and distinct dashes', () => {
-    const s = lineStyles([
-      { code: 'en', name: 'English', tier: 'reference' },
-      { code: 'es', name: 'Spanish', tier: 'high' },
-      { code: 'zh', name: 'Chinese', tier: 'high' },
-    ]);
-    expect(s.es.color).toBe(s.zh.color);
-    expect(s.es.dash).not.toBe(s.zh.dash);
-    expect(s.en.color).not.toBe(s.es.color);
+  it('gives every language its own hue and shows the tier by dash (the palette the exported files use)', () => {
+    const languages = [
+      { code: 'en', name: 'English', tier: 'reference' as const },
+      { code: 'es', name: 'Spanish', tier: 'high' as const },
+      { code: 'zh', name: 'Chinese', tier: 'high' as const },
+      { code: 'hi', name: 'Hindi', tier: 'medium-low' as const },
+    ];
+    const s = lineStyles(languages);
+    expect(new Set(Object.values(s).map((x) => x.color)).size).toBe(4);
+    expect([s.en.dash, s.es.dash, s.zh.dash]).toEqual(['', '', '']);
+    expect(s.hi.dash).not.toBe('');
+    const shared = languageStyles(languages);
+    for (const l of languages) expect(s[l.code]).toEqual(shared.get(l.code));
+    // The exported legend: one row per tier, each language in its style.
+    const legend = languageLegend(languages);
+    expect(legend.map((g) => g.heading)).toEqual(['reference (en)', 'high-resource', 'medium/low-resource']);
+    expect(legend.flatMap((g) => g.items.map((i) => i.label))).toEqual(['English (en)', 'Spanish (es)', 'Chinese (zh)', 'Hindi (hi)']);
+    expect(legend.flatMap((g) => g.items).find((i) => i.label === 'Hindi (hi)')).toMatchObject({ color: s.hi.color, dash: s.hi.dash, textColor: s.hi.textColor });
   });
 
   it('puts 0 and every value on round ticks', () => {

@@ -1,23 +1,27 @@
 // Rows for the Results step's charts and CSV exports, built from a DisparitySummary.
-import type { DisparitySummary, Tier } from '../../../../shared/dto';
+import type { DisparitySummary } from '../../../../shared/dto';
 import { fidelityRows as sharedFidelityRows } from '../../../../shared/summary-rows';
-import { TIER_COLORS } from '../../../../shared/tiers';
+import type { LegendGroup } from '../../../../shared/chart-parts';
+import { languageStyles, type LanguageStyle } from '../../../../shared/palette';
+import { TIER_LABELS } from '../../../../shared/tiers';
 import { readableTextOn } from '../../components/contrast';
 
 export type Row = Record<string, string | number | null>;
 
-/** Languages of one tier share the tier's colour; a dash pattern tells them apart. */
-const DASHES = ['', '6 3', '2 3', '10 3 2 3', '1 3', '12 4', '4 2 1 2', '8 2'];
+/** Each language's hue from the shared palette (the exported files use the same), its tier as the
+ * dash, and a darker text colour of the same hue for labels. */
+export function lineStyles(languages: DisparitySummary['languages']): Record<string, LanguageStyle> {
+  return Object.fromEntries(languageStyles(languages));
+}
 
-export function lineStyles(languages: DisparitySummary['languages']): Record<string, { color: string; dash: string }> {
-  const seen = new Map<Tier, number>();
-  const out: Record<string, { color: string; dash: string }> = {};
-  for (const l of languages) {
-    const i = seen.get(l.tier) ?? 0;
-    seen.set(l.tier, i + 1);
-    out[l.code] = { color: TIER_COLORS[l.tier], dash: DASHES[i % DASHES.length] };
-  }
-  return out;
+/** The legend drawn into an exported chart: one row per tier, each language in its line style. */
+export function languageLegend(languages: DisparitySummary['languages']): LegendGroup[] {
+  const styles = lineStyles(languages);
+  const tiers = [...new Set(languages.map((l) => l.tier))];
+  return tiers.map((tier) => ({
+    heading: TIER_LABELS[tier],
+    items: languages.filter((l) => l.tier === tier).map((l) => ({ label: `${l.name} (${l.code})`, ...styles[l.code] })),
+  }));
 }
 
 /** One row per layer: each language's mean activation and its 95 % CI bounds (CSV), and the

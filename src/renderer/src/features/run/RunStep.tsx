@@ -40,7 +40,7 @@ function intOrNull(text: string): number | null {
 }
 
 export function RunStep() {
-  const { selected, modelPath, model, saeChoice, saesPath, runSettings: settings, summary } = useStore(wizard, (s) => s);
+  const { selected, modelPath, model, saeChoice, saesPath, runSettings: settings, summary, corpus } = useStore(wizard, (s) => s);
   const state = useStore(job, (s) => s);
   const saes = chosenSaes({ saeChoice });
   const languages = selected.length ? selected : ['en'];
@@ -58,7 +58,7 @@ export function RunStep() {
       model: modelPath,
       saes,
       languages,
-      corpus: 'udhr',
+      corpus,
       ...(limit !== null ? { limit } : {}),
       settings: rest,
     };
