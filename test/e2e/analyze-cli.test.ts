@@ -292,6 +292,31 @@ describe('linguascope analyze', () => {
     expect(JSON.parse(readFileSync(join(tmp.dir, 'out-gap-both', 'summary.json'), 'utf8')).gap_reason).toBeNull();
   });
 
+  it('`analyze --json | head -c 10` ends quietly: 100 KB into a closed pipe is no EPIPE stack trace', () => {
+    const db = join(tmp.dir, 'pipe.db');
+    const args = ['analyze', '--model', MODEL, '--saes', SAES, '--languages', LANGS, '--limit', '3', '--bootstrap', '0', '--top-features', '50', '--out', join(tmp.dir, 'out-pipe'), '--json'];
+    const full = cli(db, ...args);
+    expect(full.stdout.length).toBeGreaterThan(128 * 1024); // past any pipe buffer
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const run = spawnSync('sh', ['-c', `${quoted} | head -c 10`], { encoding: 'utf8', env: { ...process.env, LINGUASCOPE_DB: db } });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(full.stdout.slice(0, 10));
+    expect(run.stderr.replace(/^linguascope: building the app.*\n/m, '')).toBe('');
+  });
+
+  it('takes language codes in any spelling and gives the figures of the canonical ones', () => {
+    const db = join(tmp.dir, 'spelling.db');
+    const base = ['analyze', '--model', MODEL, '--saes', SAES, '--limit', '2', '--bootstrap', '0'];
+    const canonical = cli(db, ...base, '--languages', 'en,es,hi', '--out', join(tmp.dir, 'out-canonical'));
+    expect(canonical.code).toBe(0);
+    const spelled = cli(db, ...base, '--languages', 'EN, ES ,Hi,hi', '--out', join(tmp.dir, 'out-spelled'));
+    expect(spelled.code, spelled.stderr).toBe(0);
+    expect(figures(join(tmp.dir, 'out-spelled'))).toEqual(figures(join(tmp.dir, 'out-canonical')));
+    const unknown = cli(db, ...base, '--languages', 'en,xx,YY', '--out', join(tmp.dir, 'out-unknown'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/"xx".*"YY"|xx.*YY/);
+  });
+
   it('reads a corpus file: other known languages allowed, segments without every chosen language listed', () => {
     const f = join(tmp.dir, 'corpus.tsv');
     writeFileSync(

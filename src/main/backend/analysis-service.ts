@@ -115,7 +115,9 @@ export class AnalysisService {
 
   private async prepare(request: AnalysisRequest, ctx: JobContext) {
     const settings: DisparitySettings = { ...DEFAULT_DISPARITY, ...request.settings };
-    const codes = [REFERENCE_LANGUAGE, ...request.languages.filter((c) => c !== REFERENCE_LANGUAGE)];
+    // Codes in any spelling ("EN", "zh_hans") name the registered language; unknown ones fail together.
+    const chosen = this.registry.canonicalCodes(request.languages);
+    const codes = [REFERENCE_LANGUAGE, ...chosen.filter((c) => c !== REFERENCE_LANGUAGE)];
     const languages: Language[] = this.registry.resolve(codes);
     const folder = openModelFolder(request.model);
     if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json; the analysis tokenizes the corpus with the model's tokenizer`, { file: folder.path });
