@@ -76,7 +76,8 @@ export async function runServe(options: ServeOptions, io: ServeIo = consoleIo): 
       await server.close();
       resolve(code);
     };
-    /** Polls the job list until it is empty (or `deadline` passes), reporting each job that ends. */
+    /** Polls the job list until it is empty (or `deadline` passes), reporting each job that ends;
+     * a backend that cannot answer ends the wait with exit 1 (said on stderr). */
     const waitForJobs = (ids: Set<string>, deadline: number, then: (left: JobInfo[]) => void) => {
       const mine = ++generation;
       const poll = async () => {
@@ -87,7 +88,7 @@ export async function runServe(options: ServeOptions, io: ServeIo = consoleIo): 
         } catch (error) {
           if (mine !== generation) return;
           io.err(`serve: the backend could not list its jobs (${(error as Error).message.slice(0, 160)}); stopping`);
-          return then([]);
+          return void finish(1);
         }
         const still = new Set(left.map((j) => j.jobId));
         for (const id of ids) if (!still.has(id)) (ids.delete(id), io.err(`serve: job ${id} ended`));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { jobMethods, shellMethods } from '../../shared/contract';
 import { createApi, type Api } from '../../shared/client';
+import type { ApiError } from '../../shared/errors';
 import type { WireMessage } from '../../shared/rpc';
 import { startBackendWorker, type BackendWorker } from '../backend/worker-host';
 import { packageRoot } from '../package-root';
@@ -56,11 +57,16 @@ export async function startHarness(options: ServeOptions) {
   // the new worker.
   const sockets = new Set<WebSocket>();
   let closing = false;
+  /** The server's own connection to the backend, for the job list and cancels at shutdown. */
+  let control: { api: Api & { dispose(): void; failAll(error: ApiError): void }; close(): void } | undefined;
   const watch = (worker: BackendWorker) =>
     worker.onExit((error) => {
       if (closing) return;
       console.error(`harness: ${error.message}; starting a new backend`);
       for (const ws of sockets) ws.close(1011, 'the backend stopped; reload the page');
+      // Its calls would wait forever on the stopped worker: they fail typed, the next opens anew.
+      control?.api.failAll(error);
+      control = undefined;
       backend = startBackendWorker(options.dbPath).then((next) => (watch(next), next));
     });
   let backend: Promise<BackendWorker> = startBackendWorker(options.dbPath).then((worker) => (watch(worker), worker));
@@ -207,8 +213,6 @@ export async function startHarness(options: ServeOptions) {
   // server.close() calls back once, when the last connection has ended (an open WebSocket too).
   let listening: Promise<void> | undefined;
   const stopListening = () => (listening ??= new Promise<void>((resolve) => server.close(() => resolve())));
-  /** The server's own connection to the backend, for the job list and cancels at shutdown. */
-  let control: { api: Api & { dispose(): void }; close(): void } | undefined;
   const controlApi = async (): Promise<Api> => {
     if (!control) {
       const connection = (await backend).open();
