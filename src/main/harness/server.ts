@@ -47,6 +47,8 @@ export interface ServeOptions {
   host?: string;
   dbPath: string;
   rendererDir?: string;
+  /** Another backend worker script (tests: a stand-in that crashes on cue). */
+  workerPath?: string;
 }
 
 export async function startHarness(options: ServeOptions) {
@@ -67,9 +69,9 @@ export async function startHarness(options: ServeOptions) {
       // Its calls would wait forever on the stopped worker: they fail typed, the next opens anew.
       control?.api.failAll(error);
       control = undefined;
-      backend = startBackendWorker(options.dbPath).then((next) => (watch(next), next));
+      backend = startBackendWorker(options.dbPath, options.workerPath).then((next) => (watch(next), next));
     });
-  let backend: Promise<BackendWorker> = startBackendWorker(options.dbPath).then((worker) => (watch(worker), worker));
+  let backend: Promise<BackendWorker> = startBackendWorker(options.dbPath, options.workerPath).then((worker) => (watch(worker), worker));
   await backend;
   const token = newToken();
   const bound: Bound = { address, port: 0 };
