@@ -349,7 +349,7 @@ describe('the harness survives hostile input and answers each with a type', () =
     const victim = await RawClient.open(apiUrl, h.origin);
     victim.send(Buffer.alloc(2 * MESSAGE_LIMIT + 1, 0x20));
     expect(await victim.closed()).toBe(1009);
-    expect(h.stderr()).toContain('harness: closed a connection');
+    expect(h.stderr()).toContain('serve: closed a connection');
     await expectStillServing();
   });
 

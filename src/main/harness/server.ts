@@ -64,7 +64,7 @@ export async function startHarness(options: ServeOptions) {
   const watch = (worker: BackendWorker) =>
     worker.onExit((error) => {
       if (closing) return;
-      console.error(`harness: ${error.message}; starting a new backend`);
+      console.error(`serve: ${error.message}; starting a new backend`);
       for (const ws of sockets) ws.close(1011, 'the backend stopped; reload the page');
       // Its calls would wait forever on the stopped worker: they fail typed, the next opens anew.
       control?.api.failAll(error);
@@ -188,7 +188,7 @@ export async function startHarness(options: ServeOptions) {
     });
     // ws has already closed the connection (1009 for a frame over FRAME_LIMIT_BYTES); without a
     // listener the error would end the process.
-    ws.on('error', (error) => console.error(`harness: closed a connection: ${error.message}`));
+    ws.on('error', (error) => console.error(`serve: closed a connection: ${error.message}`));
     ws.on('close', () => {
       sockets.delete(ws);
       stop();
