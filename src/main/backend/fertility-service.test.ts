@@ -8,11 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
 import { createApi } from '../../shared/client';
 import type { FertilityResult } from '../../shared/dto';
-import { ApiError } from '../../shared/errors';
 import { createTransportPair } from '../../shared/rpc';
 import { bundledTokenizerDir } from '../io/tokenizer';
 import { createBackend } from './backend';
 import { serveConnection } from './server';
+import { rejection } from '../../../test/helpers/rejection';
 
 const DEMO_MODEL = resolve(import.meta.dirname, '..', '..', '..', 'resources', 'demo', 'model');
 const tmp = tempDir();
@@ -24,16 +24,6 @@ function filesSha256(dir: string): string {
     .update('\0tokenizer_config\0')
     .update(readFileSync(join(dir, 'tokenizer_config.json')))
     .digest('hex');
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe("fertility measures the chosen model's tokenizer and says which", () => {

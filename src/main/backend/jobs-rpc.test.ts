@@ -6,10 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
 import { createApi, createRpcClient, type Api } from '../../shared/client';
 import type { FertilityResult, JobsChangedEvent, ProgressEvent } from '../../shared/dto';
-import { ApiError } from '../../shared/errors';
 import { createTransportPair } from '../../shared/rpc';
 import { createBackend, type Backend } from './backend';
 import { serveConnection } from './server';
+import { rejection } from '../../../test/helpers/rejection';
 
 const PAPER = ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'];
 const tmp = tempDir();
@@ -25,16 +25,6 @@ function open(backend: Backend): Tab {
   const [client, server] = createTransportPair();
   const stop = serveConnection(server, backend.handlers, backend.jobs);
   return { api: createApi(client), raw: createRpcClient(client), close: () => (stop(), undefined) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected a rejection');
 }
 
 function progressOf(api: Api, jobId: string): string[] {

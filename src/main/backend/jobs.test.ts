@@ -6,6 +6,7 @@ import { ApiError } from '../../shared/errors';
 import type { JobContext } from './handler';
 import { JobRegistry, type JobSink } from './jobs';
 import { jobKey } from './job-summary';
+import { rejection } from '../../../test/helpers/rejection';
 
 /** Work that reports what the test tells it and ends when the test says. */
 function gate() {
@@ -42,16 +43,6 @@ function recorder(): JobSink & { events: string[] } {
     progress: (stage, done, total) => events.push(`${stage} ${done}/${total}`),
     log: (level, message) => events.push(`${level}: ${message}`),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const ARG = { languages: ['en', 'hi'], model: '/models/a' };

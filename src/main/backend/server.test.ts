@@ -6,10 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
 import { createApi, createRpcClient, type Api } from '../../shared/client';
 import type { ProgressEvent } from '../../shared/dto';
-import { ApiError } from '../../shared/errors';
 import { createTransportPair, type WireMessage } from '../../shared/rpc';
 import { createBackend, type Backend } from './backend';
 import { serveConnection } from './server';
+import { rejection } from '../../../test/helpers/rejection';
 
 const tmp = tempDir();
 
@@ -20,16 +20,6 @@ function connect(dbName: string): { api: Api & { dispose(): void }; backend: Bac
   const [rawClient, rawServer] = createTransportPair();
   serveConnection(rawServer, backend.handlers, backend.jobs);
   return { api: createApi(client), backend, raw: createRpcClient(rawClient) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected a rejection');
 }
 
 function tableCounts(backend: Backend): Record<string, number> {
