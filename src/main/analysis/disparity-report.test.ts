@@ -243,4 +243,18 @@ describe('disparityReportFiles', () => {
     expect(html).toContain('<td>1536</td>'); // cache statistics
     expect(html).toMatch(/<td>6<\/td><td>40\.50<\/td><td>35\.00<\/td><td>46\.00<\/td>/); // gap table with CI
   });
+
+  it('opens the report with what was found, before any figure', () => {
+    const html = text('report.html');
+    const headings = [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
+    expect(headings[0]).toBe('What was found');
+    const first = html.slice(html.indexOf('<h2>What was found</h2>'), html.indexOf('</section>', html.indexOf('<h2>What was found</h2>')));
+    expect(first).not.toContain('<svg');
+    // Gaps 40.5, 40.5, -3.25: the range with its layers; one CI ([35, 46]) above 0.
+    expect(first).toContain('from -3.3 % (layer 10) to 40.5 % (layer 2) over the 3 layers; its 95 % interval lies above 0 at 1 of them.');
+    // Mean deficits: ml (50 + 50) / 2 = 50, hi (40 + 40 + 50) / 3 = 43.3, de 10.
+    expect(first).toContain('Malayalam (ml, medium/low-resource) 50.0 % below English, most at layer 2 (50.0 %); Hindi (hi, medium/low-resource) 43.3 % below English, most at layer 10 (50.0 %); German (de, high-resource) 10.0 % below English');
+    expect(first).toContain('1 fidelity warning (Malayalam; layer 6)');
+    expect(first).toMatch(/Why reduction = mean: the default; /);
+  });
 });

@@ -3,6 +3,7 @@
 // formula beside the figure it defines.
 import type { DisparitySummary, Tier } from '../../shared/dto';
 import { toCsv } from '../../shared/csv';
+import { findings } from '../../shared/findings';
 import { FIDELITY_COLUMNS, fidelityRows } from '../../shared/summary-rows';
 import { languageStyles as paletteStyles, type LanguageStyle } from '../../shared/palette';
 import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
@@ -202,6 +203,28 @@ const tableRows = <C extends readonly string[]>(rows: Row<C>[], columns: C, form
     }),
   );
 
+/** The report's first section: what was found, in sentences (the Results step's opening). */
+export function findingsSection(summary: DisparitySummary): ReportSection {
+  const f = findings(summary);
+  const g = f.gap;
+  const range = g && (g.min.layer === g.max.layer ? `${pct(g.max.value)} at layer ${g.max.layer}` : `from ${pct(g.min.value)} (layer ${g.min.layer}) to ${pct(g.max.value)} (layer ${g.max.layer})`);
+  const paragraphs = [
+    g
+      ? `Gap between the tiers (high vs medium/low-resource): ${range} over ${g.defined === g.total ? `the ${g.total} layers` : `${g.defined} of the ${g.total} layers`}; its 95 % interval lies above 0 at ${g.ciAboveZero} of them.${f.gapReason ? ` ${f.gapReason}` : ''}`
+      : `No gap: ${f.gapReason}`,
+    f.affected.length
+      ? `Most affected languages (mean deficit against English over the layers): ${f.affected.map((a) => `${a.name} (${a.code}, ${TIER_LABELS[a.tier]}) ${pct(a.meanDeficit)} below English, most at layer ${a.worst.layer} (${pct(a.worst.value)})`).join('; ')}.`
+      : f.compared
+        ? 'Most affected languages: no language activates the features less than English on average.'
+        : 'Most affected languages: no other language has a defined deficit against English.',
+    f.fidelity.count
+      ? `${f.fidelity.count} fidelity ${f.fidelity.count === 1 ? 'warning' : 'warnings'} (${f.fidelity.languages.join(', ')}; ${f.fidelity.layers.length === 1 ? 'layer' : 'layers'} ${f.fidelity.layers.join(', ')}): read those activations with care (see SAE fidelity).`
+      : 'No fidelity warning: every SAE reconstructs every language about as well as English.',
+    `Why reduction = ${f.reduction.setting}: ${f.reduction.reason}.`,
+  ];
+  return { heading: 'What was found', paragraphs };
+}
+
 export function disparityReportHtml(summary: DisparitySummary, charts: { mean: string; gap: string; heatmap: string; fidelity: string }): string {
   const used = new Set<string>();
   const formulas = (keys: readonly string[]) => {
@@ -221,6 +244,7 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
   const fidelity = fidelityRows(summary);
 
   const sections: ReportSection[] = [
+    findingsSection(summary),
     {
       heading: 'Sparse autoencoders',
       table: {

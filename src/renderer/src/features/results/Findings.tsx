@@ -5,7 +5,7 @@ import type { DemoInfo, DisparitySummary } from '../../../../shared/dto';
 import { TIER_LABELS } from '../../../../shared/tiers';
 import { api } from '../../api';
 import { pct } from './data';
-import { findings } from './findings';
+import { findings } from '../../../../shared/findings';
 
 export function Findings({ summary }: { summary: DisparitySummary }) {
   const [demo, setDemo] = useState<DemoInfo | null>(null);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DisparitySummary } from '../../../../shared/dto';
+import type { DisparitySummary } from './dto';
 import { findings } from './findings';
 
 type Over = Partial<Pick<DisparitySummary, 'gap_percent' | 'gap_percent_ci' | 'gap_reason' | 'deficit_vs_en' | 'fidelity_warnings'>> & { reduction?: 'mean' | 'max'; path?: string };

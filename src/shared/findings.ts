@@ -1,7 +1,7 @@
 // What an analysis found, in the words the Results step opens with: the gap's range over layers,
 // the languages furthest below English, the fidelity warnings, and why the reduction over tokens
 // was the one used. Pure: read from the summary alone (and the bundled demo's stated reason).
-import type { DemoInfo, DisparitySummary, Tier } from '../../../../shared/dto';
+import type { DemoInfo, DisparitySummary, Tier } from './dto';
 
 export interface LayerValue {
   layer: number;
