@@ -258,6 +258,7 @@ describe('browser: Corpus reader, own corpus file, and Results that lead with fi
     await page.getByLabel('sae path').press('Enter');
     await expect.poll(() => page.locator('table.saes tbody tr').count()).toBe(4);
     await step('6. Run').click();
+    expect(await page.getByTestId('run-corpus').textContent()).toContain(join(tmp.dir, 'mine.tsv'));
     await page.getByLabel('segment limit').fill('');
     await page.getByLabel('bootstrap resamples').fill('40');
     await page.getByLabel('reduction').selectOption('max');

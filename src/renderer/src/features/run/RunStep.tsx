@@ -65,7 +65,7 @@ export function RunStep() {
     void startRun(request);
   };
 
-  const goto = (step: 'model' | 'saes' | 'languages', label: ReactNode) => (
+  const goto = (step: 'model' | 'saes' | 'languages' | 'corpus', label: ReactNode) => (
     <button type="button" className="link" onClick={() => wizard.set({ step })}>
       {label}
     </button>
@@ -75,7 +75,7 @@ export function RunStep() {
     <section>
       <h2>Run the analysis</h2>
       <p className="hint">
-        Every aligned UDHR segment runs through the model in each language; the chosen SAEs encode the residual stream at their layers.
+        Every aligned segment of the corpus runs through the model in each language; the chosen SAEs encode the residual stream at their layers.
         Finished batches are stored in the database as they complete, so a cancelled or interrupted run resumes where it stopped and a
         repeated run is read from the cache.
       </p>
@@ -113,7 +113,9 @@ export function RunStep() {
         </div>
         <div>
           <dt>Corpus</dt>
-          <dd>UDHR, aligned by article and paragraph</dd>
+          <dd data-testid="run-corpus">
+            {corpus === 'udhr' ? 'UDHR, aligned by article and paragraph' : <code>{corpus}</code>} {goto('corpus', 'change')}
+          </dd>
         </div>
       </dl>
       <fieldset className="run-settings" disabled={running}>
