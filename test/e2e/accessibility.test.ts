@@ -225,4 +225,29 @@ describe('accessibility: axe-core on every wizard step, focus, charts, live stat
     await expect.poll(() => focusInside('.token-activations')).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  it('the Jobs, Projects and Run history panels and a comparison of two runs: no serious violation, charts named, SVG text readable', async () => {
+    await page.getByRole('button', { name: 'Jobs', exact: true }).click();
+    await page.locator('#jobs-panel').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.locator('#jobs-panel').getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Projects', exact: true }).click();
+    await page.getByRole('button', { name: 'Create' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Projects', exact: true }).click();
+    // A second run of the same analysis (read from the cache) gives two runs to compare.
+    await step('6. Run').click();
+    await page.getByRole('button', { name: 'Run analysis' }).click();
+    await page.getByRole('heading', { name: 'Results', level: 2 }).waitFor({ timeout: 300_000 });
+    await page.getByRole('button', { name: 'Run history' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    expect(await seriousViolations(page)).toEqual([]);
+    // Both runs have the same settings, so the same name: ticked by row.
+    for (const i of [0, 1]) await page.locator('table.runs tbody tr').nth(i).locator('input[type=checkbox][aria-label^="compare "]').check();
+    await page.getByRole('button', { name: 'Compare the two ticked runs' }).click();
+    await page.getByTestId('run-compare').waitFor({ timeout: 30_000 });
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await page.locator('[role=application]').count()).toBe(0);
+    expect(await svgTextContrast(page)).toEqual([]);
+  }, 320_000);
 });
