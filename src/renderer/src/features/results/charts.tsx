@@ -222,6 +222,7 @@ export function DeficitHeatmap({ summary, rows }: { summary: DisparitySummary; r
   const height = top + rowH * rows.length + 40;
   const values = rows.flatMap((r) => layers.map((l) => r[layerColumn(l)])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const max = Math.max(0, ...values.map(Math.abs));
+  const styles = lineStyles(summary.languages);
   return (
     <svg className="heatmap" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label="deficit vs English, languages by layers">
       <text x={left - 6} y={top - 4} fontSize={11} textAnchor="end" fill="#374151">
@@ -234,7 +235,9 @@ export function DeficitHeatmap({ summary, rows }: { summary: DisparitySummary; r
       ))}
       {rows.map((r, i) => (
         <g key={String(r.language)} data-language={String(r.language)}>
-          <text x={left - 6} y={top + rowH * i + rowH / 2 + 4} fontSize={12} textAnchor="end" fill={TIER_COLORS[r.tier as Tier]}>
+          {/* The language's line sample (its hue, and its tier as the dash), as in the line charts. */}
+          <line x1={4} x2={24} y1={top + rowH * i + rowH / 2} y2={top + rowH * i + rowH / 2} stroke={styles[String(r.language)]?.color} strokeWidth={2} strokeDasharray={styles[String(r.language)]?.dash || undefined} />
+          <text x={left - 6} y={top + rowH * i + rowH / 2 + 4} fontSize={12} textAnchor="end" fill={styles[String(r.language)]?.textColor ?? '#111827'}>
             {String(r.name)} ({String(r.language)})
           </text>
           {layers.map((layer, j) => {
