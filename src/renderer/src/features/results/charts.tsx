@@ -3,10 +3,10 @@
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, Line, LineChart, ReferenceLine, Tooltip, usePlotArea, useXAxisScale, useYAxisScale, XAxis, YAxis } from 'recharts';
 import { placeEndLabels } from '../../../../shared/chart-parts';
-import type { DisparitySummary, Tier } from '../../../../shared/dto';
+import type { DisparitySummary } from '../../../../shared/dto';
 import type { LanguageStyle } from '../../../../shared/palette';
 import { TIER_COLORS, TIER_LABELS } from '../../../../shared/tiers';
-import { divergingFill, layerColumn, lineStyles, niceTicks, num, pct, textOn, type Row } from './data';
+import { divergingFill, layerColumn, lineStyles, niceTicks, num, pct, textOn, TIER_ORDER, type Row } from './data';
 
 const WIDTH = 760;
 
@@ -162,7 +162,7 @@ export function LanguageLines({
 
 export function LanguageLegend({ summary }: { summary: DisparitySummary }) {
   const styles = lineStyles(summary.languages);
-  const tiers = [...new Set(summary.languages.map((l) => l.tier))] as Tier[];
+  const tiers = TIER_ORDER.filter((t) => summary.languages.some((l) => l.tier === t));
   return (
     <ul className="legend">
       {tiers.map((t) => (

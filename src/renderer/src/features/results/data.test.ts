@@ -19,6 +19,8 @@ describe('results helpers', () => {
     // The exported legend: one row per tier, each language in its style.
     const legend = languageLegend(languages);
     expect(legend.map((g) => g.heading)).toEqual(['reference (en)', 'high-resource', 'medium/low-resource']);
+    // Tiers keep their order when the languages come in another.
+    expect(languageLegend([...languages].reverse()).map((g) => g.heading)).toEqual(['reference (en)', 'high-resource', 'medium/low-resource']);
     expect(legend.flatMap((g) => g.items.map((i) => i.label))).toEqual(['English (en)', 'Spanish (es)', 'Chinese (zh)', 'Hindi (hi)']);
     expect(legend.flatMap((g) => g.items).find((i) => i.label === 'Hindi (hi)')).toMatchObject({ color: s.hi.color, dash: s.hi.dash, textColor: s.hi.textColor });
   });

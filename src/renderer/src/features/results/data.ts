@@ -1,5 +1,5 @@
 // Rows for the Results step's charts and CSV exports, built from a DisparitySummary.
-import type { DisparitySummary } from '../../../../shared/dto';
+import type { DisparitySummary, Tier } from '../../../../shared/dto';
 import { fidelityRows as sharedFidelityRows } from '../../../../shared/summary-rows';
 import type { LegendGroup } from '../../../../shared/chart-parts';
 import { languageStyles, type LanguageStyle } from '../../../../shared/palette';
@@ -14,11 +14,13 @@ export function lineStyles(languages: DisparitySummary['languages']): Record<str
   return Object.fromEntries(languageStyles(languages));
 }
 
+/** Tiers as legends list them, whatever order the languages were chosen in. */
+export const TIER_ORDER: readonly Tier[] = ['reference', 'high', 'medium-low'];
+
 /** The legend drawn into an exported chart: one row per tier, each language in its line style. */
 export function languageLegend(languages: DisparitySummary['languages']): LegendGroup[] {
   const styles = lineStyles(languages);
-  const tiers = [...new Set(languages.map((l) => l.tier))];
-  return tiers.map((tier) => ({
+  return TIER_ORDER.filter((tier) => languages.some((l) => l.tier === tier)).map((tier) => ({
     heading: TIER_LABELS[tier],
     items: languages.filter((l) => l.tier === tier).map((l) => ({ label: `${l.name} (${l.code})`, ...styles[l.code] })),
   }));
