@@ -20,7 +20,8 @@ import { linear } from '../engine/ops/linalg';
 import { int64s, reshapeTo, shapeOf } from '../engine/ops/shapes';
 import { concat, gather, reshape, transpose, unsqueeze } from '../engine/ops/tensor';
 import type { WeightIndex } from '../io/safetensors';
-import { WeightFolder } from '../engine/weights';
+import type { PeftAdapter } from '../io/peft-adapter';
+import { externalWeight, WeightFolder } from '../engine/weights';
 import { expectedTensors, type ModelConfig } from './config';
 
 export type HookKind = 'resid_pre' | 'resid_mid' | 'resid_post';
@@ -89,9 +90,27 @@ export interface WeightSource {
   readonly bytesUsed: number;
 }
 
-export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs, extension?: ForwardExtension): ForwardGraph {
+/** LoRA factors of the adapted linears: A (r, in), B (out, r) and the scale s, by module name
+ * (model.layers.L.self_attn.q_proj); undefined for a linear left as it is. */
+export interface LoraSource {
+  factors(module: string): { a: Value; b: Value; scale: number } | undefined;
+}
+
+/** A PEFT adapter's factors as in-memory initializers of `g` (small: r·(in+out) per module), so
+ * the graph's external-data folder stays the model's. */
+export function adapterLora(g: Graph, adapter: PeftAdapter): LoraSource {
+  return {
+    factors(module) {
+      const m = adapter.modules.get(module);
+      if (!m) return undefined;
+      return { a: externalWeight(g, m.a, adapter.path, { as: `lora.${module}.A` }), b: externalWeight(g, m.b, adapter.path, { as: `lora.${module}.B` }), scale: adapter.scale };
+    },
+  };
+}
+
+export function buildForwardGraph(config: ModelConfig, folder: string, index: WeightIndex, outputs: ForwardOutputs, extension?: ForwardExtension, adapter?: PeftAdapter): ForwardGraph {
   const g = new Graph(`${config.arch}-forward`);
-  return buildDecoder(g, config, new WeightFolder(extension?.root ?? folder, index, g), outputs, extension, true);
+  return buildDecoder(g, config, new WeightFolder(extension?.root ?? folder, index, g), outputs, extension, true, adapter ? adapterLora(g, adapter) : undefined);
 }
 
 /** Layer L's attention or MLP sub-block weights, norms and biases included (HF names). */
@@ -104,7 +123,15 @@ const layerTensors = (L: number, part: 'attention' | 'mlp') => (c: ModelConfig) 
 };
 
 /** The decoder on graph `g` with weights from `w`; see buildForwardGraph for inputs and outputs. */
-export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, outputs: ForwardOutputs, extension?: Omit<ForwardExtension, 'root'>, guard = false): ForwardGraph & { logits?: Value } {
+export function buildDecoder(
+  g: Graph,
+  config: ModelConfig,
+  w: WeightSource,
+  outputs: ForwardOutputs,
+  extension?: Omit<ForwardExtension, 'root'>,
+  guard = false,
+  lora?: LoraSource,
+): ForwardGraph & { logits?: Value } {
   const c = config;
   const wanted = new Map<string, { layer: number; kind: HookKind }>();
   for (const name of outputs.hooks) wanted.set(name, parseHookName(name, c.numLayers));
@@ -143,8 +170,13 @@ export function buildDecoder(g: Graph, config: ModelConfig, w: WeightSource, out
   check(h, { label: 'the token embeddings', layer: null, tensors: () => ['model.embed_tokens.weight'] });
 
   const norm = (x: Value, name: string) => rmsNorm(x, w.get(name, { shape: [d] }), c.rmsNormEps, c.gemmaStyle);
-  const proj = (x: Value, name: string, out: number, inp: number, bias = false) =>
-    linear(x, w.get(`${name}.weight`, { shape: [out, inp] }), bias ? w.get(`${name}.bias`, { shape: [out] }) : undefined);
+  // PEFT's LoRA in factored form: y = x·Wᵀ (+ b) + s·(x·Aᵀ)·Bᵀ, x (N, in), A (r, in), B (out, r);
+  // never W + s·B·A, so the (out, in) product is never formed.
+  const proj = (x: Value, name: string, out: number, inp: number, bias = false) => {
+    const y = linear(x, w.get(`${name}.weight`, { shape: [out, inp] }), bias ? w.get(`${name}.bias`, { shape: [out] }) : undefined);
+    const f = lora?.factors(name);
+    return f ? add(y, mul(linear(linear(x, f.a), f.b), g.scalar(Math.fround(f.scale), 'float32'))) : y;
+  };
   const idsShape = shapeOf(ids);
   // (N, H*Dh) -> (B, H, T, Dh)
   const heads = (x: Value, n: number) => transpose(reshapeTo(x, concat([idsShape, int64s(g, [n, c.headDim])], 0)), [0, 2, 1, 3]);

@@ -11,6 +11,7 @@ import { attentionMask } from '../engine/nn';
 import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { jsonErrorWhere, MAX_JSON_BYTES, readRegularFile, WEIGHT_CODES } from '../io/input-file';
+import type { PeftAdapter } from '../io/peft-adapter';
 import { readWeightIndex, type WeightIndex } from '../io/safetensors';
 import { nonFiniteIn } from '../io/safetensors-scan';
 import { expectedTensors, IGNORABLE_TENSORS, parameterCount, parseModelConfig, type ModelConfig, type RopeConfig } from './config';
@@ -157,10 +158,10 @@ export class LoadedModel {
     return this.session.provider;
   }
 
-  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal, extension?: ForwardExtension): Promise<LoadedModel> {
+  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal, extension?: ForwardExtension, adapter?: PeftAdapter): Promise<LoadedModel> {
     // Locations resolve against the weights' real folder (hub caches link every file elsewhere).
     const root = extension?.root ?? externalDataRoot(folder.index.files);
-    const built = buildForwardGraph(folder.config, root, folder.index, outputs, extension);
+    const built = buildForwardGraph(folder.config, root, folder.index, outputs, extension, adapter);
     const session = await runtime.load(built.graph.toModel(), { externalDataFolder: root, disablePrepacking: true }, signal);
     return new LoadedModel(folder, outputs, session, built.maskWindows, built.guardSites);
   }
