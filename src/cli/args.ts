@@ -20,6 +20,7 @@ export const OPTIONS = {
   dtype: { type: 'string' },
   seed: { type: 'string' },
   saes: { type: 'string' },
+  adapter: { type: 'string' },
   corpus: { type: 'string' },
   limit: { type: 'string' },
   reduction: { type: 'string' },

@@ -60,6 +60,8 @@ const activationsInput = z
     hooks: z.array(hookKind).min(1).max(3).optional(),
     logits: z.boolean().optional(),
     out: localPath,
+    /** A PEFT LoRA adapter folder applied to the model (adapter_config.json + adapter_model.safetensors). */
+    adapter: localPath.optional(),
     jobId,
   })
   .strict()
@@ -96,6 +98,8 @@ const analysisFields = {
   corpus: z.union([z.literal('udhr'), localPath]).optional(),
   limit: z.number().int().min(1).max(1_000_000).optional(),
   settings: disparitySettings.optional(),
+  /** A PEFT LoRA adapter folder applied to the model; its files' sha256 enter the cache keys. */
+  adapter: localPath.optional(),
   jobId,
 };
 const tokensInput = z

@@ -162,6 +162,17 @@ export interface ModelInfo {
 }
 
 /** What `model.activations` wrote. */
+/** A PEFT LoRA adapter as applied: y = x·Wᵀ + scale·(x·Aᵀ)·Bᵀ on `modules` linears. */
+export interface AdapterInfo {
+  path: string;
+  sha256: string;
+  rank: number;
+  alpha: number;
+  rslora: boolean;
+  scale: number;
+  modules: number;
+}
+
 export interface ActivationsExport {
   file: string;
   /** The token ids that were run (also in the file's metadata as token_ids). */
@@ -169,6 +180,7 @@ export interface ActivationsExport {
   tensors: { name: string; shape: number[] }[];
   provider: string;
   model: ModelInfo;
+  adapter?: AdapterInfo;
 }
 
 export interface RandomModelResult {
@@ -244,7 +256,10 @@ export interface DisparitySummary {
   top_features: TopFeature[];
   settings: DisparitySettings;
   formulas: Record<string, string>;
+  /** `fingerprint` covers the adapter's files too when one was applied. */
   model: ModelInfo & { fingerprint: string };
+  /** The LoRA adapter applied to the model, if any (s = alpha/r, or alpha/√r with rsLoRA). */
+  adapter?: AdapterInfo;
   saes: SaeInfo[];
   /** `skipped`: bundled-corpus segments longer than the model's context in some language;
    * `incomplete`: a corpus file's segments without a text in every chosen language (left out). */
@@ -477,6 +492,8 @@ export interface StoredAnalysisRequest {
   limit: number | null;
   settings: Partial<DisparitySettings>;
   outDir: string | null;
+  /** The LoRA adapter folder applied, when one was. */
+  adapter?: string;
 }
 
 /** The content fingerprints the analysis computed (summary.model.fingerprint, saes[].fingerprint). */

@@ -12,7 +12,7 @@ function parseHook(kind: string): 'resid_pre' | 'resid_mid' | 'resid_post' {
 export const activations: CliCommand = {
   name: 'activations',
   usage: `  activations --model DIR (--text "..." | --token-ids 2,651,...) --out FILE.safetensors
-              [--layers all|0,5,12] [--hooks resid_post,resid_mid,resid_pre] [--logits] [--no-bos]
+              [--layers all|0,5,12] [--hooks resid_post,resid_mid,resid_pre] [--logits] [--no-bos] [--adapter DIR]
                                             residual-stream activations (one [tokens, d_model] float32 tensor per hook)`,
   check(values) {
     requireOptions(values, 'activations', ['model', 'out']);
@@ -33,6 +33,7 @@ export const activations: CliCommand = {
         hooks: values.hooks !== undefined ? splitList(values.hooks, '--hooks').map(parseHook) : undefined,
         logits: values.logits,
         out: resolve(values.out!),
+        ...(values.adapter !== undefined ? { adapter: resolve(values.adapter) } : {}),
       })
       .finally(done);
     if (values.json) {
@@ -40,6 +41,7 @@ export const activations: CliCommand = {
       return;
     }
     console.log(`${result.tokens.length} tokens through ${result.model.architecture} (${result.model.layers} layers) on ${result.provider}`);
+    if (result.adapter) console.log(`with LoRA adapter ${result.adapter.path} (${result.adapter.modules} linears, r ${result.adapter.rank}, scale ${result.adapter.scale})`);
     console.log(`wrote ${result.tensors.length} tensors to ${result.file}`);
     for (const t of result.tensors.slice(0, 4)) console.log(`  ${t.name} [${t.shape.join(', ')}]`);
     if (result.tensors.length > 4) console.log(`  ... ${result.tensors.length - 4} more`);

@@ -10,7 +10,7 @@ export const analyze: CliCommand = {
   name: 'analyze',
   usage: `  analyze --model DIR --saes DIR --languages en,zh,...,hi --out DIR [--corpus udhr|FILE.tsv] [--limit N]
           [--reduction mean|max] [--features english-active|all] [--bootstrap N] [--include-bos]
-          [--top-features N] [--keep-features N]
+          [--top-features N] [--keep-features N] [--adapter DIR]
                                             the disparity analysis: summary.json, report.html, CSVs, SVG/PNG charts`,
   check(values) {
     requireOptions(values, 'analyze', ['model', 'saes', 'languages', 'out']);
@@ -42,6 +42,7 @@ export const analyze: CliCommand = {
           ...(keepFeatures !== undefined ? { keepFeatures } : {}),
         },
         outDir: resolve(values.out!),
+        ...(values.adapter !== undefined ? { adapter: resolve(values.adapter) } : {}),
       })
       .finally(done);
     printAnalysisExport(result, values.json);

@@ -16,6 +16,7 @@ import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import type { TokenizerHost } from '../io/tokenizer-host';
+import { adapterInfo, openPeftAdapter } from '../io/peft-adapter';
 import { openModelFolder, type ModelFolder } from '../models/model';
 import { paddedLength, SaeExtractor, type PhraseSummary } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
@@ -36,6 +37,8 @@ export interface AnalysisRequest {
   /** Use only the first N aligned segments. */
   limit?: number;
   settings?: Partial<DisparitySettings>;
+  /** A PEFT LoRA adapter folder applied to the model. */
+  adapter?: string;
 }
 
 export interface Phrase {
@@ -120,6 +123,8 @@ export class AnalysisService {
     const codes = [REFERENCE_LANGUAGE, ...chosen.filter((c) => c !== REFERENCE_LANGUAGE)];
     const languages: Language[] = this.registry.resolve(codes);
     const folder = openModelFolder(request.model);
+    // Checked before any work: an adapter that does not fit the model is refused here.
+    const adapter = request.adapter !== undefined ? openPeftAdapter(request.adapter, folder.config) : undefined;
     if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json; the analysis tokenizes the corpus with the model's tokenizer`, { file: folder.path });
     const saes = await chooseSaes(request.saes);
     for (const s of saes) checkSaeFitsModel(s, folder.info);
@@ -175,14 +180,16 @@ export class AnalysisService {
     if (kept.length === 0) throw new ApiError('INVALID_ARGUMENT', `no segment fits the model's context of ${max} tokens in every language`, { limit: max });
     const phrases: Phrase[] = [];
     kept.forEach((seg, si) => languages.forEach((lang, li) => phrases.push({ segment: si, language: li, text: seg.text[lang.code], tokens: seg.tokens[li] })));
-    return { settings, languages, folder, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped, incomplete };
+    return { settings, languages, folder, adapter, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped, incomplete };
   }
 
   private async compute(p: Prepared, ctx: JobContext): Promise<DisparitySummary> {
     const started = performance.now();
     const { settings, languages, folder, saes, segments, phrases } = p;
     const fp = await this.fingerprints(folder, saes, ctx);
-    const modelFp = fp.model;
+    // Adapted and base results never share cache rows: the adapter's files' sha256 is part of the
+    // model's fingerprint (the base's alone when no adapter is applied, so existing rows stay valid).
+    const modelFp = p.adapter ? createHash('sha256').update(`${fp.model}\nadapter:${p.adapter.sha256}`).digest('hex') : fp.model;
     // Version 3: phrases run padded to `paddedLength` (version-2 rows differ from them by 1e-7).
     const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 3 });
     // A row's reference sums depend on the English version of its segment: its key includes it.
@@ -224,6 +231,7 @@ export class AnalysisService {
     const full: DisparitySummary = {
       ...result,
       model: { ...folder.info, fingerprint: modelFp },
+      ...(p.adapter ? { adapter: adapterInfo(p.adapter) } : {}),
       saes: saeInfos,
       corpus: { source: p.source, segments: segments.length, tokens, skipped: p.skipped, incomplete: p.incomplete },
       cache: {
@@ -289,7 +297,7 @@ export class AnalysisService {
     const runAgain = async (stage: string, which: number[], each: (i: number, out: PhraseSummary[]) => void) => {
       const batches = this.batches(p, which);
       ctx.progress(stage, 0, batches.length);
-      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
+      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal, p.adapter);
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
@@ -355,7 +363,7 @@ export class AnalysisService {
       return sets;
     };
     ctx.progress('loading model and SAEs', 0, batches.length);
-    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal);
+    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal, p.adapter);
     try {
       const t0 = performance.now();
       let tokensDone = 0;

@@ -4,6 +4,7 @@ import type { ActivationsExport, ModelInfo, RandomModelResult } from '../../shar
 import { ApiError } from '../../shared/errors';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFile } from '../io/output';
+import { adapterInfo, openPeftAdapter } from '../io/peft-adapter';
 import { readSafetensorsHeader, writeSafetensors } from '../io/safetensors';
 import type { TokenizerHost } from '../io/tokenizer-host';
 import type { ArchName } from '../models/config';
@@ -37,6 +38,8 @@ export interface ActivationsRequest {
   hooks?: HookKind[];
   logits?: boolean;
   out: string;
+  /** A PEFT LoRA adapter folder applied to the model. */
+  adapter?: string;
 }
 
 export class ModelService {
@@ -51,6 +54,7 @@ export class ModelService {
 
   async activations(request: ActivationsRequest, ctx: JobContext): Promise<ActivationsExport> {
     const folder = openModelFolder(request.model);
+    const adapter = request.adapter !== undefined ? openPeftAdapter(request.adapter, folder.config) : undefined;
     // Refused before any work: the output path must be new or an activation file of ours.
     checkOutputFile(request.out, isOurSafetensors);
     const c = folder.config;
@@ -68,7 +72,7 @@ export class ModelService {
     }
     const hooks = layers.flatMap((L) => (request.hooks ?? ['resid_post']).map((k) => hookName(L, k)));
     ctx.progress('loading model', 0, 2);
-    const model = await LoadedModel.load(folder, this.runtime, { hooks, logits: request.logits ?? false }, ctx.signal);
+    const model = await LoadedModel.load(folder, this.runtime, { hooks, logits: request.logits ?? false }, ctx.signal, undefined, adapter);
     try {
       model.validate([tokens]);
       throwIfCancelled(ctx.signal);
@@ -83,11 +87,12 @@ export class ModelService {
         token_ids: JSON.stringify(tokens),
         model: folder.path,
         architecture: c.architecture,
+        ...(adapter ? { adapter: adapter.path, adapter_sha256: adapter.sha256 } : {}),
         producer: `linguascope ${appVersion()}`,
         ...(request.text !== undefined ? { text: request.text } : {}),
       });
       ctx.progress('forward', 2, 2);
-      return { file, tokens, tensors: tensors.map(({ name, shape }) => ({ name, shape })), provider: model.provider, model: folder.info };
+      return { file, tokens, tensors: tensors.map(({ name, shape }) => ({ name, shape })), provider: model.provider, model: folder.info, ...(adapter ? { adapter: adapterInfo(adapter) } : {}) };
     } finally {
       await model.release();
     }

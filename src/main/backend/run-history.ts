@@ -14,6 +14,7 @@ export interface AnalysisArg {
   limit?: number;
   settings?: StoredAnalysisRequest['settings'];
   outDir?: string;
+  adapter?: string;
 }
 
 export function defaultRunName(summary: DisparitySummary): string {
@@ -48,6 +49,7 @@ export async function recordAnalysis<T>(
         limit: arg.limit ?? null,
         settings: arg.settings ?? {},
         outDir: arg.outDir ?? null,
+        ...(arg.adapter !== undefined ? { adapter: arg.adapter } : {}),
       },
       summary,
     });

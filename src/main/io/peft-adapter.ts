@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { AdapterInfo } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import type { ModelConfig } from '../models/config';
 import { jsonErrorWhere, MAX_JSON_BYTES, readRegularFile, WEIGHT_CODES } from './input-file';
@@ -48,6 +49,8 @@ export interface PeftAdapter {
   /** sha256 of adapter_config.json and adapter_model.safetensors (the cache keys' part). */
   sha256: string;
 }
+
+export const adapterInfo = (a: PeftAdapter): AdapterInfo => ({ path: a.path, sha256: a.sha256, rank: a.rank, alpha: a.alpha, rslora: a.rslora, scale: a.scale, modules: a.modules.size });
 
 /** Options that leave the applied math unchanged, whatever their value (training, bookkeeping). */
 const HARMLESS = new Set([

@@ -6,6 +6,7 @@ import { ApiError } from '../../shared/errors';
 import type { RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { externalDataRoot } from '../engine/external-root';
+import type { PeftAdapter } from '../io/peft-adapter';
 import { LoadedModel, type ModelFolder } from '../models/model';
 import { saeGraph, saeSummaries } from './encode';
 import { checkSaeFitsModel, type SaeSpec } from './sae';
@@ -57,7 +58,14 @@ export class SaeExtractor {
     private readonly bosId: number | null,
   ) {}
 
-  static async load(folder: ModelFolder, saes: readonly SaeSpec[], runtime: RuntimeHost, settings: ExtractionSettings = DEFAULT_EXTRACTION, signal?: AbortSignal): Promise<SaeExtractor> {
+  static async load(
+    folder: ModelFolder,
+    saes: readonly SaeSpec[],
+    runtime: RuntimeHost,
+    settings: ExtractionSettings = DEFAULT_EXTRACTION,
+    signal?: AbortSignal,
+    adapter?: PeftAdapter,
+  ): Promise<SaeExtractor> {
     if (saes.length === 0) throw new ApiError('INVALID_ARGUMENT', 'choose at least one SAE');
     const hooks = new Set<string>();
     for (const s of saes) {
@@ -84,6 +92,7 @@ export class SaeExtractor {
           });
         },
       },
+      adapter,
     );
     return new SaeExtractor(model, saes, settings, folder.config.bosTokenId);
   }
