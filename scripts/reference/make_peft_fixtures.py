@@ -112,6 +112,9 @@ def main() -> int:
         config_path = folder / "adapter_config.json"
         written = json.loads(config_path.read_text())
         written["base_model_name_or_path"] = str(BASES / base)
+        # PEFT keeps a list target_modules as a set: its written order follows the hash seed.
+        if isinstance(written["target_modules"], list):
+            written["target_modules"] = sorted(written["target_modules"])
         config_path.write_text(json.dumps(written, indent=2, sort_keys=True))
         assert sorted(p.name for p in folder.iterdir()) == ["adapter_config.json", "adapter_model.safetensors"], list(folder.iterdir())
         os.chmod(folder / "adapter_model.safetensors", 0o644)
