@@ -167,6 +167,9 @@ export function openPeftAdapter(dir: string, config: ModelConfig): PeftAdapter {
   return { path, rank, alpha, rslora, scale, modules, sha256: hash.digest('hex') };
 }
 
+/** The model's linears an adapter config selects (also what the writer checks its modules against). */
+export const loraTargets = (cfg: Record<string, unknown>, c: ModelConfig, file: string) => targets(cfg, c, file);
+
 /** The model's linears the config targets, by PEFT's rules (tuners_utils.check_target_module_exists):
  * a string target_modules must fully match the module name (layers_to_transform then plays no
  * part); a list matches a name equal to an entry or ending in "." + entry, and layers_to_transform
