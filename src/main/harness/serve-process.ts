@@ -58,10 +58,6 @@ export async function runServe(options: ServeOptions, io: ServeIo = consoleIo): 
     if (e.code === 'EACCES') throw new ServeSetupError(`port ${options.port} needs privileges to bind (listen EACCES); choose a port above 1023`);
     throw error;
   }
-  io.out(server.url);
-  if (isWildcard(server.address)) {
-    io.err(`serve: listening on every interface of this machine; from elsewhere use its address in place of 127.0.0.1 (the token is required)`);
-  }
 
   const running = async (): Promise<JobInfo[]> => (await (await server.backendApi()).jobs.list({})).filter((j) => j.state === 'running');
 
@@ -146,8 +142,14 @@ export async function runServe(options: ServeOptions, io: ServeIo = consoleIo): 
         process.exit(signal === 'SIGINT' ? 130 : 143);
       }
     };
+    // The handlers are in place before the URL is printed: whoever acts on the URL (a script, a
+    // test) may signal at once, and must meet the drain, not the default kill.
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    io.out(server.url);
+    if (isWildcard(server.address)) {
+      io.err(`serve: listening on every interface of this machine; from elsewhere use its address in place of 127.0.0.1 (the token is required)`);
+    }
   });
 }
 
