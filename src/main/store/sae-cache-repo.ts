@@ -242,11 +242,9 @@ export function encodeExact(e: ExactValues): Buffer {
   return deflateRawSync(out);
 }
 
-export function decodeExact(blob: Buffer): ExactValues {
-  const raw = inflateRawSync(blob);
-  const n = raw.readUInt32LE(0);
+/** `n` ascending feature ids stored as LEB128 varint deltas from `at`; `end` is the byte after them. */
+function readFeatureIds(raw: Buffer, at: number, n: number): { features: Uint32Array; end: number } {
   const features = new Uint32Array(n);
-  let at = 4;
   let prev = 0;
   for (let i = 0; i < n; i++) {
     let d = 0;
@@ -260,6 +258,13 @@ export function decodeExact(blob: Buffer): ExactValues {
     prev += d;
     features[i] = prev;
   }
+  return { features, end: at };
+}
+
+export function decodeExact(blob: Buffer): ExactValues {
+  const raw = inflateRawSync(blob);
+  const n = raw.readUInt32LE(0);
+  const { features, end: at } = readFeatureIds(raw, 4, n);
   const floats = (offset: number) => Float32Array.from({ length: n }, (_, i) => raw.readFloatLE(offset + 4 * i));
   return { features, mean: floats(at), max: floats(at + 4 * n) };
 }
@@ -275,20 +280,9 @@ export function decodeRow(blob: Buffer, activeBlob: Buffer | null, fidelity: Fid
   const reference = { mean: f64(), max: f64(), count: u32() };
   const cut = { mean: f32(), max: f32() };
   const n = u32();
-  const features = new Uint32Array(n);
-  let prev = 0;
-  for (let i = 0; i < n; i++) {
-    let d = 0;
-    let shift = 0;
-    for (;;) {
-      const b = raw[at++];
-      d += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
-      shift += 7;
-    }
-    prev += d;
-    features[i] = prev;
-  }
+  const read = readFeatureIds(raw, at, n);
+  const features = read.features;
+  at = read.end;
   const halves = (offset: number) => f16ToFloat32(Uint16Array.from({ length: n }, (_, i) => raw.readUInt16LE(offset + 2 * i)));
   const active = activeBlob ? new Uint8Array(inflateRawSync(activeBlob)) : null;
   return { features, mean: halves(at), max: halves(at + 2 * n), total, reference, cut, active, fidelity, exact: exactBlob ? decodeExact(exactBlob) : null };
