@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CorpusLanguage, DemoInfo, FertilityResult, Language } from '../../src/shared/dto';
-import { CLI_JS, RawClient, startHarnessProcess, type HarnessProcess } from '../helpers/harness-process';
+import { CLI_JS, type HarnessProcess, RawClient, startHarnessProcess, upgradeStatus } from '../helpers/harness-process';
 import { tempDir } from '../helpers/temp';
 
 const PAPER = ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'];
@@ -25,23 +25,6 @@ function httpGet(port: number, path: string, headers: Record<string, string> = {
     });
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** The HTTP status a WebSocket upgrade gets, or 101 when it is accepted. */
-function upgradeStatus(url: string, options: { origin?: string; headers?: Record<string, string> }): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options);
-    ws.on('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('error', (e) => reject(e));
   });
 }
 

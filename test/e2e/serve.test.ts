@@ -9,25 +9,8 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoInfo } from '../../src/shared/dto';
-import { CLI_JS, RawClient, startHarnessProcess, type HarnessProcess } from '../helpers/harness-process';
+import { CLI_JS, type HarnessProcess, RawClient, startHarnessProcess, upgradeStatus } from '../helpers/harness-process';
 import { tempDir } from '../helpers/temp';
-
-/** The HTTP status a WebSocket upgrade gets, or 101 when it is accepted. */
-function upgradeStatus(url: string, options: { origin?: string; headers?: Record<string, string> }): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options);
-    ws.on('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('error', reject);
-  });
-}
 
 function exited(h: HarnessProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (!h.alive()) return Promise.resolve({ code: h.child.exitCode, signal: h.child.signalCode });

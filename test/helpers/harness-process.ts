@@ -128,3 +128,20 @@ export class RawClient {
     this.ws.terminate();
   }
 }
+
+/** The HTTP status a WebSocket upgrade gets, or 101 when it is accepted. */
+export function upgradeStatus(url: string, options: { origin?: string; headers?: Record<string, string> }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.on('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', reject);
+  });
+}
