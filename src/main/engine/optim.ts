@@ -6,6 +6,7 @@
 //   g  <- g * inv_loss_scale                          (loss-scaling hook for f16 training)
 //   m  <- β1 m + (1 - β1) g ;  v <- β2 v + (1 - β2) g²
 //   p  <- p - lr (m / c1 / (sqrt(v / c2) + ε) + λ p)  (λ only where the decay mask is on)
+import { ApiError } from '../../shared/errors';
 import { gradients } from './autodiff';
 import type { Graph, Value } from './graph';
 import { add, div, mul, sqrt, sub } from './ops/elementwise';
@@ -18,6 +19,27 @@ export interface AdamWConfig {
   weightDecay: number;
   /** Clip gradients to this global L2 norm; 0 = no clipping. */
   clipNorm: number;
+}
+
+// Each setting's admissible range, as torch.optim.AdamW has it, except eps: 0 is refused because
+// m / (sqrt(v) + 0) is 0/0 = NaN wherever a gradient has been exactly 0 so far. β = 1 would make
+// the bias correction 1 - β^t zero.
+const RANGES: Record<keyof AdamWConfig, { ok: (x: number) => boolean; rule: string }> = {
+  beta1: { ok: (x) => x >= 0 && x < 1, rule: 'in [0, 1)' },
+  beta2: { ok: (x) => x >= 0 && x < 1, rule: 'in [0, 1)' },
+  eps: { ok: (x) => x > 0, rule: 'above 0' },
+  weightDecay: { ok: (x) => x >= 0, rule: '0 or more' },
+  clipNorm: { ok: (x) => x >= 0, rule: '0 (no clipping) or more' },
+};
+
+/** Throws INVALID_ARGUMENT naming the first setting that is not a finite number in its range. */
+export function checkAdamWConfig(config: AdamWConfig): void {
+  for (const [setting, { ok, rule }] of Object.entries(RANGES)) {
+    const value: unknown = config[setting as keyof AdamWConfig];
+    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+      throw new ApiError('INVALID_ARGUMENT', `AdamW ${setting} must be a finite number ${rule}; got ${String(value)}`, { setting, value: String(value) });
+    }
+  }
 }
 
 export const ADAMW_DEFAULTS: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1.0 };
@@ -41,6 +63,7 @@ export interface AdamWGraph {
 
 /** Appends the backward pass and the AdamW update of `params` to minimise `loss`. */
 export function appendAdamW(g: Graph, loss: Value, params: readonly TrainableParam[], config: AdamWConfig): AdamWGraph {
+  checkAdamWConfig(config);
   const dtype = loss.dtype;
   const lr = g.input('adamw.lr', dtype, []);
   const c1 = g.input('adamw.c1', dtype, []);

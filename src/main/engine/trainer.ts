@@ -3,7 +3,7 @@
 // arrays are the whole state: a checkpoint of them resumes bit-identically.
 import { ApiError } from '../../shared/errors';
 import type { Graph, Value } from './graph';
-import { appendAdamW, type AdamWConfig, type TrainableParam } from './optim';
+import { appendAdamW, checkAdamWConfig, type AdamWConfig, type TrainableParam } from './optim';
 import type { RuntimeHost } from './runtime-host';
 import { EngineSession, type HostTensor } from './session';
 
@@ -51,6 +51,7 @@ export class Trainer {
     /** Run the steps in the compute worker (the calling thread stays free). */
     runtime?: RuntimeHost,
   ): Promise<Trainer> {
+    checkAdamWConfig(config); // before the graph is touched
     graph.output(loss, 'loss');
     appendAdamW(graph, loss, params, config);
     const tensors: Record<string, HostTensor> = {};
@@ -72,6 +73,13 @@ export class Trainer {
 
   /** One optimizer step on `batch` (the graph's data inputs) with learning rate `lr`. */
   async train(batch: Record<string, HostTensor>, lr: number, lossScale = 1): Promise<StepResult> {
+    // Refused before the run, so the state stays at the last good step.
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new ApiError('INVALID_ARGUMENT', `the learning rate must be a finite number 0 or more; got ${String(lr)}`, { setting: 'lr', value: String(lr) });
+    }
+    if (typeof lossScale !== 'number' || !Number.isFinite(lossScale) || lossScale <= 0) {
+      throw new ApiError('INVALID_ARGUMENT', `the loss scale must be a finite number above 0; got ${String(lossScale)}`, { setting: 'lossScale', value: String(lossScale) });
+    }
     const t = this.state.step + 1;
     const scalar = (v: number): HostTensor => ({ dtype: this.dtype, dims: [], data: this.dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v) });
     const feeds: Record<string, HostTensor> = {
