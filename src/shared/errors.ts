@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'GRAPH_ERROR', // a graph that cannot be built: shape mismatch, an op without a gradient rule
   'RUNTIME_ERROR', // onnxruntime refused or failed a session
   'CANCELLED',
+  'TRAINING_DIVERGED', // a training loss turned NaN/Inf; the last good checkpoint is kept (details: checkpoint)
   'JOB_NOT_FOUND', // a job id the backend never issued (or one that left the bounded history) (details: jobId)
   'JOB_RESULT_EXPIRED', // the job ended but its value is no longer kept; its outcome summary is (details: jobId, state)
   'PROJECT_NOT_FOUND', // a project id that does not exist (deleted, or never created) (details: id)

@@ -16,6 +16,7 @@ export function gradients(loss: Value, params: readonly Value[], seed?: Value): 
   const fromParams = new Set<number>(params.map((p) => p.id));
   const relevant: Node[] = [];
   for (const node of nodes) {
+    if (node.outputs.some((o) => g.stopped.has(o.id))) continue;
     if (node.inputs.some((i) => i && fromParams.has(i.id))) {
       node.outputs.forEach((o) => fromParams.add(o.id));
       relevant.push(node);
@@ -48,4 +49,11 @@ export function gradients(loss: Value, params: readonly Value[], seed?: Value): 
   }
   // A parameter the loss does not depend on gets zeros of its shape.
   return params.map((p) => grads.get(p.id) ?? expandTo(g.scalar(0, p.dtype), shapeOf(p)));
+}
+
+/** x as a value no gradient flows back through (PyTorch's `detach`): an Identity at run time. */
+export function stopGradient(x: Value): Value {
+  const y = x.graph.op1('Identity', [x]);
+  x.graph.stopped.add(y.id);
+  return y;
 }

@@ -8,7 +8,8 @@ import type { TrainerState } from './trainer';
 const TO_SAFETENSORS: Partial<Record<HostTensor['dtype'], SafetensorsDtype>> = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64' };
 const FROM_SAFETENSORS = Object.fromEntries(Object.entries(TO_SAFETENSORS).map(([ours, theirs]) => [theirs, ours])) as Partial<Record<SafetensorsDtype, HostTensor['dtype']>>;
 
-export function saveCheckpoint(file: string, state: TrainerState): void {
+/** `extra`: more metadata (e.g. a training loop's own state as JSON), returned by loadCheckpoint. */
+export function saveCheckpoint(file: string, state: TrainerState, extra: Record<string, string> = {}): void {
   writeSafetensors(
     file,
     Object.entries(state.tensors).map(([name, t]) => {
@@ -16,11 +17,11 @@ export function saveCheckpoint(file: string, state: TrainerState): void {
       if (!dtype) throw new ApiError('INVALID_ARGUMENT', `checkpoint: tensor ${name} has dtype ${t.dtype}, which checkpoints do not store`);
       return { name, dtype, shape: [...t.dims], data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
     }),
-    { format: 'linguascope-trainer', step: String(state.step) },
+    { ...extra, format: 'linguascope-trainer', step: String(state.step) },
   );
 }
 
-export function loadCheckpoint(file: string): TrainerState {
+export function loadCheckpoint(file: string): TrainerState & { metadata: Record<string, string> } {
   const header = readSafetensorsHeader(file);
   const step = Number(header.metadata.step);
   if (header.metadata.format !== 'linguascope-trainer' || !Number.isInteger(step)) {
@@ -39,5 +40,5 @@ export function loadCheckpoint(file: string): TrainerState {
     if (!data) throw new ApiError('WEIGHTS_INVALID', `${file}: tensor '${entry.name}' has dtype ${entry.dtype}, not a checkpoint dtype`, { file });
     tensors[entry.name] = { dtype: FROM_SAFETENSORS[entry.dtype]!, dims: entry.shape, data };
   }
-  return { step, tensors };
+  return { step, tensors, metadata: header.metadata };
 }

@@ -49,6 +49,8 @@ export class Graph {
   readonly outputs: Value[] = [];
   private readonly names = new Set<string>();
   readonly opsets = new Map<string, number>([['', DEFAULT_OPSET]]);
+  /** Values autodiff treats as constants (see `stopGradient` in autodiff.ts). */
+  readonly stopped = new Set<number>();
 
   constructor(readonly name = 'linguascope') {}
 

@@ -5,7 +5,7 @@ import { ApiError } from '../../shared/errors';
 import type { Graph, Value } from './graph';
 import { appendAdamW, checkAdamWConfig, type AdamWConfig, type TrainableParam } from './optim';
 import type { RuntimeHost } from './runtime-host';
-import { EngineSession, type HostTensor } from './session';
+import { EngineSession, type HostTensor, type SessionOptions } from './session';
 
 /** EngineSession (in this thread) or a RemoteSession (the compute worker). */
 interface StepSession {
@@ -22,6 +22,8 @@ export interface TrainerState {
 export interface StepResult {
   loss: number;
   gradNorm: number;
+  /** The graph's other scalar outputs (e.g. a loss's terms). */
+  scalars: Record<string, number>;
 }
 
 function zerosLike(t: HostTensor): HostTensor {
@@ -50,6 +52,8 @@ export class Trainer {
     config: AdamWConfig,
     /** Run the steps in the compute worker (the calling thread stays free). */
     runtime?: RuntimeHost,
+    /** Session options (a graph over external-data weights names their folder). */
+    sessionOptions: SessionOptions = {},
   ): Promise<Trainer> {
     checkAdamWConfig(config); // before the graph is touched
     graph.output(loss, 'loss');
@@ -63,7 +67,8 @@ export class Trainer {
       tensors[`${p.value.name}.v`] = zerosLike(t);
     }
     const model = graph.toModel();
-    const session: StepSession = runtime ? await runtime.load(model, { provider: 'cpu' }) : await EngineSession.create(model);
+    const options: SessionOptions = { provider: 'cpu', ...sessionOptions };
+    const session: StepSession = runtime ? await runtime.load(model, options) : await EngineSession.create(model, options);
     return new Trainer(session, params.map((p) => p.value.name), config, loss.dtype, { step: 0, tensors });
   }
 
@@ -102,7 +107,18 @@ export class Trainer {
       tensors[`${name}.v`] = out[`${name}.v.next`];
     }
     this.state = { step: t, tensors };
-    return { loss, gradNorm: out.grad_norm.data[0] as number };
+    const scalars: Record<string, number> = {};
+    for (const [name, t] of Object.entries(out)) if (t.dims.length === 0 && name !== 'loss' && name !== 'grad_norm') scalars[name] = Number(t.data[0]);
+    return { loss, gradNorm: out.grad_norm.data[0] as number, scalars };
+  }
+
+  /** Runs the graph on `batch` with the current parameters, or with `overrides` of some of them
+   * (e.g. LoRA B = 0 for the frozen model), and returns the `fetches` outputs; the state is not
+   * touched. */
+  async evaluate(batch: Record<string, HostTensor>, fetches: readonly string[], overrides: Record<string, HostTensor> = {}): Promise<Record<string, HostTensor>> {
+    const scalar = (v: number): HostTensor => ({ dtype: this.dtype, dims: [], data: this.dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v) });
+    const one = scalar(1);
+    return this.session.run({ ...batch, ...this.state.tensors, ...overrides, 'adamw.lr': scalar(0), 'adamw.c1': one, 'adamw.c2': one, 'adamw.inv_loss_scale': one }, fetches);
   }
 
   /** The full state (copies), e.g. to write a checkpoint. */

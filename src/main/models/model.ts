@@ -144,6 +144,33 @@ export interface ForwardResult {
   outputs: Record<string, { data: Float32Array; width: number }>;
 }
 
+/** The decoder graph's inputs for right-padded phrases: input_ids (B, T), token_index of the real
+ * tokens, rope tables for T positions and one mask per attention window the graph declares. */
+export function decoderFeeds(c: ModelConfig, phrases: readonly (readonly number[])[], maskWindows: readonly (number | null)[]): Record<string, HostTensor> {
+  const B = phrases.length;
+  const T = Math.max(...phrases.map((p) => p.length));
+  const ids = new BigInt64Array(B * T);
+  const index: bigint[] = [];
+  phrases.forEach((p, b) => {
+    p.forEach((id, t) => {
+      ids[b * T + t] = BigInt(id);
+      index.push(BigInt(b * T + t));
+    });
+  });
+  const { cos, sin } = ropeTables(c.rope, c.headDim, T);
+  const lengths = phrases.map((p) => p.length);
+  const feeds: Record<string, HostTensor> = {
+    input_ids: { dtype: 'int64', dims: [B, T], data: ids },
+    token_index: { dtype: 'int64', dims: [index.length], data: BigInt64Array.from(index) },
+    rope_cos: { dtype: 'float32', dims: [T, c.headDim], data: cos },
+    rope_sin: { dtype: 'float32', dims: [T, c.headDim], data: sin },
+  };
+  for (const win of maskWindows) {
+    feeds[maskInput(win)] = { dtype: 'bool', dims: [B, 1, T, T], data: attentionMask(lengths, T, win ?? undefined) };
+  }
+  return feeds;
+}
+
 /** A model loaded in the compute worker for one set of outputs. */
 export class LoadedModel {
   private constructor(
@@ -181,29 +208,7 @@ export class LoadedModel {
   }
 
   feeds(phrases: readonly (readonly number[])[]): Record<string, HostTensor> {
-    const c = this.folder.config;
-    const B = phrases.length;
-    const T = Math.max(...phrases.map((p) => p.length));
-    const ids = new BigInt64Array(B * T);
-    const index: bigint[] = [];
-    phrases.forEach((p, b) => {
-      p.forEach((id, t) => {
-        ids[b * T + t] = BigInt(id);
-        index.push(BigInt(b * T + t));
-      });
-    });
-    const { cos, sin } = ropeTables(c.rope, c.headDim, T);
-    const lengths = phrases.map((p) => p.length);
-    const feeds: Record<string, HostTensor> = {
-      input_ids: { dtype: 'int64', dims: [B, T], data: ids },
-      token_index: { dtype: 'int64', dims: [index.length], data: BigInt64Array.from(index) },
-      rope_cos: { dtype: 'float32', dims: [T, c.headDim], data: cos },
-      rope_sin: { dtype: 'float32', dims: [T, c.headDim], data: sin },
-    };
-    for (const win of this.maskWindows) {
-      feeds[maskInput(win)] = { dtype: 'bool', dims: [B, 1, T, T], data: attentionMask(lengths, T, win ?? undefined) };
-    }
-    return feeds;
+    return decoderFeeds(this.folder.config, phrases, this.maskWindows);
   }
 
   /** Runs the graph with the model's feeds plus `extra` (inputs an extension declared). */
