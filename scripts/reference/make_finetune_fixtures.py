@@ -7,7 +7,7 @@ For each base in (gemma2, llama) (the tiny random models of make_model_fixtures.
 
     adapter/adapter_config.json, adapter/adapter_model.safetensors
         PEFT LoRA (r 4, lora_alpha 8, scaling 2, all seven linears; gemma2 layers_to_transform
-        [0, 1, 2], llama every layer), seeded non-zero A ~ N(0, 1/sqrt(in)) and B ~ N(0, 0.05), saved
+        [0, 1, 2], llama every layer), seeded non-zero A ~ N(0, 1/sqrt(in)), B ~ N(0, b_std), saved
         by `save_pretrained` and reloaded by `PeftModel.from_pretrained` with warnings as errors.
         Every number below is computed from the RELOADED adapter.
     saes/layer_<L>/cfg.json, saes/layer_<L>/sae_weights.safetensors
@@ -19,7 +19,7 @@ For each base in (gemma2, llama) (the tiny random models of make_model_fixtures.
         <v>.loss, <v>.term1, <v>.term2   float32 [1]      float32 forward (term2 without alpha)
         <v>.uorig.<L>, <v>.mask.<L>      float32 [P, F]   frozen-base reduced phrase and the weights w
         <v>.grad.<peft key>              float32          dL/d(LoRA tensor) by autograd in float32
-        <v>.fd.dir<k>.<peft key>         float64          direction k (unit norm over all tensors)
+        <v>.fd.dir<k>.<peft key>         float64          direction k = 0, 1, 2 (unit norm over all tensors)
         <v>.fd.value                     float64 [3]      (L64(θ+hD) - L64(θ-hD)) / 2h, h = 1e-5
         <v>.fd.autograd64                float64 [3]      Σ grad64 · D_k (float64 autograd)
 
