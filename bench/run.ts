@@ -3,12 +3,14 @@
 import { benchAnalyze } from './analyze';
 import { benchEngine, ZERO_COPY_CHILD, zeroCopyChild } from './engine';
 import { benchFertility } from './fertility';
+import { benchFinetune, FINETUNE_CHILD, finetuneChild } from './finetune';
 import { benchForward, FORWARD_CHILD, forwardChild } from './forward';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   analyze: benchAnalyze, // its child processes: `analyze __child <mode> ...` (see bench/analyze.ts)
   engine: benchEngine,
   fertility: benchFertility,
+  finetune: benchFinetune, // options after the name: --layers, --adapt, --steps, --no-peer (see bench/finetune.ts)
   forward: benchForward,
 };
 
@@ -21,6 +23,11 @@ if (name === ZERO_COPY_CHILD) {
 if (name === FORWARD_CHILD) {
   // A fresh process for the forward timings and their peak memory (see bench/forward.ts).
   await forwardChild(process.argv[3], process.argv[4]);
+  process.exit(0);
+}
+if (name === FINETUNE_CHILD) {
+  // A fresh process for one fine-tune measurement (see bench/finetune.ts).
+  await finetuneChild(process.argv[3], process.argv.slice(4));
   process.exit(0);
 }
 const bench = name ? BENCHES[name] : undefined;
