@@ -37,6 +37,30 @@ export const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   'no-token': { type: 'boolean', default: false },
+  rank: { type: 'string' },
+  alpha: { type: 'string' },
+  'retention-weight': { type: 'string' },
+  'adapt-layers': { type: 'string' },
+  'loss-layers': { type: 'string' },
+  modules: { type: 'string' },
+  rslora: { type: 'boolean', default: false },
+  lr: { type: 'string' },
+  warmup: { type: 'string' },
+  batch: { type: 'string' },
+  pairs: { type: 'string' },
+  passes: { type: 'string' },
+  'held-out': { type: 'string' },
+  space: { type: 'string' },
+  'loss-reduction': { type: 'string' },
+  direction: { type: 'string' },
+  normalisation: { type: 'string' },
+  'loss-features': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  checkpoint: { type: 'string' },
+  patience: { type: 'string' },
+  watchdog: { type: 'string' },
+  merged: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -78,4 +102,12 @@ export function oneOf<T extends string>(value: string | undefined, flag: string,
 
 export function layerList(value: string | undefined): 'all' | number[] {
   return value === undefined || value === 'all' ? 'all' : parseIntList(value, '--layers');
+}
+
+/** A finite number, or undefined when the flag is absent. */
+export function optionalNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag}: "${value}" is not a number`);
+  return n;
 }

@@ -2,6 +2,7 @@
 // Input schemas are validated at the backend boundary (zod); output types are the DTOs in dto.ts.
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
+import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
 import type {
   ActivationsExport,
   AnalysisExport,
@@ -100,6 +101,8 @@ const analysisFields = {
   settings: disparitySettings.optional(),
   /** A PEFT LoRA adapter folder applied to the model; its files' sha256 enter the cache keys. */
   adapter: localPath.optional(),
+  /** Only these aligned segments (keys), e.g. a fine-tune's held-out ones. */
+  segments: z.array(z.string().min(1).max(200)).min(1).max(100_000).optional(),
   jobId,
 };
 const tokensInput = z
@@ -122,6 +125,91 @@ const demoBuildInput = z
     jobId,
   })
   .strict();
+// Fine-tune settings: every group and field optional (defaults in finetune.ts); ranges that are
+// plainly absurd are refused here, the ones that depend on the model by the engine.
+const layerList = z.array(z.number().int().min(0).max(10_000)).min(1).max(10_000).nullable();
+const finetuneSettingsInput = z
+  .object({
+    loss: z
+      .object({
+        space: z.enum(LOSS_SPACES),
+        reduction: z.enum(REDUCTIONS),
+        direction: z.enum(DIRECTIONS),
+        normalisation: z.enum(NORMALISATIONS),
+        features: z.enum(LOSS_FEATURES),
+        alpha: z.number().finite().min(0).max(1e6),
+      })
+      .partial()
+      .strict(),
+    lora: z
+      .object({
+        rank: z.number().int().min(1).max(4096),
+        alpha: z.number().finite().min(0).max(1e6),
+        rslora: z.boolean(),
+        dropout: z.number().min(0).max(1),
+        modules: z.array(z.enum(LORA_MODULES)).min(1).max(7),
+        adaptLayers: layerList,
+        lossLayers: layerList,
+      })
+      .partial()
+      .strict(),
+    optim: z
+      .object({
+        lr: z.number().finite().gt(0).max(10),
+        warmup: z.number().int().min(0).max(10_000_000),
+        minLrRatio: z.number().min(0).max(1),
+        beta1: z.number().min(0).lt(1),
+        beta2: z.number().min(0).lt(1),
+        eps: z.number().finite().gt(0).max(1),
+        weightDecay: z.number().finite().min(0).max(100),
+        clipNorm: z.number().finite().min(0).max(1e6),
+      })
+      .partial()
+      .strict(),
+    data: z
+      .object({
+        pairs: z.number().int().min(1).max(10_000_000),
+        passes: z.number().int().min(1).max(1000),
+        heldOut: z.number().gt(0).lt(1),
+        batchPairs: z.number().int().min(1).max(4096),
+        seed: z.number().int().min(0).max(2 ** 31),
+      })
+      .partial()
+      .strict(),
+    steps: z.number().int().min(1).max(10_000_000).nullable(),
+    monitor: z
+      .object({
+        evalEvery: z.number().int().min(1).max(10_000_000),
+        checkpointEvery: z.number().int().min(1).max(10_000_000),
+        keepCheckpoints: z.number().int().min(1).max(1000),
+        watchdog: z.object({ threshold: z.number().finite().gt(0).nullable(), steps: z.number().int().min(1).max(10_000_000) }).partial().strict(),
+        patience: z.number().int().min(1).max(100_000).nullable(),
+      })
+      .partial()
+      .strict(),
+  })
+  .partial()
+  .strict();
+const finetuneRunInput = z
+  .object({
+    model: localPath,
+    saes: z.union([localPath, z.array(localPath).min(1).max(1000)]),
+    /** English and the target languages. */
+    languages: languageList,
+    corpus: z.union([z.literal('udhr'), localPath]).optional(),
+    limit: z.number().int().min(2).max(1_000_000).optional(),
+    settings: finetuneSettingsInput.optional(),
+    /** The run folder: new or empty, or (with resume) a run of ours. */
+    outDir: localPath,
+    resume: z.boolean().optional(),
+    /** With resume: the checkpoint's step (default the latest). */
+    checkpoint: z.number().int().min(0).max(10_000_000).optional(),
+    /** How the before/after disparity analysis reduces tokens. */
+    reduction: z.enum(['mean', 'max']).optional(),
+    jobId,
+  })
+  .strict();
+const mergeInput = z.object({ model: localPath, adapter: localPath, out: localPath, jobId }).strict();
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -273,6 +361,12 @@ export const backendContract = {
   'runs.delete': method<typeof runIdInput, { deleted: true }>(runIdInput),
   'demo.info': method<typeof empty, DemoInfo>(empty),
   'demo.build': method<typeof demoBuildInput, Record<string, unknown>>(demoBuildInput),
+  // Activation-aware LoRA fine-tuning: `run` trains in a run folder (resumable) and writes the
+  // adapter and the before/after report there; `status` reads a run folder back (the monitor's
+  // state after a reload); `merge` writes base + adapter as one model folder in the base's dtype.
+  'finetune.run': method<typeof finetuneRunInput, FinetuneResult>(finetuneRunInput),
+  'finetune.status': method<z.ZodObject<{ dir: typeof localPath }>, FinetuneStatus>(z.object({ dir: localPath }).strict()),
+  'model.merge': method<typeof mergeInput, { outDir: string; files: string[] }>(mergeInput),
   // `cancelled`: this call stopped it; `state`: the job's state when the call arrived (a job that
   // already ended answers {cancelled: false, state}); an id never issued is JOB_NOT_FOUND.
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean; state: JobState }>(
@@ -306,7 +400,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -355,6 +355,8 @@ export interface ProgressEvent {
   total: number;
   /** Estimated seconds left, when the job can tell. */
   etaSeconds?: number;
+  /** Figures of this point of the job (a fine-tune step: loss, lr, tokens/s...), when it has them. */
+  detail?: Record<string, number | string | null>;
 }
 
 export interface LogEvent {
@@ -494,6 +496,8 @@ export interface StoredAnalysisRequest {
   outDir: string | null;
   /** The LoRA adapter folder applied, when one was. */
   adapter?: string;
+  /** The segments the analysis was restricted to (a fine-tune's held-out ones), when it was. */
+  segments?: string[];
 }
 
 /** The content fingerprints the analysis computed (summary.model.fingerprint, saes[].fingerprint). */

@@ -6,6 +6,7 @@ import { buildDemo } from './build-demo';
 import { corpus } from './corpus';
 import { demo } from './demo';
 import { fertility } from './fertility';
+import { finetune } from './finetune';
 import { languages } from './languages';
 import { makeRandomModel } from './make-random-model';
 import { makeRandomSaes } from './make-random-saes';
@@ -13,4 +14,4 @@ import { model } from './model';
 import { serve } from './serve';
 import { system } from './system';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, makeRandomSaes, makeRandomModel, serve];

@@ -39,6 +39,8 @@ export interface AnalysisRequest {
   settings?: Partial<DisparitySettings>;
   /** A PEFT LoRA adapter folder applied to the model. */
   adapter?: string;
+  /** Only these segments (by key), e.g. a fine-tune's held-out ones; before `limit`. */
+  segments?: string[];
 }
 
 export interface Phrase {
@@ -116,7 +118,9 @@ export class AnalysisService {
     return { outDir, files, summary };
   }
 
-  private async prepare(request: AnalysisRequest, ctx: JobContext) {
+  /** Languages, model, SAEs and the tokenized aligned segments an analysis (or a fine-tune) reads,
+   * every check on user input done. */
+  async prepare(request: AnalysisRequest, ctx: JobContext) {
     const settings: DisparitySettings = { ...DEFAULT_DISPARITY, ...request.settings };
     // Codes in any spelling ("EN", "zh_hans") name the registered language; unknown ones fail together.
     const chosen = this.registry.canonicalCodes(request.languages);
@@ -139,6 +143,11 @@ export class AnalysisService {
       // Registered languages, and any language of the UDHR collection (by BCP 47 tag or corpus code).
       const known = new Set([...this.registry.list().map((l) => l.code), ...this.registry.corpusLanguages().flatMap((l) => [l.bcp47, l.corpusCode])]);
       ({ segments, incomplete } = readCorpusFile(source, codes, (c) => known.has(c)));
+    }
+    if (request.segments !== undefined) {
+      const wanted = new Set(request.segments);
+      segments = segments.filter((s) => wanted.has(s.key));
+      if (segments.length === 0) throw new ApiError('INVALID_ARGUMENT', `none of the ${wanted.size} segment(s) asked for is in the corpus for these languages`, { setting: 'segments' });
     }
     const max = folder.config.maxPositions;
     // A user's corpus file with a phrase the model cannot take is an error; the bundled corpus's

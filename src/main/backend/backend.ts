@@ -25,6 +25,8 @@ import { jobHandlers } from './handlers/jobs';
 import { FileHashRepo } from '../store/file-hash-repo';
 import { SaeCacheRepo } from '../store/sae-cache-repo';
 import { TokenizerHost } from '../io/tokenizer-host';
+import { FinetuneService } from './finetune-service';
+import { finetuneHandlers } from './handlers/finetune';
 
 export interface BackendOptions {
   dbPath: string;
@@ -66,6 +68,7 @@ export function createBackend(options: BackendOptions): Backend {
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     ...analysisHandlers(analysis, runtime, tokenizers, new RunsRepo(db)),
+    ...finetuneHandlers(new FinetuneService(analysis, runtime)),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),

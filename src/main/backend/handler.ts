@@ -1,12 +1,12 @@
 import type { BackendMethod, Output, ParsedInput } from '../../shared/contract';
-import type { LogEvent } from '../../shared/dto';
+import type { LogEvent, ProgressEvent } from '../../shared/dto';
 
 /** What a handler gets besides its argument: cancellation and a way to report progress. */
 export interface JobContext {
   jobId: string;
   signal: AbortSignal;
   /** `etaSeconds`: the estimated time left, when the job can tell. */
-  progress(stage: string, done: number, total: number, etaSeconds?: number): void;
+  progress(stage: string, done: number, total: number, etaSeconds?: number, detail?: ProgressEvent['detail']): void;
   log(level: LogEvent['level'], message: string): void;
   /** Names the stored run this job produces, for `jobs.list` (a value with a string `runId` says
    * it too). Absent for quick calls that are not jobs. */

@@ -104,9 +104,9 @@ export class JobRegistry {
     const ctx: JobContext = {
       jobId: id,
       signal: job.controller.signal,
-      progress: (stage, done, total, etaSeconds) => {
-        job.progress = { stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}) };
-        for (const f of job.followers) f.progress(stage, done, total, etaSeconds);
+      progress: (stage, done, total, etaSeconds, detail) => {
+        job.progress = { stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}), ...(detail ? { detail } : {}) };
+        for (const f of job.followers) f.progress(stage, done, total, etaSeconds, detail);
       },
       log: (level, message) => job.followers.forEach((f) => f.log(level, message)),
       setOwnerRun: (runId) => {
@@ -140,7 +140,7 @@ export class JobRegistry {
     if (job.outcome) return this.stored(job);
     if (signal?.aborted) return Promise.reject(new ApiError('CANCELLED', 'the connection closed'));
     job.followers.add(sink);
-    if (job.progress) sink.progress(job.progress.stage, job.progress.done, job.progress.total, job.progress.etaSeconds);
+    if (job.progress) sink.progress(job.progress.stage, job.progress.done, job.progress.total, job.progress.etaSeconds, job.progress.detail);
     return new Promise((resolve, reject) => {
       const leave = () => {
         job.followers.delete(sink);

@@ -15,6 +15,7 @@ export interface AnalysisArg {
   settings?: StoredAnalysisRequest['settings'];
   outDir?: string;
   adapter?: string;
+  segments?: string[];
 }
 
 export function defaultRunName(summary: DisparitySummary): string {
@@ -50,6 +51,7 @@ export async function recordAnalysis<T>(
         settings: arg.settings ?? {},
         outDir: arg.outDir ?? null,
         ...(arg.adapter !== undefined ? { adapter: arg.adapter } : {}),
+        ...(arg.segments !== undefined ? { segments: arg.segments } : {}),
       },
       summary,
     });

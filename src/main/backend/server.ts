@@ -28,7 +28,8 @@ export function serveConnection(transport: Transport, handlers: HandlerMap, jobs
   };
   /** Events of a job, labelled with the id this connection knows it by (its own jobId when it joined). */
   const sinkFor = (jobId: string): JobSink => ({
-    progress: (stage, done, total, etaSeconds) => emit('progress', { jobId, stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}) }),
+    progress: (stage, done, total, etaSeconds, detail) =>
+      emit('progress', { jobId, stage, done, total, ...(etaSeconds !== undefined && Number.isFinite(etaSeconds) ? { etaSeconds } : {}), ...(detail ? { detail } : {}) }),
     log: (level, text) => emit('log', { level, message: text, jobId }),
   });
   const stopChanges = jobs.onChange((event) => emit('jobs', event));

@@ -19,6 +19,7 @@
 // and tgt_rows (P) of it. Besides the loss the graph returns, per loss layer, every phrase's
 // mean SAE codes (`codes.L`, (2P, d_sae)): the monitor's activation gain and English retention.
 import { ApiError } from '../../shared/errors';
+import { DIRECTIONS, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type LossSettings } from '../../shared/finetune';
 import { stopGradient } from '../engine/autodiff';
 import { Graph, type Value } from '../engine/graph';
 import { abs, add, div, greater, mul, sub, where } from '../engine/ops/elementwise';
@@ -33,23 +34,6 @@ import { buildDecoder, hookName, type LoraSource } from '../models/forward';
 import { saeGraph } from '../sae/encode';
 import type { SaeSpec } from '../sae/sae';
 
-export const LOSS_SPACES = ['sae-codes', 'sae-preacts', 'residual'] as const;
-export const REDUCTIONS = ['mean', 'max'] as const;
-export const DIRECTIONS = ['both', 'target-only'] as const;
-export const NORMALISATIONS = ['mean', 'sum'] as const;
-export const LOSS_FEATURES = ['all', 'english-active'] as const;
-
-export interface LossSettings {
-  space: (typeof LOSS_SPACES)[number];
-  reduction: (typeof REDUCTIONS)[number];
-  direction: (typeof DIRECTIONS)[number];
-  normalisation: (typeof NORMALISATIONS)[number];
-  features: (typeof LOSS_FEATURES)[number];
-  /** α, the English-retention weight. */
-  alpha: number;
-}
-
-export const LOSS_DEFAULTS: LossSettings = { space: 'sae-codes', reduction: 'mean', direction: 'both', normalisation: 'mean', features: 'all', alpha: 1 };
 
 /** The loss's formula with the settings filled in, printed beside every run. */
 export function lossFormula(s: LossSettings): string {

@@ -3,6 +3,7 @@
 // pairs, and the batches of each step — a pure function of (seed, step), so a resumed run sees
 // exactly the data the uninterrupted one would have.
 import { ApiError } from '../../shared/errors';
+import { type DataSettings } from '../../shared/finetune';
 import { mulberry32 } from '../../shared/random';
 
 export interface TokenizedSegment {
@@ -18,19 +19,6 @@ export interface Pair {
   language: string;
 }
 
-export interface DataSettings {
-  /** Training pairs at most (the paper: 4,000); fewer when the corpus has fewer. */
-  pairs: number;
-  /** Passes over the training pairs (the paper's "2 iterations"). */
-  passes: number;
-  /** Share of the segments held out (never trained on; gain and retention are measured there). */
-  heldOut: number;
-  /** Pairs per optimiser step. */
-  batchPairs: number;
-  seed: number;
-}
-
-export const DATA_DEFAULTS: DataSettings = { pairs: 4000, passes: 2, heldOut: 0.2, batchPairs: 8, seed: 0 };
 
 export interface Split {
   train: number[];

@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import { loadCheckpoint, saveCheckpoint } from '../engine/checkpoint';
 import { externalDataRoot } from '../engine/external-root';
-import { ADAMW_DEFAULTS, type AdamWConfig } from '../engine/optim';
 import type { RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { Trainer } from '../engine/trainer';
@@ -29,59 +28,12 @@ import type { ModelConfig } from '../models/config';
 import { decoderFeeds, type ModelFolder } from '../models/model';
 import { saeLayer, type SaeSpec } from '../sae/sae';
 import { mulberry32 } from '../../shared/random';
-import { buildAlignmentGraph, checkLossSettings, LOSS_DEFAULTS, lossFormula, loraParamName, type LossSettings, type LoraTarget } from './alignment-loss';
-import { batchAt, DATA_DEFAULTS, splitPairs, stepsFor, type DataSettings, type Pair, type Split, type TokenizedSegment } from './finetune-data';
+import { buildAlignmentGraph, checkLossSettings, lossFormula, loraParamName, type LoraTarget } from './alignment-loss';
+import { beforeAfterReport, gainPercent, meanCosine, retentionPercent, type HeldOutMeasure } from './before-after';
+import { batchAt, splitPairs, stepsFor, type Pair, type Split, type TokenizedSegment } from './finetune-data';
+import { LORA_MODULES, type EvalRecord, type FinetuneConfigRecord, type FinetuneOutcome, type FinetuneRunResult, type FinetuneSettings, type LogRecord, type LoraSettings, type OptimSettings, type StepRecord } from '../../shared/finetune';
 
-export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 
-export interface LoraSettings {
-  rank: number;
-  alpha: number;
-  rslora: boolean;
-  /** Only 0: dropout needs a random mask per step that a resumed run could not replay; refused. */
-  dropout: number;
-  modules: string[];
-  /** null: the paper's share of the depth (layers 0..20 of 26 on Gemma-2-2B). */
-  adaptLayers: number[] | null;
-  /** null: the SAE layers within the adapted range. */
-  lossLayers: number[] | null;
-}
-
-export interface OptimSettings extends AdamWConfig {
-  lr: number;
-  warmup: number;
-  minLrRatio: number;
-}
-
-export interface MonitorSettings {
-  /** Evaluate on the held-out pairs every N steps (and at the end). */
-  evalEvery: number;
-  checkpointEvery: number;
-  keepCheckpoints: number;
-  /** Stop after `steps` steps in a row with a loss above `threshold` (null: off). */
-  watchdog: { threshold: number | null; steps: number };
-  /** Stop when the held-out alignment loss has not improved for this many evaluations (null: off). */
-  patience: number | null;
-}
-
-export interface FinetuneSettings {
-  loss: LossSettings;
-  lora: LoraSettings;
-  optim: OptimSettings;
-  data: DataSettings;
-  /** Optimiser steps; null: `passes` passes over the training pairs. */
-  steps: number | null;
-  monitor: MonitorSettings;
-}
-
-export const FINETUNE_DEFAULTS: FinetuneSettings = {
-  loss: LOSS_DEFAULTS,
-  lora: { rank: 16, alpha: 32, rslora: false, dropout: 0, modules: [...LORA_MODULES], adaptLayers: null, lossLayers: null },
-  optim: { ...ADAMW_DEFAULTS, weightDecay: 0, lr: 1e-3, warmup: 10, minLrRatio: 0.1 },
-  data: DATA_DEFAULTS,
-  steps: null,
-  monitor: { evalEvery: 25, checkpointEvery: 50, keepCheckpoints: 3, watchdog: { threshold: null, steps: 20 }, patience: null },
-};
 
 /** The paper adapts layers 0..20 of Gemma-2-2B's 26: the same share (21/26) of other depths. */
 export function defaultAdaptLayers(numLayers: number): number[] {
@@ -175,71 +127,12 @@ export function checkFinetuneSettings(s: FinetuneSettings): void {
   if (m.patience !== null && (!Number.isInteger(m.patience) || m.patience < 1)) throw bad('patience', `patience must be a positive integer; got ${m.patience}`);
 }
 
-export interface StepRecord {
-  kind: 'step';
-  step: number;
-  loss: number;
-  term1: number;
-  term2: number;
-  lr: number;
-  grad_norm: number;
-  tokens: number;
-  elapsed_s: number;
-  tokens_per_s: number;
-  rss_mib: number;
-}
-
-export interface EvalRecord {
-  kind: 'eval';
-  step: number;
-  heldout_loss: number;
-  heldout_term1: number;
-  heldout_term2: number;
-  /** Per target language: 100·(after − before)/before of the held-out mean SAE activation. */
-  gain_percent: Record<string, number | null>;
-  /** 100·after_en/before_en, and the mean cosine of the English activation vectors. */
-  retention_percent: number | null;
-  retention_cosine: number | null;
-}
-
-export type LogRecord = StepRecord | EvalRecord;
 
 export interface FinetuneEvent {
   record: LogRecord;
   steps: number;
 }
 
-export type FinetuneOutcome = 'completed' | 'early-stopped' | 'watchdog';
-
-export interface FinetuneRunResult {
-  outcome: FinetuneOutcome;
-  reason: string;
-  steps: number;
-  stepsPlanned: number;
-  adapterDir: string;
-  checkpoints: string[];
-  config: FinetuneConfigRecord;
-  /** The last evaluation (final parameters). */
-  final: EvalRecord;
-  seconds: number;
-}
-
-export interface FinetuneConfigRecord {
-  format: 'linguascope-finetune';
-  version: 1;
-  model: string;
-  saes: string[];
-  languages: string[];
-  settings: FinetuneSettings;
-  stepsPlanned: number;
-  formula: string;
-  adaptLayers: number[];
-  lossLayers: number[];
-  modules: number;
-  scale: number;
-  notes: string[];
-  split: { trainSegments: string[]; heldOutSegments: string[]; trainPairs: number; availablePairs: number; heldOutPairs: number };
-}
 
 export const FINETUNE_CONFIG_FILE = 'finetune.json';
 export const STEP_LOG_FILE = 'steps.jsonl';
@@ -249,8 +142,8 @@ export const STEP_LOG_FILE = 'steps.jsonl';
 interface Frozen {
   uorig: Map<number, Float32Array[]>;
   weights: Map<number, Float32Array[]>;
-  /** Held-out segment -> language -> per layer: the mean over the feature set of the codes. */
-  before: Map<number, Map<string, number[]>>;
+  /** The held-out phrases' activations under the frozen model. */
+  before: HeldOutMeasure;
   /** Held-out segment -> per layer: English codes (for the cosine). */
   beforeEnCodes: Map<number, Float32Array[]>;
   /** Held-out segment -> per layer: the feature set (english-active: the frozen English codes > 0). */
@@ -271,6 +164,10 @@ export interface FinetuneArgs {
   resumeFrom?: string;
   /** How the analysis counts tokens: BOS excluded unless true. */
   includeBos?: boolean;
+  /** Tiers of the run's languages (for the gap before/after). */
+  tiers?: Record<string, 'reference' | 'high' | 'medium-low'>;
+  /** Bootstrap resamples for the report's intervals (default 1000). */
+  bootstrap?: number;
   signal?: AbortSignal;
   onEvent?(e: FinetuneEvent): void;
   onStage?(stage: string, done: number, total: number): void;
@@ -393,7 +290,7 @@ export class FinetuneRun {
       let reason = `${this.stepsPlanned} steps done`;
       let tokens = 0;
       const started = now();
-      let last: EvalRecord | null = null;
+      let last: { record: EvalRecord; after: HeldOutMeasure } | null = null;
       const checkpoint = () => this.saveCheckpoint(trainer, state);
       while (trainer.step < this.stepsPlanned) {
         if (signal?.aborted) {
@@ -435,8 +332,8 @@ export class FinetuneRun {
         state.above = w.threshold !== null && result.loss > w.threshold ? state.above + 1 : 0;
         if (trainer.step % settings.monitor.evalEvery === 0 || trainer.step === this.stepsPlanned) {
           last = await this.evaluate(trainer, built.maskWindows, widths, frozen);
-          if (last.heldout_loss < state.best - 1e-12) {
-            state.best = last.heldout_loss;
+          if (last.record.heldout_loss < state.best - 1e-12) {
+            state.best = last.record.heldout_loss;
             state.sinceBest = 0;
           } else state.sinceBest++;
         }
@@ -454,12 +351,13 @@ export class FinetuneRun {
           break;
         }
       }
-      if (!last || last.step !== trainer.step) last = await this.evaluate(trainer, built.maskWindows, widths, frozen);
+      if (!last || last.record.step !== trainer.step) last = await this.evaluate(trainer, built.maskWindows, widths, frozen);
       const snapshot = trainer.snapshot();
       const adapterDir = join(dir, 'adapter');
       const factors = layers.targets.map((t) => ({ module: t.module, a: snapshot.tensors[loraParamName(t.module, 'A')].data as Float32Array, b: snapshot.tensors[loraParamName(t.module, 'B')].data as Float32Array }));
       writePeftAdapter(adapterDir, adapterSpec(settings.lora, layers.adapt, folder.path, factors), folder.config);
-      return { outcome, reason, steps: trainer.step, stepsPlanned: this.stepsPlanned, adapterDir, checkpoints: this.checkpoints(), config: this.config, final: last, seconds: round((now() - t0) / 1000, 4) };
+      const report = beforeAfterReport({ before: frozen.before, after: last.after, targets: this.args.targets, tiers: this.args.tiers ?? {}, bootstrap: this.args.bootstrap ?? 1000, seed: settings.data.seed });
+      return { outcome, reason, steps: trainer.step, stepsPlanned: this.stepsPlanned, adapterDir, checkpoints: this.checkpoints(), config: this.config, final: last.record, report, seconds: round((now() - t0) / 1000, 4) };
     } finally {
       await trainer.release();
     }
@@ -524,7 +422,7 @@ export class FinetuneRun {
       if (heldOut.has(s)) for (const t of targets) if (segments[s].tokens[t]) jobs.push({ segment: s, language: t });
     }
     jobs.sort((a, b) => segments[a.segment].tokens[a.language].length - segments[b.segment].tokens[b.language].length);
-    const frozen: Frozen = { uorig: new Map(), weights: new Map(), before: new Map(), beforeEnCodes: new Map(), featureSets: new Map() };
+    const frozen: Frozen = { uorig: new Map(), weights: new Map(), before: { segments: this.split.heldOut, layers: this.layers.loss.map((l) => l.layer), values: new Map() }, beforeEnCodes: new Map(), featureSets: new Map() };
     const chunk = Math.max(1, settings.data.batchPairs * 2);
     const dSae = this.layers.loss.map((l) => l.sae.dSae);
     const raw = new Map<string, Float32Array[]>(); // `${segment}:${language}` -> per layer codes
@@ -556,28 +454,25 @@ export class FinetuneRun {
     // Held-out activation before training: per segment, language and layer, the mean over the
     // feature set (the English phrase's active features, the analysis' default) of the codes.
     for (const [key, codes] of raw) {
-      const [seg, lang] = key.split(':');
-      const s = Number(seg);
-      const perLang = frozen.before.get(s) ?? new Map<string, number[]>();
-      perLang.set(lang, codes.map((c, l) => setMean(c, frozen.featureSets.get(s)![l])));
-      frozen.before.set(s, perLang);
+      const s = Number(key.split(':')[0]);
+      frozen.before.values.set(key, codes.map((c, l) => setMean(c, frozen.featureSets.get(s)![l])));
     }
     this.args.onStage?.('measuring the frozen model', jobs.length, jobs.length);
     return frozen;
   }
 
   /** The held-out alignment loss and, per target language, the activation gain; English retention. */
-  private async evaluate(trainer: Trainer, maskWindows: readonly (number | null)[], widths: number[], frozen: Frozen): Promise<EvalRecord> {
+  private async evaluate(trainer: Trainer, maskWindows: readonly (number | null)[], widths: number[], frozen: Frozen): Promise<{ record: EvalRecord; after: HeldOutMeasure }> {
     const { segments, targets, settings } = this.args;
     const pairs = this.split.heldOutPairs;
     const dSae = this.layers.loss.map((l) => l.sae.dSae);
     let loss = 0;
     let term1 = 0;
     let term2 = 0;
-    const after = new Map<string, number[]>(); // `${segment}:${lang}` -> per layer
-    const afterEn = new Map<number, Float32Array[]>();
+    const after: HeldOutMeasure = { segments: this.split.heldOut, layers: frozen.before.layers, values: new Map(), cosines: new Map() };
     const B = settings.data.batchPairs;
     for (let i = 0; i < pairs.length; i += B) {
+      if (this.args.signal?.aborted) throw new ApiError('CANCELLED', 'the fine-tune was cancelled during an evaluation');
       const part = pairs.slice(i, i + B);
       const en = part.map((p) => segments[p.segment].tokens.en);
       const tgt = part.map((p) => segments[p.segment].tokens[p.language]);
@@ -589,56 +484,28 @@ export class FinetuneRun {
       part.forEach((p, j) => {
         const sets = frozen.featureSets.get(p.segment)!;
         const row = (r: number) => widths.map((_, l) => (out[`codes.${l}`].data as Float32Array).subarray(r * dSae[l], (r + 1) * dSae[l]));
-        const enCodes = row(j);
-        const tgtCodes = row(part.length + j);
-        after.set(`${p.segment}:${p.language}`, tgtCodes.map((c, l) => setMean(c, sets[l])));
-        if (!afterEn.has(p.segment)) afterEn.set(p.segment, enCodes.map((c) => c.slice()));
-      });
-    }
-    const n = Math.max(pairs.length, 1);
-    const gain: Record<string, number | null> = {};
-    for (const lang of targets) {
-      let before = 0;
-      let now_ = 0;
-      for (const s of this.split.heldOut) {
-        const a = after.get(`${s}:${lang}`);
-        const b = frozen.before.get(s)?.get(lang);
-        if (!a || !b) continue;
-        before += b.reduce((x, y) => x + y, 0);
-        now_ += a.reduce((x, y) => x + y, 0);
-      }
-      gain[lang] = before > 0 ? round((100 * (now_ - before)) / before) : null;
-    }
-    let enBefore = 0;
-    let enAfter = 0;
-    let cos = 0;
-    let cosN = 0;
-    for (const s of this.split.heldOut) {
-      const codes = afterEn.get(s);
-      const prior = frozen.beforeEnCodes.get(s);
-      if (!codes || !prior) continue;
-      codes.forEach((c, l) => {
-        enBefore += setMean(prior[l], frozen.featureSets.get(s)![l]);
-        enAfter += setMean(c, frozen.featureSets.get(s)![l]);
-        const cs = cosine(c, prior[l]);
-        if (cs !== null) {
-          cos += cs;
-          cosN++;
+        after.values.set(`${p.segment}:${p.language}`, row(part.length + j).map((c, l) => setMean(c, sets[l])));
+        if (!after.values.has(`${p.segment}:en`)) {
+          const enCodes = row(j);
+          after.values.set(`${p.segment}:en`, enCodes.map((c, l) => setMean(c, sets[l])));
+          after.cosines!.set(p.segment, enCodes.map((c, l) => cosine(c, frozen.beforeEnCodes.get(p.segment)![l])));
         }
       });
     }
+    const n = Math.max(pairs.length, 1);
+    const maybe = (x: number | null) => (x === null ? null : round(x));
     const record: EvalRecord = {
       kind: 'eval',
       step: trainer.step,
       heldout_loss: round(loss / n),
       heldout_term1: round(term1 / n),
       heldout_term2: round(term2 / n),
-      gain_percent: gain,
-      retention_percent: enBefore > 0 ? round((100 * enAfter) / enBefore) : null,
-      retention_cosine: cosN ? round(cos / cosN) : null,
+      gain_percent: Object.fromEntries(targets.map((lang) => [lang, maybe(gainPercent(frozen.before, after, lang))])),
+      retention_percent: maybe(retentionPercent(frozen.before, after)),
+      retention_cosine: maybe(meanCosine(after)),
     };
     this.log(record);
-    return record;
+    return { record, after };
   }
 }
 
@@ -702,3 +569,4 @@ export function readStepLog(dir: string): LogRecord[] {
   }
   return out;
 }
+export { FINETUNE_DEFAULTS } from '../../shared/finetune';
