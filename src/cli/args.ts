@@ -47,6 +47,8 @@ export const OPTIONS = {
   lr: { type: 'string' },
   warmup: { type: 'string' },
   batch: { type: 'string' },
+  'batch-tokens': { type: 'string' },
+  'max-tokens': { type: 'string' },
   pairs: { type: 'string' },
   passes: { type: 'string' },
   'held-out': { type: 'string' },

@@ -172,6 +172,8 @@ const finetuneSettingsInput = z
         passes: z.number().int().min(1).max(1000),
         heldOut: z.number().gt(0).lt(1),
         batchPairs: z.number().int().min(1).max(4096),
+        batchTokens: z.number().int().min(4).max(100_000_000),
+        maxTokens: z.number().int().min(2).max(1_000_000),
         seed: z.number().int().min(0).max(2 ** 31),
       })
       .partial()
@@ -250,10 +252,26 @@ const projectStateFields = {
   runSettings: projectRunSettings,
   runId: z.number().int().min(1).nullable(),
 };
+// The Fine-tune step's choices (ProjectFinetuneState): strict when saved; when read back a damaged or
+// newer-shaped entry is dropped (the step starts afresh) instead of making the whole project unreadable.
+const projectFinetuneFields = {
+  outDir: pathOrEmpty,
+  targets: z.array(languageCode).max(600),
+  limit: z.number().int().min(2).max(1_000_000).nullable(),
+  settings: finetuneSettingsInput,
+  jobId: z.string().min(1).max(64).nullable(),
+  run: z.object({ corpus: z.union([z.literal('udhr'), localPath]), limit: z.number().int().min(2).max(1_000_000).nullable() }).strict().nullable(),
+};
 /** A project's state as a client sends it. */
-export const projectStateInput = z.object(projectStateFields).strict();
+export const projectStateInput = z
+  .object({ ...projectStateFields, adapterPath: pathOrEmpty.optional(), finetune: z.object(projectFinetuneFields).strict().optional() })
+  .strict();
 /** A project's state as read from the store. */
-export const storedProjectState = z.object(projectStateFields);
+export const storedProjectState = z.object({
+  ...projectStateFields,
+  adapterPath: pathOrEmpty.optional().catch(undefined),
+  finetune: z.object(projectFinetuneFields).optional().catch(undefined),
+});
 const projectId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const runId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const displayName = z.string().trim().min(1).max(200);

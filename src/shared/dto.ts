@@ -1,4 +1,5 @@
 // Plain-data shapes returned by the API. Types only.
+import type { PartialFinetuneSettings } from './finetune';
 
 export type Tier = 'reference' | 'high' | 'medium-low';
 
@@ -444,6 +445,27 @@ export interface ProjectState {
   runSettings: ProjectRunSettings;
   /** The stored run whose summary the Results step shows; null = none. */
   runId: number | null;
+  /** A PEFT LoRA adapter folder the Run step's analysis applies; absent or empty = none. */
+  adapterPath?: string;
+  /** The Fine-tune step's choices and its run folder; absent = never opened. */
+  finetune?: ProjectFinetuneState;
+}
+
+/** The Fine-tune step as a project keeps it. The run folder is the run's own record (finetune.status
+ * reads it back); the project only remembers where it is and which backend job writes it. */
+export interface ProjectFinetuneState {
+  /** The run folder; empty = none chosen yet. */
+  outDir: string;
+  /** Target languages (registry codes, English excluded). */
+  targets: string[];
+  /** Use only the first N aligned segments; null = all. */
+  limit: number | null;
+  /** The settings the user changed from FINETUNE_DEFAULTS (the rest follow the defaults). */
+  settings: PartialFinetuneSettings;
+  /** The backend job this project started for outDir (a reload reattaches to it); null = none. */
+  jobId: string | null;
+  /** What the run in outDir was started with besides its recorded configuration (resume repeats it). */
+  run: { corpus: string; limit: number | null } | null;
 }
 
 export interface ProjectListItem {

@@ -22,6 +22,19 @@ export interface LossSettings {
 
 export const LOSS_DEFAULTS: LossSettings = { space: 'sae-codes', reduction: 'mean', direction: 'both', normalisation: 'mean', features: 'all', alpha: 1 };
 
+/** The loss's formula with the settings filled in, printed beside every run. */
+export function lossFormula(s: LossSettings): string {
+  const z = s.space === 'sae-codes' ? 'SAE codes a = relu(pre)·[pre > θ]' : s.space === 'sae-preacts' ? 'SAE pre-activations pre = x·W_enc + b_enc' : 'the residual stream x';
+  const n = s.normalisation === 'mean' ? 'n = the number of features weighted (mean over features)' : 'n = 1 (sum over features)';
+  const w = s.features === 'all' ? 'w = 1 for every feature' : 'w = 1 on the features active in the frozen English phrase, else 0';
+  const u = s.direction === 'both' ? 'u' : 'sg(u) (no gradient through u)';
+  return [
+    `L = Σ_layers [ (1/P) Σ_pairs (1/n) Σ_f w·|${u} − v| + ${s.alpha} · (1/P) Σ_pairs (1/n) Σ_f w·(u − u_orig)² ]`,
+    `u, v: ${s.reduction} over the phrase's tokens (BOS excluded) of ${z}, English (u) and target (v) under the adapted model; u_orig: English under the frozen model`,
+    `${w}; ${n}`,
+  ].join('\n');
+}
+
 export interface DataSettings {
   /** Training pairs at most (the paper: 4,000); fewer when the corpus has fewer. */
   pairs: number;
@@ -29,12 +42,16 @@ export interface DataSettings {
   passes: number;
   /** Share of the segments held out (never trained on; gain and retention are measured there). */
   heldOut: number;
-  /** Pairs per optimiser step. */
+  /** Pairs per optimiser step, at most. */
   batchPairs: number;
+  /** Padded tokens per step at most (2 × pairs × the longest phrase): long pairs make smaller batches. */
+  batchTokens: number;
+  /** Segments with a phrase longer than this (tokens, BOS included) are left out of the fine-tune. */
+  maxTokens: number;
   seed: number;
 }
 
-export const DATA_DEFAULTS: DataSettings = { pairs: 4000, passes: 2, heldOut: 0.2, batchPairs: 8, seed: 0 };
+export const DATA_DEFAULTS: DataSettings = { pairs: 4000, passes: 2, heldOut: 0.2, batchPairs: 8, batchTokens: 8192, maxTokens: 512, seed: 0 };
 
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraModule = (typeof LORA_MODULES)[number];

@@ -33,7 +33,7 @@ function settingsFrom(values: CliValues): PartialFinetuneSettings {
       lossLayers: values['loss-layers'] === undefined ? undefined : parseIntList(values['loss-layers'], '--loss-layers'),
     }),
     optim: defined({ lr: num('lr'), warmup: int('warmup') }),
-    data: defined({ pairs: int('pairs'), passes: int('passes'), heldOut: num('held-out'), batchPairs: int('batch'), seed: int('seed') }),
+    data: defined({ pairs: int('pairs'), passes: int('passes'), heldOut: num('held-out'), batchPairs: int('batch'), batchTokens: int('batch-tokens'), maxTokens: int('max-tokens'), seed: int('seed') }),
     ...(values.steps !== undefined ? { steps: int('steps') } : {}),
     monitor: defined({ evalEvery: int('eval-every'), checkpointEvery: int('checkpoint-every'), patience: int('patience'), watchdog }),
   };
@@ -90,7 +90,7 @@ export const finetune: CliCommand = {
   usage: `  finetune --model DIR --saes DIR --languages en,mr,ml,hi --out DIR [--steps N] [--rank R] [--alpha A]
           [--retention-weight α] [--adapt-layers 0,1,..] [--loss-layers L,..] [--resume [--checkpoint STEP]]
           [--corpus udhr|FILE.tsv] [--limit N] [--lr X] [--warmup N] [--batch PAIRS] [--pairs N] [--passes N]
-          [--held-out FRACTION] [--seed N] [--space sae-codes|sae-preacts|residual] [--loss-reduction mean|max]
+          [--held-out FRACTION] [--max-tokens N] [--batch-tokens N] [--seed N] [--space sae-codes|sae-preacts|residual] [--loss-reduction mean|max]
           [--direction both|target-only] [--normalisation mean|sum] [--loss-features all|english-active]
           [--modules q_proj,..] [--rslora] [--eval-every N] [--checkpoint-every N] [--patience N]
           [--watchdog LOSS[:STEPS]] [--reduction mean|max] [--merged]

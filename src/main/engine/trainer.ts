@@ -100,6 +100,12 @@ export class Trainer {
     if (!Number.isFinite(loss)) {
       throw new ApiError('RUNTIME_ERROR', `the loss became ${loss} at step ${t}; parameters were kept from step ${t - 1}`);
     }
+    // A finite loss can still have NaN/Inf gradients (an overflow the forward pass squashed, e.g.
+    // inf/inf inside a norm): the update would make every parameter NaN, so it is refused too.
+    const gradNorm = out.grad_norm.data[0] as number;
+    if (!Number.isFinite(gradNorm)) {
+      throw new ApiError('RUNTIME_ERROR', `the loss became finite but the gradient norm ${gradNorm} at step ${t}; parameters were kept from step ${t - 1}`);
+    }
     const tensors: Record<string, HostTensor> = {};
     for (const name of this.names) {
       tensors[name] = out[`${name}.next`];
@@ -109,7 +115,7 @@ export class Trainer {
     this.state = { step: t, tensors };
     const scalars: Record<string, number> = {};
     for (const [name, t] of Object.entries(out)) if (t.dims.length === 0 && name !== 'loss' && name !== 'grad_norm') scalars[name] = Number(t.data[0]);
-    return { loss, gradNorm: out.grad_norm.data[0] as number, scalars };
+    return { loss, gradNorm, scalars };
   }
 
   /** Runs the graph on `batch` with the current parameters, or with `overrides` of some of them

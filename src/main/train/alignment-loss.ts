@@ -35,18 +35,8 @@ import { saeGraph } from '../sae/encode';
 import type { SaeSpec } from '../sae/sae';
 
 
-/** The loss's formula with the settings filled in, printed beside every run. */
-export function lossFormula(s: LossSettings): string {
-  const z = s.space === 'sae-codes' ? 'SAE codes a = relu(pre)·[pre > θ]' : s.space === 'sae-preacts' ? 'SAE pre-activations pre = x·W_enc + b_enc' : 'the residual stream x';
-  const n = s.normalisation === 'mean' ? 'n = the number of features weighted (mean over features)' : 'n = 1 (sum over features)';
-  const w = s.features === 'all' ? 'w = 1 for every feature' : 'w = 1 on the features active in the frozen English phrase, else 0';
-  const u = s.direction === 'both' ? 'u' : 'sg(u) (no gradient through u)';
-  return [
-    `L = Σ_layers [ (1/P) Σ_pairs (1/n) Σ_f w·|${u} − v| + ${s.alpha} · (1/P) Σ_pairs (1/n) Σ_f w·(u − u_orig)² ]`,
-    `u, v: ${s.reduction} over the phrase's tokens (BOS excluded) of ${z}, English (u) and target (v) under the adapted model; u_orig: English under the frozen model`,
-    `${w}; ${n}`,
-  ].join('\n');
-}
+// The formula text is shared with the renderer (the Fine-tune step shows it before a run).
+export { lossFormula } from '../../shared/finetune';
 
 /** Checks a settings object from a request: every field one of its values, α finite ≥ 0. */
 export function checkLossSettings(s: LossSettings): void {
@@ -58,7 +48,7 @@ export function checkLossSettings(s: LossSettings): void {
   one(s.direction, DIRECTIONS, 'direction');
   one(s.normalisation, NORMALISATIONS, 'normalisation');
   one(s.features, LOSS_FEATURES, 'features');
-  if (typeof s.alpha !== 'number' || !Number.isFinite(s.alpha) || s.alpha < 0) throw new ApiError('INVALID_ARGUMENT', `the retention weight α must be a finite number ≥ 0; got ${s.alpha}`, { setting: 'alpha' });
+  if (typeof s.alpha !== 'number' || !Number.isFinite(s.alpha) || s.alpha < 0) throw new ApiError('INVALID_ARGUMENT', `the retention weight α must be a finite number ≥ 0; got ${s.alpha}`, { setting: 'retention-weight' });
   if (s.space === 'residual' && s.features === 'english-active') throw new ApiError('INVALID_ARGUMENT', 'features "english-active" selects SAE features; with space "residual" use features "all"', { setting: 'features' });
 }
 

@@ -45,6 +45,8 @@ export function checkDataSettings(d: DataSettings): void {
   if (!Number.isInteger(d.passes) || d.passes < 1 || d.passes > 1000) throw bad('passes', `must be an integer in 1..1000; got ${d.passes}`);
   if (!(d.heldOut > 0 && d.heldOut < 1)) throw bad('held-out', `must be a fraction strictly between 0 and 1; got ${d.heldOut}`);
   if (!Number.isInteger(d.batchPairs) || d.batchPairs < 1 || d.batchPairs > 4096) throw bad('batch', `must be an integer in 1..4096 pairs; got ${d.batchPairs}`);
+  if (!Number.isInteger(d.maxTokens) || d.maxTokens < 2 || d.maxTokens > 1_000_000) throw bad('max-tokens', `must be an integer in 2..10^6; got ${d.maxTokens}`);
+  if (!Number.isInteger(d.batchTokens) || d.batchTokens < 2 * d.maxTokens) throw bad('batch-tokens', `must be an integer of at least 2 × max-tokens (${2 * d.maxTokens}), so that any one pair fits; got ${d.batchTokens}`);
   if (!Number.isInteger(d.seed) || d.seed < 0 || d.seed > 2 ** 31) throw bad('seed', `must be an integer in 0..2^31; got ${d.seed}`);
 }
 
@@ -68,24 +70,72 @@ export function splitPairs(segments: readonly TokenizedSegment[], targets: reado
   return { train, heldOut, pairs, available: all.length, heldOutPairs };
 }
 
-/** Steps of `passes` passes over `pairs` in batches of batchPairs (the last batch of a pass may be smaller). */
-export function stepsFor(pairs: number, d: DataSettings): number {
-  return Math.ceil(pairs / d.batchPairs) * d.passes;
-}
-
 /**
- * The pairs of step `step` (0-based): each pass shuffles the pairs (seed, pass), cuts them into
- * windows of 16 batches, sorts each window by pair length (batch by length: less padding) and
- * cuts it into batches; steps beyond one run of passes wrap around.
+ * The batches of one pass: the pairs shuffled (seed, pass), cut into windows of 16 × batchPairs,
+ * each window sorted by pair length (batch by length: less padding) and cut into batches of at
+ * most batchPairs pairs and batchTokens padded tokens (2 phrases per pair, padded to the longest).
  */
-export function batchAt(pairs: readonly Pair[], length: (p: Pair) => number, d: DataSettings, step: number): Pair[] {
-  const perPass = Math.ceil(pairs.length / d.batchPairs);
-  const pass = Math.floor(step / perPass);
-  const within = step % perPass;
+export function passBatches(pairs: readonly Pair[], length: (p: Pair) => number, d: DataSettings, pass: number): Pair[][] {
   const order = shuffle(pairs.map((_, i) => i), mulberry32(d.seed * 69069 + pass * 7919 + 1));
   const window = d.batchPairs * 16;
-  const start = Math.floor((within * d.batchPairs) / window) * window;
-  const sorted = order.slice(start, start + window).sort((a, b) => length(pairs[a]) - length(pairs[b]) || a - b);
-  const at = within * d.batchPairs - start;
-  return sorted.slice(at, at + d.batchPairs).map((i) => pairs[i]);
+  const batches: Pair[][] = [];
+  for (let start = 0; start < order.length; start += window) {
+    const sorted = order.slice(start, start + window).sort((a, b) => length(pairs[a]) - length(pairs[b]) || a - b);
+    let batch: Pair[] = [];
+    let longest = 0;
+    for (const i of sorted) {
+      const T = Math.max(longest, length(pairs[i]));
+      if (batch.length && (batch.length >= d.batchPairs || 2 * (batch.length + 1) * T > d.batchTokens)) {
+        batches.push(batch);
+        batch = [];
+      }
+      batch.push(pairs[i]);
+      longest = batch.length === 1 ? length(pairs[i]) : T;
+    }
+    if (batch.length) batches.push(batch);
+  }
+  return batches;
+}
+
+/** Every step's pairs: pass after pass (steps beyond `passes` passes go on to further passes). A
+ * pure function of (pairs, settings, step): a resumed run sees what the uninterrupted one would. */
+export class BatchPlan {
+  /** First step of each pass generated so far, and its batches (the latest few kept). */
+  private readonly starts: number[] = [0];
+  private readonly cached = new Map<number, Pair[][]>();
+
+  constructor(
+    private readonly pairs: readonly Pair[],
+    private readonly length: (p: Pair) => number,
+    private readonly d: DataSettings,
+  ) {}
+
+  private pass(n: number): Pair[][] {
+    let batches = this.cached.get(n);
+    if (!batches) {
+      batches = passBatches(this.pairs, this.length, this.d, n);
+      if (this.cached.size > 4) this.cached.clear();
+      this.cached.set(n, batches);
+    }
+    while (this.starts.length <= n + 1) {
+      const k = this.starts.length - 1;
+      this.starts.push(this.starts[k] + (k === n ? batches.length : this.pass(k).length));
+    }
+    return batches;
+  }
+
+  /** Steps of `passes` passes (passes may differ by a batch or two under the token budget). */
+  get steps(): number {
+    this.pass(this.d.passes - 1);
+    return this.starts[this.d.passes];
+  }
+
+  at(step: number): Pair[] {
+    let n = 0;
+    for (;;) {
+      const batches = this.pass(n);
+      if (step < this.starts[n + 1]) return batches[step - this.starts[n]];
+      n++;
+    }
+  }
 }

@@ -30,7 +30,7 @@ import { saeLayer, type SaeSpec } from '../sae/sae';
 import { mulberry32 } from '../../shared/random';
 import { buildAlignmentGraph, checkLossSettings, lossFormula, loraParamName, type LoraTarget } from './alignment-loss';
 import { beforeAfterReport, gainPercent, meanCosine, retentionPercent, type HeldOutMeasure } from './before-after';
-import { batchAt, splitPairs, stepsFor, type Pair, type Split, type TokenizedSegment } from './finetune-data';
+import { BatchPlan, splitPairs, type Pair, type Split, type TokenizedSegment } from './finetune-data';
 import { LORA_MODULES, type EvalRecord, type FinetuneConfigRecord, type FinetuneOutcome, type FinetuneRunResult, type FinetuneSettings, type LogRecord, type LoraSettings, type OptimSettings, type StepRecord } from '../../shared/finetune';
 
 
@@ -186,10 +186,18 @@ export class FinetuneRun {
   readonly layers: ResolvedLayers;
   readonly stepsPlanned: number;
   readonly config: FinetuneConfigRecord;
+  private readonly plan: BatchPlan;
+  /** The segments the run uses (those within max-tokens in every language). */
+  private readonly segments: readonly TokenizedSegment[];
 
   constructor(readonly args: FinetuneArgs) {
-    const { folder, saes, segments, targets, settings } = args;
+    const { folder, saes, targets, settings } = args;
     checkFinetuneSettings(settings);
+    const max = settings.data.maxTokens;
+    const segments = args.segments.filter((s) => Object.values(s.tokens).every((t) => t.length <= max));
+    if (segments.length < args.segments.length) this.notes.push(`${args.segments.length - segments.length} of ${args.segments.length} segments left out: a phrase in some language is longer than ${max} tokens (max-tokens)`);
+    this.segments = segments;
+    if (segments.length < 2 && args.segments.length >= 2) throw new ApiError('INVALID_ARGUMENT', `only ${segments.length} of ${args.segments.length} segments have every phrase within max-tokens ${max}; raise max-tokens or use a corpus of shorter phrases`, { setting: 'max-tokens' });
     this.layers = resolveLayers(folder.config, saes, settings.lora);
     const bos = folder.config.bosTokenId;
     const usable = (s: TokenizedSegment) => ['en', ...targets].every((l) => s.tokens[l] === undefined || counted(s.tokens[l], bos, args.includeBos ?? false) > 0);
@@ -198,7 +206,8 @@ export class FinetuneRun {
     if (!segments.every((s) => s.tokens.en)) throw new ApiError('INVALID_ARGUMENT', 'every segment needs its English text: the loss aligns each target phrase with its English source');
     this.split = splitPairs(segments, targets, settings.data);
     if (this.split.pairs.length < settings.data.pairs) this.notes.push(`${this.split.pairs.length} training pairs: the corpus offers ${this.split.available} on the training segments, fewer than the ${settings.data.pairs} asked for`);
-    this.stepsPlanned = settings.steps ?? stepsFor(this.split.pairs.length, settings.data);
+    this.plan = new BatchPlan(this.split.pairs, (p) => Math.max(segments[p.segment].tokens.en.length, segments[p.segment].tokens[p.language].length), settings.data);
+    this.stepsPlanned = settings.steps ?? this.plan.steps;
     this.config = {
       format: 'linguascope-finetune',
       version: 1,
@@ -258,7 +267,8 @@ export class FinetuneRun {
   }
 
   async run(): Promise<FinetuneRunResult> {
-    const { folder, segments, settings, runtime, dir, signal } = this.args;
+    const { folder, settings, runtime, dir, signal } = this.args;
+    const segments = this.segments;
     const t0 = now();
     const layers = this.layers;
     const root = externalDataRoot([...folder.index.files, ...layers.loss.flatMap((l) => Object.values(l.sae.tensors).filter((t) => t && !t.data).map((t) => t!.file))]);
@@ -285,7 +295,6 @@ export class FinetuneRun {
         writeFileSync(join(dir, STEP_LOG_FILE), '');
       }
       const seq = (p: Pair, lang: string) => segments[p.segment].tokens[lang];
-      const length = (p: Pair) => Math.max(seq(p, 'en').length, seq(p, p.language).length);
       let outcome: FinetuneOutcome = 'completed';
       let reason = `${this.stepsPlanned} steps done`;
       let tokens = 0;
@@ -298,7 +307,7 @@ export class FinetuneRun {
           throw new ApiError('CANCELLED', `the fine-tune was cancelled at step ${trainer.step}; its checkpoint is kept, resume to continue`);
         }
         const step = trainer.step;
-        const batch = batchAt(this.split.pairs, length, settings.data, step);
+        const batch = this.plan.at(step);
         const en = batch.map((p) => seq(p, 'en'));
         const tgt = batch.map((p) => seq(p, p.language));
         const feeds = this.feeds(built.maskWindows, en, tgt, batch.map((p) => frozen.uorig.get(p.segment)!), batch.map((p) => frozen.weights.get(p.segment)!), widths);
@@ -307,7 +316,7 @@ export class FinetuneRun {
         try {
           result = await trainer.train(feeds, lr);
         } catch (error) {
-          if (error instanceof ApiError && error.code === 'RUNTIME_ERROR' && /loss became/.test(error.message)) {
+          if (error instanceof ApiError && error.code === 'RUNTIME_ERROR' && /loss became|gradient norm/.test(error.message)) {
             throw new ApiError('TRAINING_DIVERGED', `the fine-tune diverged: ${error.message}. The last good checkpoint is kept in ${checkpointsDir}; lower the learning rate (now ${settings.optim.lr}) and resume`, { checkpoint: this.latestCheckpoint() });
           }
           throw error;
@@ -414,7 +423,8 @@ export class FinetuneRun {
 
   /** Batches of phrases run through the graph with B = 0 (the frozen model). */
   private async frozenPass(trainer: Trainer, maskWindows: readonly (number | null)[], widths: number[], zeroB: Record<string, HostTensor>): Promise<Frozen> {
-    const { segments, targets, settings } = this.args;
+    const { targets, settings } = this.args;
+    const segments = this.segments;
     const heldOut = new Set(this.split.heldOut);
     const jobs: { segment: number; language: string }[] = [];
     for (const s of [...this.split.train, ...this.split.heldOut]) {
@@ -437,6 +447,12 @@ export class FinetuneRun {
       feeds.tgt_rows = feeds.en_rows;
       const fetches = [...widths.map((_, l) => `reduced.${l}`), ...widths.map((_, l) => `codes.${l}`)];
       const out = await trainer.evaluate(feeds, fetches, zeroB);
+      for (const [name, t] of Object.entries(out)) {
+        if ((t.data as Float32Array).some((v) => !Number.isFinite(v))) {
+          const layer = this.layers.loss[Number(name.split('.')[1])];
+          throw new ApiError('WEIGHTS_INVALID', `the frozen model with the SAE on layer ${layer.layer} (${layer.sae.source}) gives NaN or infinite activations; its weights (or the model's up to that layer) are broken`, { file: layer.sae.source, layer: layer.layer });
+        }
+      }
       part.forEach((j, p) => {
         const codes = widths.map((_, l) => (out[`codes.${l}`].data as Float32Array).slice(p * dSae[l], (p + 1) * dSae[l]));
         if (j.language === 'en') {
@@ -463,7 +479,8 @@ export class FinetuneRun {
 
   /** The held-out alignment loss and, per target language, the activation gain; English retention. */
   private async evaluate(trainer: Trainer, maskWindows: readonly (number | null)[], widths: number[], frozen: Frozen): Promise<{ record: EvalRecord; after: HeldOutMeasure }> {
-    const { segments, targets, settings } = this.args;
+    const { targets, settings } = this.args;
+    const segments = this.segments;
     const pairs = this.split.heldOutPairs;
     const dSae = this.layers.loss.map((l) => l.sae.dSae);
     let loss = 0;

@@ -164,7 +164,7 @@ export async function trainLm(args: {
       try {
         result = await trainer.train(lmFeeds(c, sequences, built.maskWindows), lr);
       } catch (error) {
-        if (error instanceof ApiError && error.code === 'RUNTIME_ERROR' && /loss became/.test(error.message)) {
+        if (error instanceof ApiError && error.code === 'RUNTIME_ERROR' && /loss became|gradient norm/.test(error.message)) {
           throw new ApiError('RUNTIME_ERROR', `training diverged: ${error.message}. The last good checkpoint (${checkpoint}) is kept; lower the learning rate (now ${o.lr}) and resume`, { checkpoint });
         }
         throw error;
