@@ -68,7 +68,7 @@ export function createBackend(options: BackendOptions): Backend {
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     ...analysisHandlers(analysis, runtime, tokenizers, new RunsRepo(db)),
-    ...finetuneHandlers(new FinetuneService(analysis, runtime)),
+    ...finetuneHandlers(new FinetuneService(analysis, runtime, new RunsRepo(db))),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),

@@ -14,7 +14,9 @@ import { writeOutputFolder } from '../io/output';
 import { finetuneReportFiles } from '../train/finetune-report';
 import { FINETUNE_CONFIG_FILE, FinetuneRun, readFinetuneConfig, readStepLog } from '../train/finetune';
 import type { TokenizedSegment } from '../train/finetune-data';
+import type { RunsRepo } from '../store/runs-repo';
 import type { AnalysisService } from './analysis-service';
+import { recordAnalysis } from './run-history';
 import type { JobContext } from './handler';
 
 export interface FinetuneRequest {
@@ -67,6 +69,7 @@ export class FinetuneService {
   constructor(
     private readonly analysis: AnalysisService,
     private readonly runtime: RuntimeHost,
+    private readonly runs: RunsRepo,
   ) {}
 
   async run(request: FinetuneRequest, ctx: JobContext): Promise<FinetuneResult> {
@@ -130,9 +133,11 @@ export class FinetuneService {
     const heldOut = result.config.split.heldOutSegments;
     const base = { model: request.model, saes: request.saes, languages: codes, corpus: request.corpus, segments: heldOut, settings: { reduction: request.reduction ?? 'mean' } };
     ctx.progress('analysing the held-out segments', 0, 2);
-    const before: DisparitySummary = await this.analysis.run(base, ctx);
+    // Stored in the run history like any analysis (the fine-tune job itself owns no analysis run).
+    const analyse = (arg: typeof base & { adapter?: string }) => recordAnalysis(this.runs, 'analysis.run', arg, { ...ctx, setOwnerRun: undefined }, () => this.analysis.run(arg, ctx), (s) => s);
+    const before: DisparitySummary = await analyse(base);
     ctx.progress('analysing the held-out segments', 1, 2);
-    const after: DisparitySummary = await this.analysis.run({ ...base, adapter: result.adapterDir }, ctx);
+    const after: DisparitySummary = await analyse({ ...base, adapter: result.adapterDir });
     ctx.progress('analysing the held-out segments', 2, 2);
     const full: FinetuneResult = {
       outDir: dir,
