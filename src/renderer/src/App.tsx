@@ -3,6 +3,7 @@ import type { AppInfo } from '../../shared/dto';
 import { api } from './api';
 import { CorpusStep } from './features/corpus/CorpusStep';
 import { FertilityStep } from './features/fertility/FertilityStep';
+import { FinetuneStep } from './features/finetune/FinetuneStep';
 import { LanguagesStep } from './features/languages/LanguagesStep';
 import { ModelStep } from './features/model/ModelStep';
 import { ResultsStep } from './features/results/ResultsStep';
@@ -28,6 +29,7 @@ const VIEWS: Record<StepId, () => React.JSX.Element> = {
   saes: SaesStep,
   run: RunStep,
   results: ResultsStep,
+  finetune: FinetuneStep,
 };
 
 export function App() {

@@ -25,6 +25,8 @@ const STEP_OF_METHOD: Record<string, StepId> = {
   'sae.makeRandom': 'saes',
   'analysis.run': 'run',
   'analysis.export': 'results',
+  'finetune.run': 'finetune',
+  'model.merge': 'finetune',
 };
 
 export function stepOfMethod(method: string): StepId | null {

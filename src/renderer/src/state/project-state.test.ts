@@ -1,9 +1,9 @@
 // The wizard <-> project state mapping: a round trip keeps every choice, an unknown step opens the
 // first one, and what was read from disk is never carried over.
 import { describe, expect, it } from 'vitest';
-import { projectStateInput } from '../../../shared/contract';
+import { projectStateInput, storedProjectState } from '../../../shared/contract';
 import { choicesOf, projectStateOf, summarySha256, wizardOf } from './project-state';
-import { INITIAL_WIZARD, type WizardState } from './wizard';
+import { INITIAL_FINETUNE, INITIAL_WIZARD, type WizardState } from './wizard';
 
 const chosen: WizardState = {
   ...INITIAL_WIZARD,
@@ -29,8 +29,56 @@ describe('project state', () => {
     expect(back.modelChosenByUser).toBe(true);
   });
 
+  it('keeps the Fine-tune step and the analysis adapter, and leaves them out while unused', () => {
+    const plain = projectStateOf(chosen, {});
+    expect('finetune' in plain).toBe(false);
+    expect('adapterPath' in plain).toBe(false);
+    const tuned: WizardState = {
+      ...chosen,
+      step: 'finetune',
+      adapterPath: '/runs/a/adapter',
+      finetune: { outDir: '/runs/a', targets: ['hi'], limit: 8, settings: { lora: { rank: 4 }, steps: 6, monitor: { evalEvery: 3, watchdog: { threshold: 5 } } }, jobId: 'j-1', run: { corpus: 'udhr', limit: 8 } },
+    };
+    const state = projectStateOf(tuned, {});
+    expect(projectStateInput.safeParse(state).success).toBe(true);
+    const back = { ...INITIAL_WIZARD, ...wizardOf(state) };
+    expect(choicesOf(back)).toEqual(choicesOf(tuned));
+    expect(back.step).toBe('finetune');
+    // A project saved before these fields existed opens with none.
+    const old = wizardOf(plain);
+    expect(old.adapterPath).toBe('');
+    expect(old.finetune).toBe(INITIAL_FINETUNE);
+  });
+
+  it('refuses a malformed fine-tune state on save, and drops it (keeping the project) when read back', () => {
+    const base = projectStateOf(chosen, {});
+    const good = { outDir: '/r', targets: ['hi'], limit: null, settings: {}, jobId: null, run: null };
+    expect(projectStateInput.safeParse({ ...base, finetune: good }).success).toBe(true);
+    // A misspelt key is an error when saved; read back (a newer version's key) it is dropped.
+    expect(projectStateInput.safeParse({ ...base, finetune: { ...good, outDirr: '/r' } }).success).toBe(false);
+    expect(storedProjectState.safeParse({ ...base, finetune: { ...good, outDirr: '/r' } }).data?.finetune).toEqual(good);
+    const bad = [
+      { ...good, settings: { lora: { rank: 0 } } },
+      { ...good, settings: { lora: { rnak: 4 } } },
+      { ...good, targets: ['not a code!'] },
+      { ...good, limit: 1 },
+      { ...good, jobId: '' },
+      { ...good, run: { corpus: 'udhr', limit: 8, extra: 1 } },
+      'a string',
+    ];
+    for (const finetune of bad) {
+      expect(projectStateInput.safeParse({ ...base, finetune }).success, JSON.stringify(finetune)).toBe(false);
+      const read = storedProjectState.safeParse({ ...base, finetune });
+      expect(read.success).toBe(true);
+      expect(read.data?.finetune).toBeUndefined();
+      expect(read.data?.modelPath).toBe('/m');
+    }
+    expect(projectStateInput.safeParse({ ...base, adapterPath: 3 }).success).toBe(false);
+    expect(storedProjectState.safeParse({ ...base, adapterPath: 3 }).data?.adapterPath).toBeUndefined();
+  });
+
   it('opens an unknown step as the first one', () => {
-    expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'finetune' }).step).toBe('languages');
+    expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'nosuchstep' }).step).toBe('languages');
   });
 
   it('hashes a summary as the backend does (sha256 of its JSON as UTF-8)', async () => {

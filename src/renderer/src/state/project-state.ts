@@ -1,7 +1,7 @@
 // The wizard's choices as a project stores them, and back. Pure functions: the sync (project-sync)
 // does the calls.
 import type { ProjectState, RunRecord, Tier } from '../../../shared/dto';
-import { STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
+import { INITIAL_FINETUNE, STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
 
 /** What a project keeps of the wizard; `tiers` are read from the registry when saving. */
 export type PersistedChoices = Omit<ProjectState, 'tiers'>;
@@ -17,6 +17,9 @@ export function choicesOf(w: WizardState): PersistedChoices {
     corpus: w.corpus,
     runSettings: w.runSettings,
     runId: w.runId,
+    // Additive fields: left out while unused, so a project that never used them saves as before.
+    ...(w.adapterPath ? { adapterPath: w.adapterPath } : {}),
+    ...(w.finetune !== INITIAL_FINETUNE ? { finetune: w.finetune } : {}),
   };
 }
 
@@ -47,6 +50,8 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
     summary: null,
     request: null,
     runId: state.runId,
+    adapterPath: state.adapterPath ?? '',
+    finetune: state.finetune ?? INITIAL_FINETUNE,
   };
 }
 
@@ -63,6 +68,9 @@ export function requestOfRun(run: RunRecord): AnalysisRequest | null {
     corpus: r.corpus,
     ...(r.limit !== null ? { limit: r.limit } : {}),
     settings: { reduction, features, includeBos, bootstrap, keepFeatures },
+    // An export must measure what the run measured: the same adapter and the same segments.
+    ...(r.adapter ? { adapter: r.adapter } : {}),
+    ...(r.segments ? { segments: r.segments } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DisparitySummary, FertilityResult, ModelInfo, SaeInfo } from '../../../shared/dto';
+import type { DisparitySummary, FertilityResult, ModelInfo, ProjectFinetuneState, SaeInfo } from '../../../shared/dto';
 import { createStore } from './store';
 
 export const STEPS = [
@@ -9,6 +9,7 @@ export const STEPS = [
   { id: 'saes', label: 'SAEs' },
   { id: 'run', label: 'Run' },
   { id: 'results', label: 'Results' },
+  { id: 'finetune', label: 'Fine-tune' },
 ] as const;
 
 export type StepId = (typeof STEPS)[number]['id'];
@@ -36,6 +37,10 @@ export interface AnalysisRequest {
   corpus: string;
   limit?: number;
   settings: Omit<RunSettings, 'limit'>;
+  /** A PEFT LoRA adapter folder applied to the model. */
+  adapter?: string;
+  /** Only these aligned segments (a fine-tune's held-out ones). */
+  segments?: string[];
 }
 
 export interface WizardState {
@@ -66,6 +71,10 @@ export interface WizardState {
   request: AnalysisRequest | null;
   /** The stored run `summary` came from (the project remembers it; opening a run sets it). */
   runId: number | null;
+  /** A PEFT LoRA adapter folder the Run step applies to the model; empty = none. */
+  adapterPath: string;
+  /** The Fine-tune step's choices and run folder. */
+  finetune: ProjectFinetuneState;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -76,6 +85,10 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   keepFeatures: 128,
   limit: null,
 };
+
+/** The Fine-tune step before the user chose anything: targets follow the tiers, the settings the
+ * defaults, and a run folder is proposed when the step opens. */
+export const INITIAL_FINETUNE: ProjectFinetuneState = { outDir: '', targets: [], limit: null, settings: {}, jobId: null, run: null };
 
 /** A new project's choices (the app itself opens the last project, or the bundled demo's). */
 export const INITIAL_WIZARD: WizardState = {
@@ -94,6 +107,8 @@ export const INITIAL_WIZARD: WizardState = {
   summary: null,
   request: null,
   runId: null,
+  adapterPath: '',
+  finetune: INITIAL_FINETUNE,
 };
 
 export const wizard = createStore<WizardState>(INITIAL_WIZARD);

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { FolderField } from '../../components/FolderField';
 import { FormulaList } from '../../components/FormulaList';
 import { Progress } from '../../components/Progress';
 import { focusIfLost } from '../../components/focus';
@@ -40,7 +41,7 @@ function intOrNull(text: string): number | null {
 }
 
 export function RunStep() {
-  const { selected, modelPath, model, saeChoice, saesPath, runSettings: settings, summary, corpus } = useStore(wizard, (s) => s);
+  const { selected, modelPath, model, saeChoice, saesPath, runSettings: settings, summary, corpus, adapterPath } = useStore(wizard, (s) => s);
   const state = useStore(job, (s) => s);
   const saes = chosenSaes({ saeChoice });
   const languages = selected.length ? selected : ['en'];
@@ -61,6 +62,7 @@ export function RunStep() {
       corpus,
       ...(limit !== null ? { limit } : {}),
       settings: rest,
+      ...(adapterPath.trim() ? { adapter: adapterPath.trim() } : {}),
     };
     void startRun(request);
   };
@@ -172,6 +174,14 @@ export function RunStep() {
           />
         </label>
       </fieldset>
+      <FolderField
+        label="LoRA adapter (optional, a PEFT folder applied to the model):"
+        name="adapter path"
+        value={adapterPath}
+        placeholder="none: the base model"
+        dialogTitle="A PEFT LoRA adapter folder"
+        onChange={(v) => !running && wizard.set({ adapterPath: v })}
+      />
       {!limitValid && <p className="error" role="alert">The segment limit must be between 1 and 1,000,000.</p>}
       {!bootstrapValid && <p className="error" role="alert">Bootstrap resamples must be between 0 and 100,000.</p>}
       {!keepValid && <p className="error" role="alert">Features kept must be between 1 and 1,048,576.</p>}
