@@ -45,7 +45,7 @@ const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 /** What each README line must print and write; keyed by the line as printed. */
 const CHECKS: Record<string, (run: Run) => void> = {
   'npx linguascope --help': ({ stdout }) => {
-    for (const command of ['demo', 'analyze', 'activations', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model', 'serve']) {
+    for (const command of ['demo', 'analyze', 'activations', 'finetune', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model', 'serve']) {
       expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   },
@@ -104,6 +104,26 @@ const CHECKS: Record<string, (run: Run) => void> = {
     expect(result.summary.languages).toHaveLength(10);
     expect(result.summary.settings.reduction).toBe('max');
     expect(existsSync(file('demo', 'report.html'))).toBe(true);
+  },
+  'npx linguascope finetune --model resources/demo/model --saes resources/demo/saes --languages en,hi --max-tokens 256 --steps 20 --batch 4 --eval-every 10 --direction target-only --loss-reduction max --out linguascope-examples/finetune --merged': ({ stdout, stderr }) => {
+    // Not a terminal: one line per logged step and evaluation on stderr.
+    for (let step = 1; step <= 20; step++) expect(stderr).toMatch(new RegExp(`^step ${step}/20 loss [\\d.]+ `, 'm'));
+    expect(stderr).toMatch(/^eval step 10: held-out loss [\d.]+; gain hi -?[\d.]+ %; English retention [\d.]+ %/m);
+    expect(stdout).toMatch(/^fine-tune completed: 20 steps done$/m);
+    expect(stdout).toMatch(/^  activation gain hi: -?[\d.]+ % \[-?[\d.]+, -?[\d.]+\]$/m);
+    const result = json(file('finetune', 'report', 'result.json'));
+    expect(result.steps).toBe(20);
+    expect(result.config.settings.loss.direction).toBe('target-only');
+    expect(readFileSync(file('finetune', 'steps.jsonl'), 'utf8').trim().split('\n')).toHaveLength(22);
+    const adapterConfig = json(file('finetune', 'adapter', 'adapter_config.json'));
+    expect(adapterConfig).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 16, lora_alpha: 32, layers_to_transform: [0, 1, 2, 3, 4] });
+    expect(json(file('finetune', 'merged', 'config.json')).model_type).toBe('gemma2');
+    expect(stdout).toMatch(/^merged model: .*linguascope-examples\/finetune\/merged$/m);
+  },
+  'npx linguascope analyze --model resources/demo/model --saes resources/demo/saes --languages en,hi --limit 10 --reduction max --adapter linguascope-examples/finetune/adapter --out linguascope-examples/finetune-analysis': () => {
+    const summary = json(file('finetune-analysis', 'summary.json'));
+    expect(summary.adapter.rank).toBe(16);
+    expect(summary.adapter.modules).toBe(35);
   },
 };
 

@@ -32,7 +32,7 @@ export interface FinetuneRequest {
   /** Continue the run in outDir from its latest checkpoint (or from `checkpoint`, a step). */
   resume?: boolean;
   checkpoint?: number;
-  /** How the before/after analysis reduces tokens (the analysis' setting). */
+  /** How the held-out disparity analyses reduce tokens (default: as the loss does). */
   reduction?: 'mean' | 'max';
 }
 
@@ -131,7 +131,7 @@ export class FinetuneService {
     const result = await trainer.run();
     // The disparity analysis of the held-out segments, without and with the adapter.
     const heldOut = result.config.split.heldOutSegments;
-    const base = { model: request.model, saes: request.saes, languages: codes, corpus: request.corpus, segments: heldOut, settings: { reduction: request.reduction ?? 'mean' } };
+    const base = { model: request.model, saes: request.saes, languages: codes, corpus: request.corpus, segments: heldOut, settings: { reduction: request.reduction ?? settings.loss.reduction } };
     ctx.progress('analysing the held-out segments', 0, 2);
     // Stored in the run history like any analysis (the fine-tune job itself owns no analysis run).
     const analyse = (arg: typeof base & { adapter?: string }) => recordAnalysis(this.runs, 'analysis.run', arg, { ...ctx, setOwnerRun: undefined }, () => this.analysis.run(arg, ctx), (s) => s);

@@ -17,7 +17,8 @@
 //
 // The English and target phrases of a batch run as one batch of 2P sequences: rows en_rows (P)
 // and tgt_rows (P) of it. Besides the loss the graph returns, per loss layer, every phrase's
-// mean SAE codes (`codes.L`, (2P, d_sae)): the monitor's activation gain and English retention.
+// SAE codes reduced as the loss reduces them (`codes.L`, (2P, d_sae)): the monitor's activation
+// gain and English retention.
 import { ApiError } from '../../shared/errors';
 import { DIRECTIONS, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type LossSettings } from '../../shared/finetune';
 import { stopGradient } from '../engine/autodiff';
@@ -133,7 +134,8 @@ export function buildAlignmentGraph(args: {
         layers.forEach((l, i) => {
           const x = tapped.get(hookName(l.layer, 'resid_post'))!;
           const sae = saeGraph(x, l.sae, root, `sae${i}`);
-          g.output(meanOver(sae.acts, l.sae.dSae), `codes.${i}`);
+          // The codes as the measurement reduces them (the loss's reduction), for gain and retention.
+          g.output(s.reduction === 'mean' ? meanOver(sae.acts, l.sae.dSae) : maxOver(sae.acts, l.sae.dSae), `codes.${i}`);
           const z = s.space === 'sae-codes' ? sae.acts : s.space === 'sae-preacts' ? sae.pre : x;
           const reduced = s.reduction === 'mean' ? meanOver(z, widths[i]) : maxOver(z, widths[i]); // (2P, width)
           g.output(reduced, `reduced.${i}`);

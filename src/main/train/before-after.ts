@@ -76,7 +76,7 @@ const maybe = (x: number | null) => (x === null ? null : round(x));
 
 
 export const BEFORE_AFTER_FORMULAS: Record<string, string> = {
-  activation: 'a(s, L, l) = mean over the features active on the frozen English phrase of the phrase\'s SAE codes, reduced over its tokens (BOS excluded)',
+  activation: 'a(s, L, l) = mean over the features active on the frozen English phrase of the phrase\'s SAE codes, reduced over its tokens (BOS excluded) as the loss reduces them (mean or max)',
   gain_percent: 'gain_L = 100 · (Σ_s Σ_l a_after(s, L, l) − Σ_s Σ_l a_before(s, L, l)) / Σ_s Σ_l a_before(s, L, l), over the held-out segments s and loss layers l',
   retention_percent: 'retention = 100 · Σ_s Σ_l a_after(s, en, l) / Σ_s Σ_l a_before(s, en, l)',
   retention_cosine: 'mean over held-out segments and loss layers of cos(English codes after, English codes before)',
