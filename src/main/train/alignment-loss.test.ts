@@ -132,7 +132,7 @@ describe.each(['gemma2', 'llama'] as const)('alignment loss vs PyTorch + PEFT (%
     expect(worst).toBeLessThan(1e-4);
     const fd = f64(x.t(`${name}.fd.value`));
     for (let k = 0; k < 3; k++) expect(rel(directional[k], fd[k])).toBeLessThan(1e-4);
-  });
+  }, 60_000);
 
   it('with B = 0 the graph measures the frozen model: reduced English activations equal the reference u_orig', async () => {
     const x = await get();
@@ -150,5 +150,5 @@ describe.each(['gemma2', 'llama'] as const)('alignment loss vs PyTorch + PEFT (%
         expect(diff / scale).toBeLessThan(1e-5);
       });
     }
-  });
+  }, 60_000);
 });
