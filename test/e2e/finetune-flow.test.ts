@@ -4,8 +4,9 @@
 // step; the curves grow with every logged step; the page is reloaded mid-run and the monitor shows
 // the whole log again from the run folder and follows the same backend job to its end; the results
 // show the held-out gain and English retention with intervals; a second reload shows it all again
-// from the folder alone; "resume from here" reruns from a checkpoint; "measure with this adapter"
-// hands the adapter to the Run step. The folder's steps.jsonl is the reference the page is checked
+// from the folder alone; "resume from here" reruns from a checkpoint; the merged model is exported;
+// "measure with this adapter" hands the adapter to the Run step. A folder that cannot take a run is
+// named in place (OUTPUT_EXISTS); a refused setting is named beside its field. The folder's steps.jsonl is the reference the page is checked
 // against. axe-core on the step before, during and after the run. Needs `npm run build`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,8 +76,18 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe("[]");
   }, 120_000);
 
-  it('starts a short run and draws every logged step as it comes', async () => {
+  it('names a folder that cannot take a run in place (a non-empty folder that is not a run: OUTPUT_EXISTS)', async () => {
     await page.getByLabel('fine-tune segment limit').fill('12');
+    // The test's temporary folder holds the database: not empty, not a run.
+    await page.getByLabel('run folder').fill(tmp.dir);
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    const alert = page.getByTestId('finetune-step').locator('p.error[role=alert]');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.getAttribute('data-code')).toBe('OUTPUT_EXISTS');
+    expect(await alert.textContent()).toContain('is not empty and is not a fine-tune run');
+  }, 60_000);
+
+  it('starts a short run and draws every logged step as it comes', async () => {
     await page.getByLabel('run folder').fill(RUN);
     await page.getByLabel('steps', { exact: true }).fill('6');
     await page.getByLabel('batch pairs').fill('2');
@@ -117,6 +128,19 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
     const csvRows = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(',').map(Number));
     expect(csvRows.map((r) => r[0])).toEqual([1, 2, 3, 4, 5, 6]);
     steps.forEach((r, i) => expect(csvRows[i][1]).toBeCloseTo((r as { loss: number }).loss, 10));
+    // The debiased moving average, worked here from the folder's losses: s_t = β s_{t-1} + (1-β) x_t, ŝ_t = s_t / (1 - β^t).
+    await page.getByRole('radio', { name: 'debiased EMA β = 0.9', exact: true }).check();
+    expect(await page.locator('figure[aria-label="Training loss"] .recharts-line-curve').count()).toBe(2);
+    const [smoothCsv] = await Promise.all([page.waitForEvent('download'), page.locator('figure[aria-label="Training loss"]').getByRole('button', { name: 'CSV' }).click()]);
+    await smoothCsv.saveAs(csvPath);
+    const [header, ...lines] = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/);
+    expect(header).toBe('step,loss,loss_ema');
+    let sm = 0;
+    steps.forEach((r, i) => {
+      sm = 0.9 * sm + 0.1 * (r as { loss: number }).loss;
+      expect(Number(lines[i].split(',')[2])).toBeCloseTo(sm / (1 - 0.9 ** (i + 1)), 6);
+    });
+    await page.getByRole('radio', { name: 'raw only' }).check();
     await page.screenshot({ path: join(ARTIFACTS, 'finetune.png'), fullPage: true });
   }, 240_000);
 
@@ -159,6 +183,13 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
     expect(await loggedSteps()).toBe(6);
     expect(await points('curve-loss')).toBe(6);
   }, 180_000);
+
+  it('exports the merged model (base + adapter) to the proposed folder', async () => {
+    expect(await page.getByLabel('merged model folder').inputValue()).toBe(join(RUN, 'merged'));
+    await page.getByRole('button', { name: 'Export merged model' }).click();
+    await page.getByTestId('merged').waitFor({ timeout: 60_000 });
+    expect(readFileSync(join(RUN, 'merged', 'config.json'), 'utf8')).toContain('Gemma2ForCausalLM');
+  }, 90_000);
 
   it('hands the adapter to the Run step for a new measurement', async () => {
     await page.getByRole('button', { name: 'Measure with this adapter' }).click();

@@ -15,27 +15,11 @@ import { api, errorMessage, withJobProgress } from '../../api';
 import type { ProgressEvent } from '../../../../shared/dto';
 import { ApiError } from '../../../../shared/errors';
 import { wizard } from '../../state/wizard';
+import { beforeAfterRows, gapBeforeAfter } from './results-data';
 
 const fix = (v: number | null | undefined, digits = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 const ci = (c: Interval, digits = 2) => (c ? `${c[0].toFixed(digits)} … ${c[1].toFixed(digits)}` : 'none');
 const sep = (dir: string) => (dir.includes('\\') && !dir.includes('/') ? '\\' : '/');
-
-type Row = Record<string, number | null>;
-
-/** Per layer, each language's mean activation before and after (`${code}_before`, `${code}_after`). */
-export function beforeAfterRows(before: DisparitySummary, after: DisparitySummary): { rows: Row[]; columns: string[] } {
-  const codes = before.languages.map((l) => l.code);
-  const rows = before.layers.map((layer, i) => {
-    const j = after.layers.indexOf(layer);
-    const row: Row = { layer };
-    for (const c of codes) {
-      row[`${c}_before`] = before.mean_activation[c]?.[i] ?? null;
-      row[`${c}_after`] = j >= 0 ? (after.mean_activation[c]?.[j] ?? null) : null;
-    }
-    return row;
-  });
-  return { rows, columns: ['layer', ...codes.flatMap((c) => [`${c}_before`, `${c}_after`])] };
-}
 
 function MeanActivationBeforeAfter({ before, after }: { before: DisparitySummary; after: DisparitySummary }) {
   const { rows, columns } = beforeAfterRows(before, after);
@@ -112,7 +96,7 @@ export function FinetuneResults({ result }: { result: FinetuneResult }) {
   const rep = result.report;
   const [measured, setMeasured] = useState(false);
   const { before, after } = result.analysis;
-  const gapRows = before.layers.map((layer, i) => ({ layer, before: before.gap_percent[i], before_ci: before.gap_percent_ci[i], after: after.gap_percent[after.layers.indexOf(layer)] ?? null, after_ci: after.gap_percent_ci[after.layers.indexOf(layer)] ?? null }));
+  const gapRows = gapBeforeAfter(before, after);
   const report = `${result.reportDir}${sep(result.reportDir)}report.html`;
   return (
     <section className="finetune-results" aria-labelledby="ft-results-heading" data-testid="finetune-results">

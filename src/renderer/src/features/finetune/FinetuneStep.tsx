@@ -141,7 +141,9 @@ export function FinetuneStep() {
           ? 'A fine-tune is writing to this folder.'
           : hasRun
             ? `This folder holds a fine-tune run (${m.records.filter((r) => r.kind === 'step').length} steps logged): it is shown below; resume it from a checkpoint, or choose a new folder to start another.`
-            : 'A new, empty folder: the run writes its configuration, step log, checkpoints, adapter and report there.'}
+            : shown && m.folderNote && !/ENOENT|no such file/i.test(m.folderNote)
+              ? `No fine-tune run could be read from this folder: ${m.folderNote}`
+              : 'A new, empty folder: the run writes its configuration, step log, checkpoints, adapter and report there.'}
       </p>
       <details className="settings-panel" open={!hasRun}>
         <summary>Settings</summary>

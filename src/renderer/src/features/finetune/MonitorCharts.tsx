@@ -38,6 +38,22 @@ function SeriesChart({ title, basename, formula, rows, field, beta, testId }: { 
           <Line className="raw" dataKey={field} name={field} stroke={RAW} strokeOpacity={beta === null ? 1 : 0.45} strokeWidth={1.5} dot={dots(rows.length)} isAnimationActive={false} connectNulls />
           {beta !== null && <Line className="smooth" dataKey={`${field}_ema`} name={`${field} (moving average)`} stroke={SMOOTH} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />}
         </LineChart>
+        {beta !== null && (
+          <ul className="legend">
+            <li>
+              <svg width="24" height="10" aria-hidden="true">
+                <line x1="0" y1="5" x2="24" y2="5" stroke={RAW} strokeOpacity={0.45} strokeWidth="2" />
+              </svg>{' '}
+              raw
+            </li>
+            <li>
+              <svg width="24" height="10" aria-hidden="true">
+                <line x1="0" y1="5" x2="24" y2="5" stroke={SMOOTH} strokeWidth="2" />
+              </svg>{' '}
+              debiased EMA, β = {beta}
+            </li>
+          </ul>
+        )}
       </div>
     </ChartFrame>
   );
