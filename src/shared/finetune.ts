@@ -227,3 +227,17 @@ export interface FinetuneStatus {
   /** Present once the run has finished and written its report. */
   result: FinetuneResult | null;
 }
+
+/** Nested defaults: each group of settings merged with its defaults. */
+export function finetuneSettings(partial: PartialFinetuneSettings = {}): FinetuneSettings {
+  const d = FINETUNE_DEFAULTS;
+  return {
+    loss: { ...d.loss, ...partial.loss },
+    lora: { ...d.lora, ...partial.lora },
+    optim: { ...d.optim, ...partial.optim },
+    data: { ...d.data, ...partial.data },
+    steps: partial.steps ?? d.steps,
+    monitor: { ...d.monitor, ...partial.monitor, watchdog: { ...d.monitor.watchdog, ...partial.monitor?.watchdog } },
+  };
+}
+

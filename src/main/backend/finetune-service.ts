@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DisparitySummary } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
-import { FINETUNE_DEFAULTS, type FinetuneResult, type FinetuneSettings, type FinetuneStatus, type PartialFinetuneSettings } from '../../shared/finetune';
+import { finetuneSettings, type FinetuneResult, type FinetuneStatus, type PartialFinetuneSettings } from '../../shared/finetune';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { makeDirs } from '../io/fs';
 import { writeOutputFolder } from '../io/output';
@@ -34,19 +34,6 @@ export interface FinetuneRequest {
   checkpoint?: number;
   /** How the held-out disparity analyses reduce tokens (default: as the loss does). */
   reduction?: 'mean' | 'max';
-}
-
-/** Nested defaults: each group of settings merged with its defaults. */
-export function finetuneSettings(partial: PartialFinetuneSettings = {}): FinetuneSettings {
-  const d = FINETUNE_DEFAULTS;
-  return {
-    loss: { ...d.loss, ...partial.loss },
-    lora: { ...d.lora, ...partial.lora },
-    optim: { ...d.optim, ...partial.optim },
-    data: { ...d.data, ...partial.data },
-    steps: partial.steps ?? d.steps,
-    monitor: { ...d.monitor, ...partial.monitor, watchdog: { ...d.monitor.watchdog, ...partial.monitor?.watchdog } },
-  };
 }
 
 const stable = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
