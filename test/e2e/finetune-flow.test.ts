@@ -73,6 +73,17 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
     await page.getByLabel('rank', { exact: true }).fill('0');
     expect(await page.getByLabel('rank', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     await page.getByLabel('rank', { exact: true }).fill('16');
+    // Classes of bad text: a decimal where a count goes, a word, a backwards layer range, a limit below 2.
+    for (const [label, bad] of [['batch pairs', '2.5'], ['learning rate', 'fast'], ['adapted layers', '4-1'], ['fine-tune segment limit', '1']] as const) {
+      const field = page.getByLabel(label, { exact: true });
+      await field.fill(bad);
+      expect(await field.getAttribute('aria-invalid'), `${label} = ${bad}`).toBe('true');
+      await field.fill('');
+    }
+    await page.getByLabel('batch pairs', { exact: true }).fill('8');
+    await page.getByLabel('learning rate', { exact: true }).fill('0.001');
+    // The formula still shows the default α (a refused value never replaces a setting).
+    await expect.poll(() => page.getByTestId('loss-formula').textContent()).toContain('+ 1 · (1/P)');
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe("[]");
   }, 120_000);
 

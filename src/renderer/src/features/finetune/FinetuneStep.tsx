@@ -15,6 +15,7 @@ import { Monitor } from './Monitor';
 import { monitor, startFinetune } from './monitor';
 import { defaultTargets, proposeRunFolder, requestProblems, settingsDiff, withDefaults, type FinetuneRequest } from './settings';
 import { SettingsForm } from './SettingsForm';
+import { NumberSetting } from './fields';
 import './finetune.css';
 
 async function proposal(): Promise<string | null> {
@@ -113,24 +114,21 @@ export function FinetuneStep() {
         ))}
         <span className="setting-meaning">default: the project's medium/low-resource languages</span>
       </fieldset>
-      <div className="setting">
-        <label>
-          Segments (empty = all){' '}
-          <input
-            type="number"
-            aria-label="fine-tune segment limit"
-            min={2}
-            placeholder="all"
-            disabled={running}
-            value={ft.limit ?? ''}
-            onChange={(e) => {
-              const n = Number.parseInt(e.target.value, 10);
-              setFt({ limit: Number.isFinite(n) && n >= 2 ? n : null });
-            }}
-          />
-        </label>
-        <span className="setting-meaning">use only the first N aligned segments (split into training and held-out ones) (default: all)</span>
-      </div>
+      <NumberSetting
+        label="fine-tune segment limit"
+        value={ft.limit}
+        nullable
+        integer
+        placeholder="all"
+        disabled={running}
+        meaning="use only the first N aligned segments (split into training and held-out ones); empty = all"
+        fallback="all"
+        commit={(v) => {
+          if (v !== null && (v < 2 || v > 1_000_000)) return 'between 2 (one to train on, one held out) and 1,000,000';
+          setFt({ limit: v });
+          return null;
+        }}
+      />
       <FolderField label="Run folder:" name="run folder" value={ft.outDir} dialogTitle="Folder for the fine-tune run" onChange={(v) => !running && setFt({ outDir: v })}>
         <button type="button" disabled={running} onClick={() => void proposal().then((d) => d && setFt({ outDir: d }))}>
           New folder
