@@ -4,20 +4,10 @@
 // defaults the engine applies to layers, and the run folder the step proposes.
 import { backendContract, type Input } from '../../../../shared/contract';
 import type { Tier } from '../../../../shared/dto';
-import { FINETUNE_DEFAULTS, type FinetuneSettings, type PartialFinetuneSettings } from '../../../../shared/finetune';
+import { FINETUNE_DEFAULTS, finetuneSettings, type FinetuneSettings, type PartialFinetuneSettings } from '../../../../shared/finetune';
 
-/** The settings a partial one stands for: each group merged over its defaults. */
-export function withDefaults(partial: PartialFinetuneSettings = {}): FinetuneSettings {
-  const d = FINETUNE_DEFAULTS;
-  return {
-    loss: { ...d.loss, ...partial.loss },
-    lora: { ...d.lora, ...partial.lora },
-    optim: { ...d.optim, ...partial.optim },
-    data: { ...d.data, ...partial.data },
-    steps: partial.steps === undefined ? d.steps : partial.steps,
-    monitor: { ...d.monitor, ...partial.monitor, watchdog: { ...d.monitor.watchdog, ...partial.monitor?.watchdog } },
-  };
-}
+/** The settings a partial one stands for: each group merged over its defaults (the backend's own rule). */
+export const withDefaults = finetuneSettings;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
