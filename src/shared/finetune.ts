@@ -20,7 +20,11 @@ export interface LossSettings {
   alpha: number;
 }
 
-export const LOSS_DEFAULTS: LossSettings = { space: 'sae-codes', reduction: 'mean', direction: 'both', normalisation: 'mean', features: 'all', alpha: 1 };
+/** The paper's loss, with one default of ours: direction "target-only". With "both" the first
+ * term is lowest when English and target activations both fall, and on the demo they do (measured:
+ * gain −16 % to −29 % at 89 % English retention with max reduction, −98 % with mean), while
+ * "target-only" raises the target languages (+60 % to +73 % at 99.4 %); see README, Fine-tuning. */
+export const LOSS_DEFAULTS: LossSettings = { space: 'sae-codes', reduction: 'mean', direction: 'target-only', normalisation: 'mean', features: 'all', alpha: 1 };
 
 /** The loss's formula with the settings filled in, printed beside every run. */
 export function lossFormula(s: LossSettings): string {
@@ -241,3 +245,9 @@ export function finetuneSettings(partial: PartialFinetuneSettings = {}): Finetun
   };
 }
 
+
+/** The paper adapts layers 0..20 of Gemma-2-2B's 26: other depths get the same share (21/26). */
+export function defaultAdaptLayers(numLayers: number): number[] {
+  const n = Math.max(1, Math.round((numLayers * 21) / 26));
+  return Array.from({ length: Math.min(n, numLayers) }, (_, i) => i);
+}

@@ -31,15 +31,9 @@ import { mulberry32 } from '../../shared/random';
 import { buildAlignmentGraph, checkLossSettings, lossFormula, loraParamName, type LoraTarget } from './alignment-loss';
 import { beforeAfterReport, gainPercent, meanCosine, retentionPercent, type HeldOutMeasure } from './before-after';
 import { BatchPlan, splitPairs, type Pair, type Split, type TokenizedSegment } from './finetune-data';
-import { LORA_MODULES, type EvalRecord, type FinetuneConfigRecord, type FinetuneOutcome, type FinetuneRunResult, type FinetuneSettings, type LogRecord, type LoraSettings, type OptimSettings, type StepRecord } from '../../shared/finetune';
+import { defaultAdaptLayers, LORA_MODULES, type EvalRecord, type FinetuneConfigRecord, type FinetuneOutcome, type FinetuneRunResult, type FinetuneSettings, type LogRecord, type LoraSettings, type OptimSettings, type StepRecord } from '../../shared/finetune';
 
 
-
-/** The paper adapts layers 0..20 of Gemma-2-2B's 26: the same share (21/26) of other depths. */
-export function defaultAdaptLayers(numLayers: number): number[] {
-  const n = Math.max(1, Math.round((numLayers * 21) / 26));
-  return Array.from({ length: n }, (_, i) => i);
-}
 
 export interface ResolvedLayers {
   adapt: number[];

@@ -4,7 +4,9 @@
 // defaults the engine applies to layers, and the run folder the step proposes.
 import { backendContract, type Input } from '../../../../shared/contract';
 import type { Tier } from '../../../../shared/dto';
-import { FINETUNE_DEFAULTS, finetuneSettings, type FinetuneSettings, type PartialFinetuneSettings } from '../../../../shared/finetune';
+import { defaultAdaptLayers, FINETUNE_DEFAULTS, finetuneSettings, type FinetuneSettings, type PartialFinetuneSettings } from '../../../../shared/finetune';
+
+export { defaultAdaptLayers };
 
 /** The settings a partial one stands for: each group merged over its defaults (the backend's own rule). */
 export const withDefaults = finetuneSettings;
@@ -32,13 +34,6 @@ export function settingsDiff(full: FinetuneSettings, defaults: FinetuneSettings 
     monitor: Object.keys(monitorDiff).length ? monitorDiff : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as PartialFinetuneSettings;
-}
-
-/** The engine's default adapted layers: the paper adapts layers 0..20 of Gemma-2-2B's 26, so other
- * depths get the same share (train/finetune.ts). */
-export function defaultAdaptLayers(numLayers: number): number[] {
-  const n = Math.max(1, Math.round((numLayers * 21) / 26));
-  return Array.from({ length: Math.min(n, numLayers) }, (_, i) => i);
 }
 
 /** The engine's default loss layers: the layers with an SAE within the adapted range. */
