@@ -380,6 +380,9 @@ export interface JobInfo {
   method: string;
   /** The validated argument in one short line (paths shortened, lists counted). */
   summary: string;
+  /** The output folder or file the argument names (`outDir` or `out`), in full; null if none
+   * (e.g. what a reloaded fine-tune monitor matches its run folder against). */
+  output: string | null;
   state: JobState;
   /** The latest progress reported (null before the first). */
   progress: { stage: string; done: number; total: number; etaSeconds?: number } | null;

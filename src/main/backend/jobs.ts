@@ -17,6 +17,8 @@ interface Job {
   key: string;
   method: string;
   summary: string;
+  /** The output folder or file the argument names (outDir or out), whole. */
+  output: string | null;
   startedAt: number;
   finishedAt: number | null;
   state: JobState;
@@ -87,6 +89,7 @@ export class JobRegistry {
       key,
       method,
       summary: summarizeArg(arg),
+      output: typeof arg.outDir === 'string' ? arg.outDir : typeof arg.out === 'string' ? arg.out : null,
       startedAt: Date.now(),
       finishedAt: null,
       state: 'running',
@@ -180,6 +183,7 @@ export class JobRegistry {
       jobId: job.id,
       method: job.method,
       summary: job.summary,
+      output: job.output,
       state: job.state,
       progress: job.progress ? { ...job.progress } : null,
       startedAt: new Date(job.startedAt).toISOString(),

@@ -184,15 +184,8 @@ export async function cancelFinetune(): Promise<void> {
   }
 }
 
-/** The shortened path jobs.list shows for an argument (its last two parts): a running job that
- * writes `dir` has `outDir=` this in its summary. */
-function listedPath(dir: string): string {
-  const parts = dir.split(/[\\/]/).filter(Boolean);
-  return parts.length > 2 ? `…/${parts.slice(-2).join('/')}` : dir;
-}
-
 /** After a reload or a reopened project: reads the folder, and follows the job writing it if one
- * runs (the project's job id; else a running finetune.run whose listed outDir is this folder's). */
+ * runs (the project's job id; else the running finetune.run whose output is this folder). */
 export async function restoreFinetune(): Promise<void> {
   const { outDir, jobId: projectJob } = wizard.get().finetune;
   const dir = outDir.trim();
@@ -207,8 +200,7 @@ export async function restoreFinetune(): Promise<void> {
   if (monitor.get().jobId || dirNow() !== dir) return;
   const running = jobs.filter((j) => j.method === 'finetune.run' && j.state === 'running');
   const byId = projectJob ? jobs.find((j) => j.jobId === projectJob && j.method === 'finetune.run') : undefined;
-  const candidates = running.filter((j) => j.summary.includes(`outDir=${listedPath(dir)}`));
-  const job = byId?.state === 'running' ? byId : !byId && candidates.length === 1 ? candidates[0] : undefined;
+  const job = byId?.state === 'running' ? byId : !byId ? running.find((j) => j.output === dir) : undefined;
   if (!job) {
     // The project's job ended (or the backend restarted): the folder holds what it wrote.
     if (projectJob) setProjectJob(null);
