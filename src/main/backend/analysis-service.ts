@@ -2,8 +2,7 @@
 // SAE extraction, batch by batch, each batch committed whole) → every summary read back from the
 // cache → figures → files. All checks on user input run before anything is computed or cached.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { AnalysisExport, DisparitySettings, DisparitySummary, Language } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { analyzeDisparity, DEFAULT_DISPARITY } from '../analysis/disparity';
@@ -16,7 +15,7 @@ import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import type { TokenizerHost } from '../io/tokenizer-host';
-import { adapterInfo, openPeftAdapter } from '../io/peft-adapter';
+import { adapterInfo, openPeftAdapter, type PeftAdapter } from '../io/peft-adapter';
 import { openModelFolder, type ModelFolder } from '../models/model';
 import { paddedLength, SaeExtractor, type PhraseSummary } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
@@ -25,6 +24,7 @@ import { cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, type Cache
 import type { FileHashRepo } from '../store/file-hash-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
+import { digest, hashFiles, modelFingerprint, modelFingerprintFiles } from './fingerprints';
 import { throwIfCancelled, yieldToEventLoop } from './jobs';
 
 export interface AnalysisRequest {
@@ -90,16 +90,11 @@ export class AnalysisService {
   /** Content fingerprints of the model (config.json, tokenizer.json and every weight file) and of
    * each SAE (its settings and shapes, and its files' bytes): the cache keys' model and SAE parts.
    * Whole-file sha256, remembered per file identity, so only new or rewritten files are read. */
-  private async fingerprints(folder: ModelFolder, saes: readonly SaeSpec[], ctx: JobContext): Promise<{ model: string; saes: string[] }> {
-    const modelFiles = [join(folder.path, 'config.json'), ...(existsSync(join(folder.path, 'tokenizer.json')) ? [join(folder.path, 'tokenizer.json')] : []), ...folder.index.files];
+  private async fingerprints(folder: ModelFolder, saes: readonly SaeSpec[], ctx: JobContext, adapter?: PeftAdapter): Promise<{ model: string; saes: string[] }> {
     const perSae = saes.map(saeFiles);
-    const all = [...modelFiles, ...perSae.flat()];
-    const mib = (n: number) => Math.round(n / 2 ** 20);
-    const hashes = await this.fileHashes.hashes(all, (done, total) => ctx.progress('fingerprinting weight files (MiB)', mib(done), mib(total)), ctx.signal);
-    const of = new Map(all.map((f, i) => [f, hashes[i]]));
-    const digest = (parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex');
+    const of = await hashFiles(this.fileHashes, [...modelFingerprintFiles(folder), ...perSae.flat()], ctx);
     return {
-      model: digest(modelFiles.map((f) => `${basename(f)}:${of.get(f)}`)),
+      model: modelFingerprint(folder, of, adapter),
       saes: saes.map((s, i) => digest([s.fingerprint, ...perSae[i].map((f) => of.get(f)!)])),
     };
   }
@@ -195,10 +190,10 @@ export class AnalysisService {
   private async compute(p: Prepared, ctx: JobContext): Promise<DisparitySummary> {
     const started = performance.now();
     const { settings, languages, folder, saes, segments, phrases } = p;
-    const fp = await this.fingerprints(folder, saes, ctx);
     // Adapted and base results never share cache rows: the adapter's files' sha256 is part of the
     // model's fingerprint (the base's alone when no adapter is applied, so existing rows stay valid).
-    const modelFp = p.adapter ? createHash('sha256').update(`${fp.model}\nadapter:${p.adapter.sha256}`).digest('hex') : fp.model;
+    const fp = await this.fingerprints(folder, saes, ctx, p.adapter);
+    const modelFp = fp.model;
     // Version 3: phrases run padded to `paddedLength` (version-2 rows differ from them by 1e-7).
     const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 3 });
     // A row's reference sums depend on the English version of its segment: its key includes it.
