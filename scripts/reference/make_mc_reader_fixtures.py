@@ -6,7 +6,7 @@ Writes test/fixtures/eval/readers/ for src/main/data/mc/*.test.ts:
   okapi/m_{arc,hellaswag,mmlu}/{lang}_{split}.json                 the Okapi release's JSON arrays
   parquet/m_{arc,mmlu}/{lang}/{split}-00000-of-00001.parquet       written by Hugging Face `datasets`
   parquet/m_hellaswag/{lang}/val/000{0,1}.parquet                  two shards of one split (pyarrow)
-  parquet-gzip/, parquet-zstd/, other-dataset/                     codec and schema cases (pyarrow)
+  parquet-gzip/, parquet-zstd/, other-dataset/, parquet-missing-column/   codec and schema cases (pyarrow)
   generic/data/{lang}/test.jsonl                                   {"context", "choices", "gold"}
   expected.json   per file: each doc's gold and choices as the harness's own Okapi code computes them
                   (lm_eval.tasks.okapi.*.utils.process_docs for ARC and HellaSwag; the m_mmlu YAML's
@@ -154,6 +154,8 @@ def main() -> int:
     record(rel, harness_mmlu(MMLU_ML_TEST))
     arrow_parquet(OUT / "parquet-zstd/m_mmlu/ml/test-00000-of-00001.parquet", MMLU_ML_TEST, "zstd")
     arrow_parquet(OUT / "other-dataset/ml/train-00000-of-00001.parquet", OTHER_DATASET)
+    # m_mmlu with its answer column lost: a near miss, named by the column it lacks.
+    arrow_parquet(OUT / "parquet-missing-column/m_mmlu/ml/test-00000-of-00001.parquet", [{k: v for k, v in r.items() if k != "answer"} for r in MMLU_ML_TEST])
 
     rel = "generic/data/ml/test.jsonl"
     write_jsonl(OUT / rel, GENERIC_ML_TEST)
