@@ -63,6 +63,9 @@ export const OPTIONS = {
   patience: { type: 'string' },
   watchdog: { type: 'string' },
   merged: { type: 'boolean', default: false },
+  data: { type: 'string' },
+  task: { type: 'string' },
+  fewshot: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

@@ -2,6 +2,7 @@
 // Input schemas are validated at the backend boundary (zod); output types are the DTOs in dto.ts.
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
+import { EVAL_PRESET_NAMES, EVAL_TASKS, type EvalResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
 import type {
   ActivationsExport,
@@ -212,6 +213,22 @@ const finetuneRunInput = z
   })
   .strict();
 const mergeInput = z.object({ model: localPath, adapter: localPath, out: localPath, jobId }).strict();
+const evalRunInput = z
+  .object({
+    model: localPath,
+    adapter: localPath.optional(),
+    data: localPath,
+    task: z.enum(EVAL_TASKS).optional(),
+    languages: languageList.optional(),
+    preset: z.enum(EVAL_PRESET_NAMES).optional(),
+    limit: z.number().int().min(1).max(10_000_000).optional(),
+    fewshot: z.number().int().min(0).max(100).optional(),
+    bootstrap: z.number().int().min(0).max(100_000).optional(),
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    outDir: localPath.optional(),
+    jobId,
+  })
+  .strict();
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -385,6 +402,8 @@ export const backendContract = {
   'finetune.run': method<typeof finetuneRunInput, FinetuneResult>(finetuneRunInput),
   'finetune.status': method<z.ZodObject<{ dir: typeof localPath }>, FinetuneStatus>(z.object({ dir: localPath }).strict()),
   'model.merge': method<typeof mergeInput, { outDir: string; files: string[] }>(mergeInput),
+  // Multiple-choice benchmarks scored as lm-evaluation-harness scores them, base and adapter.
+  'eval.run': method<typeof evalRunInput, EvalResult>(evalRunInput),
   // `cancelled`: this call stopped it; `state`: the job's state when the call arrived (a job that
   // already ended answers {cancelled: false, state}); an id never issued is JOB_NOT_FOUND.
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean; state: JobState }>(
@@ -418,7 +437,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

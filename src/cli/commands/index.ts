@@ -5,6 +5,7 @@ import { analyze } from './analyze';
 import { buildDemo } from './build-demo';
 import { corpus } from './corpus';
 import { demo } from './demo';
+import { evaluate } from './eval';
 import { fertility } from './fertility';
 import { finetune } from './finetune';
 import { languages } from './languages';
@@ -14,4 +15,4 @@ import { model } from './model';
 import { serve } from './serve';
 import { system } from './system';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, evaluate, makeRandomSaes, makeRandomModel, serve];

@@ -27,6 +27,9 @@ import { SaeCacheRepo } from '../store/sae-cache-repo';
 import { TokenizerHost } from '../io/tokenizer-host';
 import { FinetuneService } from './finetune-service';
 import { finetuneHandlers } from './handlers/finetune';
+import { EvalService } from './eval-service';
+import { evalHandlers } from './handlers/eval';
+import { EvalCacheRepo } from '../store/eval-cache-repo';
 
 export interface BackendOptions {
   dbPath: string;
@@ -69,6 +72,7 @@ export function createBackend(options: BackendOptions): Backend {
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     ...analysisHandlers(analysis, runtime, tokenizers, new RunsRepo(db)),
     ...finetuneHandlers(new FinetuneService(analysis, runtime, new RunsRepo(db))),
+    ...evalHandlers(new EvalService(runtime, tokenizers, new EvalCacheRepo(db), new FileHashRepo(db))),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),
