@@ -20,7 +20,10 @@
 //   f32 weight bytes;
 // - achieved FLOP/s over the GEMM roofline (bench/engine.ts) measured in the same run.
 // Each measurement of ours runs in a fresh child process, one after the other, and the peer after
-// them (never concurrently: the machine holds one ~10.5 GB model at a time).
+// them (never concurrently: the machine holds one ~10.5 GB model at a time). A child that dies of
+// a stack overflow (the full-size training graph, 16,185 nodes, overflows Node's default ~1 MiB
+// stack in ProtoWriter.message) is reported as an `engine_bug` line and run again with a larger
+// V8 stack, so the other figures still come.
 //
 // Options (after `npm run bench -- finetune`): --layers 5,10,15,20 (loss layers), --adapt 21
 // (layers 0..N-1 adapted), --steps 5 (timed steps), --no-peer. Quick check: --layers 1,2 --adapt 3
@@ -153,8 +156,31 @@ function completeSaes(dir: string, layers: readonly number[]): string[] | null {
   return files;
 }
 
+/** V8 stack (KiB) for a measurement's retry after the engine overflowed the default one; under the
+ * 8 MiB main-thread stack Linux gives by default (`ulimit -s`). */
+const BIG_STACK_KB = 7000;
+
+/** Engine failures found while measuring (see `retry` below), carried into the summary. */
+const engineBugs: string[] = [];
+
+function spawnChild(args: string[], nodeFlags: string[]) {
+  const child = spawnSync(process.execPath, [...nodeFlags, process.argv[1], FINETUNE_CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stderr.write(child.stderr ?? '');
+  return child;
+}
+
+/** One measurement in a fresh process. A child that dies of "Maximum call stack size exceeded"
+ * (the engine serialising a large training graph) is reported as an engine bug and measured once
+ * more with a larger V8 stack, so the remaining figures still come. */
 function runChild(args: string[]): Record<string, unknown> {
-  const child = spawnSync(process.execPath, [process.argv[1], FINETUNE_CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  let child = spawnChild(args, []);
+  if (child.status !== 0 && /Maximum call stack size exceeded/.test(child.stderr ?? '')) {
+    const at = /^\s+at .*$/m.exec(child.stderr)?.[0].trim() ?? '';
+    const bug = `${args[0]}: RangeError: Maximum call stack size exceeded ${at} with Node's default stack; measured again with --stack-size=${BIG_STACK_KB}`;
+    engineBugs.push(bug);
+    emit({ bench: 'finetune', step: 'engine_bug', measurement: args[0], error: 'RangeError: Maximum call stack size exceeded', where: (child.stderr.match(/^\s+at .*$/gm) ?? []).slice(0, 4).map((l) => l.trim()), retry: `--stack-size=${BIG_STACK_KB}` });
+    child = spawnChild(args, [`--stack-size=${BIG_STACK_KB}`]);
+  }
   if (child.status !== 0) {
     throw new Error(`finetune child (${args[0]}) exited with ${child.status ?? child.signal}${child.signal === 'SIGKILL' ? ' (killed: out of memory?)' : ''}`);
   }
@@ -243,7 +269,11 @@ export async function finetuneChild(mode: string, args: string[]): Promise<void>
   if (mode === 'train') {
     const optim = { beta1: input.beta1, beta2: input.beta2, eps: input.eps, weightDecay: input.weight_decay, clipNorm: input.clip_norm };
     let t = performance.now();
-    const trainer = await Trainer.create(s.built.graph, s.built.loss, s.built.params, s.initial, optim, runtime, options);
+    const forwardNodes = s.built.graph.nodes.length;
+    const trainer = await Trainer.create(s.built.graph, s.built.loss, s.built.params, s.initial, optim, runtime, options).catch((error: Error) => {
+      process.stderr.write(`training graph: ${forwardNodes} forward nodes, ${s.built.graph.nodes.length} with backward + AdamW; ${error.message}\n`);
+      throw error;
+    });
     const loadMs = performance.now() - t;
     const rssAfterLoad = process.memoryUsage().rss;
     // The frozen pass (B = 0) gives u_orig, as FinetuneRun's; it is also the session's first run.
@@ -268,7 +298,7 @@ export async function finetuneChild(mode: string, args: string[]): Promise<void>
     await trainer.release();
     await runtime.close();
     const trainable = Object.values(s.initial).reduce((n, t) => n + t.data.length, 0);
-    console.log(JSON.stringify({ load_ms: Math.round(loadMs), frozen_ms: Math.round(frozenMs), warmup_ms: Math.round(warmupMs), train, evaluate_loss_only: evaluate, losses, trainable_parameters: trainable, max_rss_bytes: maxRssTrain, rss_after_load_bytes: rssAfterLoad, ...kinds, tokens: s.tokens }));
+    console.log(JSON.stringify({ load_ms: Math.round(loadMs), frozen_ms: Math.round(frozenMs), warmup_ms: Math.round(warmupMs), train, evaluate_loss_only: evaluate, losses, trainable_parameters: trainable, graph_nodes: { forward: forwardNodes, training: s.built.graph.nodes.length }, max_rss_bytes: maxRssTrain, rss_after_load_bytes: rssAfterLoad, ...kinds, tokens: s.tokens }));
     return;
   }
   if (mode === 'forward') {
@@ -498,6 +528,7 @@ export async function benchFinetune(): Promise<Record<string, unknown>> {
     first_loss_rel_diff: p && train.losses[0] ? Number(relDiff(train.losses[0].loss, p.losses[0].loss).toPrecision(3)) : null,
     speedup_vs_peer: p && round(p.train.median_ms / train.train.median_ms, 3),
     ...(peer.skipped ? { peer_skipped: peer.skipped } : {}),
+    ...(engineBugs.length ? { engine_bugs: engineBugs } : {}),
     // Other processes' share of the cores during each timed block (gemm, ours step, ours forward,
     // peer step, peer forward).
     others_cpu_pct: others,
