@@ -91,7 +91,9 @@ export class ProtoWriter {
     this.tag(field, Wire.Bytes);
     this.varint(inner.byteLength);
     this.flushScratch();
-    this.chunks.push(...inner.parts());
+    // One push per chunk: spreading a large graph's parts (hundreds of thousands of chunks) as
+    // call arguments overflows the stack.
+    for (const part of inner.parts()) this.chunks.push(part);
     this.length += inner.byteLength;
     return this;
   }
