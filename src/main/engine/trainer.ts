@@ -127,6 +127,11 @@ export class Trainer {
     return this.session.run({ ...batch, ...this.state.tensors, ...overrides, 'adamw.lr': scalar(0), 'adamw.c1': one, 'adamw.c2': one, 'adamw.inv_loss_scale': one }, fetches);
   }
 
+  /** The current parameters by name (not copies: read them before the next step). */
+  parameters(): Record<string, HostTensor> {
+    return Object.fromEntries(this.names.map((n) => [n, this.state.tensors[n]]));
+  }
+
   /** The full state (copies), e.g. to write a checkpoint. */
   snapshot(): TrainerState {
     const tensors: Record<string, HostTensor> = {};

@@ -266,15 +266,26 @@ export class FinetuneRun {
     const t0 = now();
     const layers = this.layers;
     const root = externalDataRoot([...folder.index.files, ...layers.loss.flatMap((l) => Object.values(l.sae.tensors).filter((t) => t && !t.data).map((t) => t!.file))]);
-    const built = buildAlignmentGraph({ config: folder.config, root, index: folder.index, layers: layers.loss, targets: layers.targets, rank: settings.lora.rank, scale: layers.scale, settings: settings.loss });
+    const graphArgs = { config: folder.config, root, index: folder.index, layers: layers.loss, targets: layers.targets, rank: settings.lora.rank, scale: layers.scale, settings: settings.loss };
+    const built = buildAlignmentGraph(graphArgs);
     const { widths } = built;
+    // The frozen pass and the evaluations run a forward-only copy of the graph (onnxruntime runs
+    // every node of a session whatever is fetched: on the training graph they would cost a whole
+    // step each). It reads the same memory-mapped weights; the LoRA factors are fed.
+    const forward = buildAlignmentGraph(graphArgs);
+    forward.graph.output(forward.loss, 'loss');
     const checkpointsDir = join(dir, 'checkpoints');
     makeDirs(checkpointsDir);
     this.writeConfig();
     this.args.onStage?.('loading the model and SAEs', 0, 1);
     const initial = initialFactors(layers.targets, settings.lora.rank, settings.data.seed);
-    const trainer = await Trainer.create(built.graph, built.loss, built.params, initial, settings.optim, runtime, { externalDataFolder: root, disablePrepacking: true });
+    const sessionOptions = { externalDataFolder: root, disablePrepacking: true };
+    const trainer = await Trainer.create(built.graph, built.loss, built.params, initial, settings.optim, runtime, sessionOptions);
+    let forwardSession: Awaited<ReturnType<RuntimeHost['load']>> | undefined;
     try {
+      forwardSession = await runtime.load(forward.graph.toModel(), { provider: 'cpu', ...sessionOptions }, signal);
+      const fwd = forwardSession;
+      this.forwardRun = (feeds, fetches, overrides = {}) => fwd.run({ ...feeds, ...trainer.parameters(), ...overrides }, fetches, signal);
       const zeroB: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(initial)) if (name.endsWith('.B')) zeroB[name] = t;
       const frozen = await this.frozenPass(trainer, built.maskWindows, widths, zeroB);
@@ -363,8 +374,14 @@ export class FinetuneRun {
       return { outcome, reason, steps: trainer.step, stepsPlanned: this.stepsPlanned, adapterDir, checkpoints: this.checkpoints(), config: this.config, final: last.record, report, seconds: round((now() - t0) / 1000, 4) };
     } finally {
       await trainer.release();
+      await forwardSession?.release();
     }
   }
+
+  /** Runs the forward-only graph with the trainer's current LoRA factors (or `overrides`). */
+  private forwardRun: (feeds: Record<string, HostTensor>, fetches: readonly string[], overrides?: Record<string, HostTensor>) => Promise<Record<string, HostTensor>> = () => {
+    throw new Error('the forward session is not loaded');
+  };
 
   private writeConfig(): void {
     try {
@@ -440,7 +457,7 @@ export class FinetuneRun {
       const feeds = this.feeds(maskWindows, seqs, [], zeros, zeros, widths);
       feeds.tgt_rows = feeds.en_rows;
       const fetches = [...widths.map((_, l) => `reduced.${l}`), ...widths.map((_, l) => `codes.${l}`)];
-      const out = await trainer.evaluate(feeds, fetches, zeroB);
+      const out = await this.forwardRun(feeds, fetches, zeroB);
       for (const [name, t] of Object.entries(out)) {
         if ((t.data as Float32Array).some((v) => !Number.isFinite(v))) {
           const layer = this.layers.loss[Number(name.split('.')[1])];
@@ -488,7 +505,7 @@ export class FinetuneRun {
       const en = part.map((p) => segments[p.segment].tokens.en);
       const tgt = part.map((p) => segments[p.segment].tokens[p.language]);
       const feeds = this.feeds(maskWindows, en, tgt, part.map((p) => frozen.uorig.get(p.segment)!), part.map((p) => frozen.weights.get(p.segment)!), widths);
-      const out = await trainer.evaluate(feeds, ['loss', 'term1', 'term2', ...widths.map((_, l) => `codes.${l}`)]);
+      const out = await this.forwardRun(feeds, ['loss', 'term1', 'term2', ...widths.map((_, l) => `codes.${l}`)]);
       loss += (out.loss.data[0] as number) * part.length;
       term1 += (out.term1.data[0] as number) * part.length;
       term2 += (out.term2.data[0] as number) * part.length;
