@@ -13,6 +13,8 @@ describe('locate', () => {
     ['/d/m_arc/ml_validation.json', { language: 'ml', split: 'validation', shard: null }],
     ['/d/m_mmlu/zh_Hans_dev.json', { language: 'zh-Hans', split: 'dev', shard: null }],
     ['/d/m_mmlu/ML_Test.json', { language: 'ml', split: 'test', shard: null }],
+    ['/d/mc/ml.jsonl', { language: 'ml', split: 'test', shard: null }],
+    ['/d/mc/zh-Hans.parquet', { language: 'zh-Hans', split: 'test', shard: null }],
   ])('%s', (path, expected) => {
     expect(locate(path)).toEqual(expected);
   });
@@ -25,6 +27,8 @@ describe('locate', () => {
     '/d/m_arc/ml/test/notes.parquet', // not a shard number
     '/d/m_arc/expected.json',
     '/d/m_arc/ml_results.json',
+    '/d/mc/foo.jsonl', // three letters, but no language
+    '/d/okapi/vi.json', // a bare {lang}.json is other data (Okapi's instruction sets are named so)
   ])('%s has no language and split', (path) => {
     expect(locate(path)).toBeNull();
   });

@@ -3,9 +3,11 @@
 //   {lang}/{split}-00000-of-00001.parquet  Hugging Face `push_to_hub` shards
 //   {lang}/{split}/0000.parquet            the Hub's parquet conversion (refs/convert/parquet)
 //   m_arc/{lang}_{split}.json              the Okapi release (nlp.uoregon.edu okapi-eval/datasets)
+//   mc/{lang}.jsonl                        one set per language (split `test`), for generic files
 // and which of ARC or MMLU a folder names, for rows whose fields fit both (four options, no option_e).
 import { basename, dirname, extname, sep } from 'node:path';
 import { canonicalTag } from '../languages-code';
+import { corpusEntryFor } from '../registry-codes';
 
 /** Split names the Okapi tasks and their datasets use. */
 export const SPLIT_NAMES = ['train', 'val', 'validation', 'dev', 'test'] as const;
@@ -47,6 +49,11 @@ export function locate(path: string): McLocation | null {
   }
   const converted = /^\d{1,6}$/.test(stem) && SPLITS.has(parent.toLowerCase()) ? language(grandparent) : null;
   if (converted) return { language: converted, split: parent.toLowerCase(), shard: { group: dirname(path), index: Number(stem) } };
+  // One file per language and nothing else ({lang}.jsonl): a single evaluation set, labelled test.
+  // Any two or three letters parse as a tag, so here the code must name a language the bundled
+  // UDHR corpus knows (`ml.jsonl` yes, `foo.jsonl` no); JSON files named so are other data.
+  const alone = extname(path).toLowerCase() !== '.json' ? language(stem) : null;
+  if (alone && corpusEntryFor(alone)) return { language: alone, split: 'test', shard: null };
   const okapi = /^(.+)_([a-z]+)$/i.exec(stem);
   if (okapi && SPLITS.has(okapi[2].toLowerCase())) {
     const code = language(okapi[1]);
@@ -56,7 +63,7 @@ export function locate(path: string): McLocation | null {
 }
 
 /** Where to put files so their language and split can be read, for error messages. */
-export const LAYOUTS = 'data/{lang}/{split}.jsonl, {lang}/{split}-00000-of-00001.parquet, {lang}/{split}/0000.parquet or {lang}_{split}.json';
+export const LAYOUTS = 'data/{lang}/{split}.jsonl, {lang}.jsonl, {lang}/{split}-00000-of-00001.parquet, {lang}/{split}/0000.parquet or {lang}_{split}.json';
 
 const ARC = /(^|[^a-z])(ai2_)?arc([^a-z]|$)/i;
 const MMLU = /(^|[^a-z])m?mmlu([^a-z]|$)/i;
