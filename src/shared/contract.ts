@@ -2,7 +2,7 @@
 // Input schemas are validated at the backend boundary (zod); output types are the DTOs in dto.ts.
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
-import { EVAL_PRESET_NAMES, EVAL_TASKS, type EvalResult } from './eval';
+import { CORRELATION_MEASURES, CORRELATION_METRICS, EVAL_PRESET_NAMES, EVAL_TASKS, type CorrelationResult, type EvalResult, type SweepResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
 import type {
   ActivationsExport,
@@ -229,6 +229,60 @@ const evalRunInput = z
     jobId,
   })
   .strict();
+// The study's experiments. An evaluation result given inline is one eval.run returned: only the
+// fields the correlation reads are checked, other keys pass (the result type may grow).
+const evalScoresShape = z.object({ acc: z.number(), acc_stderr: z.number(), acc_norm: z.number(), acc_norm_stderr: z.number() }).passthrough();
+export const evalResultShape = z
+  .object({
+    model: z.string().max(4096),
+    adapter: z.string().max(4096).nullable(),
+    preset: z.string().max(200),
+    results: z
+      .array(z.object({ task: z.enum(EVAL_TASKS), language: z.string().min(1).max(64), n: z.number().int().min(0), before: evalScoresShape, after: evalScoresShape.optional() }).passthrough())
+      .max(100_000),
+  })
+  .passthrough();
+const correlateInput = z
+  .object({
+    /** An analysis report folder (its summary.json), the file itself, or a stored run. */
+    analysis: z.union([z.object({ path: localPath }).strict(), z.object({ runId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }).strict()]),
+    /** An evaluation folder (its results.json), the file itself, or an EvalResult. */
+    eval: z.union([z.object({ path: localPath }).strict(), z.object({ result: evalResultShape }).strict()]),
+    task: z.enum(EVAL_TASKS).optional(),
+    metric: z.enum(CORRELATION_METRICS).optional(),
+    measure: z.enum(CORRELATION_MEASURES).optional(),
+    /** Whose accuracy: the base model's (default) or the adapted model's. */
+    model: z.enum(['base', 'adapted']).optional(),
+    bootstrap: z.number().int().min(0).max(100_000).optional(),
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    outDir: localPath.optional(),
+  })
+  .strict();
+const sweepRunInput = z
+  .object({
+    model: localPath,
+    saes: z.union([localPath, z.array(localPath).min(1).max(1000)]),
+    languages: languageList,
+    corpus: z.union([z.literal('udhr'), localPath]).optional(),
+    limit: z.number().int().min(2).max(1_000_000).optional(),
+    /** The grid: α (the loss's retention weight) × adapted-layer sets × loss spaces. Lists are
+     * checked by the sweep (empty, negative, beyond the model, duplicate points: typed errors). */
+    alphas: z.array(z.number()).max(1000),
+    adaptLayerSets: z.array(z.array(z.number())).max(1000),
+    spaces: z.array(z.enum(LOSS_SPACES)).max(3),
+    /** The fine-tune settings every point shares (the grid's own fields override them). */
+    settings: finetuneSettingsInput.optional(),
+    /** How the held-out disparity analyses reduce tokens. */
+    reduction: z.enum(['mean', 'max']).optional(),
+    /** Multiple-choice data: each point's adapter is evaluated (base and adapted, paired). */
+    evalData: localPath.optional(),
+    task: z.enum(EVAL_TASKS).optional(),
+    evalLanguages: languageList.optional(),
+    evalLimit: z.number().int().min(1).max(10_000_000).optional(),
+    outDir: localPath,
+    jobId,
+  })
+  .strict();
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -404,6 +458,12 @@ export const backendContract = {
   'model.merge': method<typeof mergeInput, { outDir: string; files: string[] }>(mergeInput),
   // Multiple-choice benchmarks scored as lm-evaluation-harness scores them, base and adapter.
   'eval.run': method<typeof evalRunInput, EvalResult>(evalRunInput),
+  // Across languages, per layer: a disparity measure against accuracy (Pearson, Spearman, bootstrap
+  // intervals over languages); with outDir the CSVs and charts are written there.
+  'eval.correlate': method<typeof correlateInput, CorrelationResult>(correlateInput),
+  // A grid of fine-tunes (α × adapted layers × loss space), each evaluated when evalData is given,
+  // and one comparison; resumable (finished points are read back, an interrupted one resumes).
+  'sweep.run': method<typeof sweepRunInput, SweepResult>(sweepRunInput),
   // `cancelled`: this call stopped it; `state`: the job's state when the call arrived (a job that
   // already ended answers {cancelled: false, state}); an id never issued is JOB_NOT_FOUND.
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean; state: JobState }>(
@@ -437,7 +497,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -30,6 +30,9 @@ import { finetuneHandlers } from './handlers/finetune';
 import { EvalService } from './eval-service';
 import { evalHandlers } from './handlers/eval';
 import { EvalCacheRepo } from '../store/eval-cache-repo';
+import { correlateHandlers } from './handlers/eval-correlate';
+import { sweepHandlers } from './handlers/sweep';
+import { SweepService } from './sweep-service';
 
 export interface BackendOptions {
   dbPath: string;
@@ -55,6 +58,8 @@ export function createBackend(options: BackendOptions): Backend {
   const models = new ModelService(runtime, tokenizers);
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db), tokenizers);
   const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db), tokenizers);
+  const finetune = new FinetuneService(analysis, runtime, new RunsRepo(db));
+  const evals = new EvalService(runtime, tokenizers, new EvalCacheRepo(db), new FileHashRepo(db));
   const handlers: HandlerMap = {
     'app.info': async () => ({
       version: appVersion(),
@@ -71,8 +76,10 @@ export function createBackend(options: BackendOptions): Backend {
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     ...analysisHandlers(analysis, runtime, tokenizers, new RunsRepo(db)),
-    ...finetuneHandlers(new FinetuneService(analysis, runtime, new RunsRepo(db))),
-    ...evalHandlers(new EvalService(runtime, tokenizers, new EvalCacheRepo(db), new FileHashRepo(db))),
+    ...finetuneHandlers(finetune),
+    ...evalHandlers(evals),
+    ...correlateHandlers(new RunsRepo(db)),
+    ...sweepHandlers(new SweepService(finetune, evals)),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),
