@@ -31,10 +31,10 @@ export function lossFormula(s: LossSettings): string {
   const z = s.space === 'sae-codes' ? 'SAE codes a = relu(pre)·[pre > θ]' : s.space === 'sae-preacts' ? 'SAE pre-activations pre = x·W_enc + b_enc' : 'the residual stream x';
   const n = s.normalisation === 'mean' ? 'n = the number of features weighted (mean over features)' : 'n = 1 (sum over features)';
   const w = s.features === 'all' ? 'w = 1 for every feature' : 'w = 1 on the features active in the frozen English phrase, else 0';
-  const u = s.direction === 'both' ? 'u' : 'sg(u) (no gradient through u)';
+  const u = s.direction === 'both' ? 'u' : 'sg(u)';
   return [
     `L = Σ_layers [ (1/P) Σ_pairs (1/n) Σ_f w·|${u} − v| + ${s.alpha} · (1/P) Σ_pairs (1/n) Σ_f w·(u − u_orig)² ]`,
-    `u, v: ${s.reduction} over the phrase's tokens (BOS excluded) of ${z}, English (u) and target (v) under the adapted model; u_orig: English under the frozen model`,
+    `u, v: ${s.reduction} over the phrase's tokens (BOS excluded) of ${z}, English (u) and target (v) under the adapted model; u_orig: English under the frozen model${s.direction === 'both' ? '' : '; sg(u): u with no gradient through it (direction target-only)'}`,
     `${w}; ${n}`,
   ].join('\n');
 }

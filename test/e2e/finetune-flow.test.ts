@@ -52,7 +52,7 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
       else await box.uncheck();
     }
     const steps = await page.getByRole('navigation', { name: 'wizard steps' }).getByRole('button').allTextContents();
-    expect(steps.at(-1)).toBe('8. Fine-tune');
+    expect(steps[7]).toBe('8. Fine-tune');
     // The demo's model must be inspected for the layer defaults.
     await step('3. Model').click();
     await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
@@ -65,7 +65,7 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
     expect(text).toContain('(default: 16)');
     expect(text).toContain("(default: 0..4, the paper's 21 of 26 layers as a share of this model's 6)");
     expect(text).toContain('the SAE layers within the adapted range');
-    expect(await page.getByTestId('loss-formula').textContent()).toContain('L = Σ_layers [ (1/P) Σ_pairs (1/n) Σ_f w·|u − v| + 1 · (1/P)');
+    expect(await page.getByTestId('loss-formula').textContent()).toContain('L = Σ_layers [ (1/P) Σ_pairs (1/n) Σ_f w·|sg(u) − v| + 1 · (1/P)');
     await page.getByLabel('retention weight α').fill('0.5');
     await expect.poll(() => page.getByTestId('loss-formula').textContent()).toContain('+ 0.5 · (1/P)');
     await page.getByLabel('retention weight α').fill('1');
