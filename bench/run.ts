@@ -2,6 +2,7 @@
 // Built by electron-vite with the product's code (out/main/bench.js); never part of `npm test`.
 import { benchAnalyze } from './analyze';
 import { benchEngine, ZERO_COPY_CHILD, zeroCopyChild } from './engine';
+import { benchEval, EVAL_CHILD, evalChild } from './eval';
 import { benchFertility } from './fertility';
 import { benchFinetune, FINETUNE_CHILD, finetuneChild } from './finetune';
 import { benchForward, FORWARD_CHILD, forwardChild } from './forward';
@@ -9,6 +10,7 @@ import { benchForward, FORWARD_CHILD, forwardChild } from './forward';
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   analyze: benchAnalyze, // its child processes: `analyze __child <mode> ...` (see bench/analyze.ts)
   engine: benchEngine,
+  eval: benchEval, // options after the name: --items, --model full|tiny, --batch-size, --no-peer (see bench/eval.ts)
   fertility: benchFertility,
   finetune: benchFinetune, // options after the name: --layers, --adapt, --steps, --no-peer (see bench/finetune.ts)
   forward: benchForward,
@@ -28,6 +30,11 @@ if (name === FORWARD_CHILD) {
 if (name === FINETUNE_CHILD) {
   // A fresh process for one fine-tune measurement (see bench/finetune.ts).
   await finetuneChild(process.argv[3], process.argv.slice(4));
+  process.exit(0);
+}
+if (name === EVAL_CHILD) {
+  // A fresh process for our eval.run measurements (see bench/eval.ts).
+  await evalChild(process.argv[3]);
   process.exit(0);
 }
 const bench = name ? BENCHES[name] : undefined;
