@@ -5,7 +5,7 @@ import { oneOf, optionalInt, optionalNumber, parseIntList, requireOptions, split
 import type { CliCommand } from '../command';
 import { printJson } from '../print';
 
-function settingsFrom(values: CliValues): PartialFinetuneSettings {
+export function settingsFrom(values: CliValues): PartialFinetuneSettings {
   const int = (flag: keyof CliValues) => optionalInt(values[flag] as string | undefined, `--${String(flag)}`);
   const num = (flag: keyof CliValues) => optionalNumber(values[flag] as string | undefined, `--${String(flag)}`);
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -3,6 +3,7 @@ import type { CliCommand } from '../command';
 import { activations } from './activations';
 import { analyze } from './analyze';
 import { buildDemo } from './build-demo';
+import { correlate } from './correlate';
 import { corpus } from './corpus';
 import { demo } from './demo';
 import { evaluate } from './eval';
@@ -13,6 +14,7 @@ import { makeRandomModel } from './make-random-model';
 import { makeRandomSaes } from './make-random-saes';
 import { model } from './model';
 import { serve } from './serve';
+import { sweep } from './sweep';
 import { system } from './system';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, evaluate, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, evaluate, correlate, sweep, makeRandomSaes, makeRandomModel, serve];
