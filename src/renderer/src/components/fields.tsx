@@ -1,7 +1,9 @@
-// One setting of the Fine-tune form: its control, its one-line meaning and its default. A typed value
-// is kept as text until it is a value the contract accepts (checked by the caller), so the project
-// never stores a half-typed number and the user sees why a value is refused beside the field.
+// One setting of a step's form (Fine-tune, Evaluate): its control, its one-line meaning and its
+// default. A typed value is kept as text until it is a value the contract accepts (checked by the
+// caller), so the project never stores a half-typed number and the user sees why a value is refused
+// beside the field.
 import { useEffect, useId, useState, type ReactNode } from 'react';
+import './fields.css';
 
 function Meaning({ id, meaning, fallback, error }: { id: string; meaning: ReactNode; fallback: string; error: string | null }) {
   return (

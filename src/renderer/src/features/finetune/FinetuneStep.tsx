@@ -15,7 +15,7 @@ import { Monitor } from './Monitor';
 import { monitor, startFinetune } from './monitor';
 import { defaultTargets, proposeRunFolder, requestProblems, settingsDiff, withDefaults, type FinetuneRequest } from './settings';
 import { SettingsForm } from './SettingsForm';
-import { NumberSetting } from './fields';
+import { NumberSetting } from '../../components/fields';
 import './finetune.css';
 
 async function proposal(): Promise<string | null> {

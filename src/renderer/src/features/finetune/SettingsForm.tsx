@@ -2,7 +2,7 @@
 // settings beside them. Values are checked by the contract's schema as they are typed.
 import { DIRECTIONS, FINETUNE_DEFAULTS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, lossFormula, NORMALISATIONS, REDUCTIONS, type FinetuneSettings } from '../../../../shared/finetune';
 import { defaultAdaptLayers, defaultLossLayers, layerText, parseLayers, requestProblems } from './settings';
-import { ChoiceSetting, NumberSetting, TextSetting } from './fields';
+import { ChoiceSetting, NumberSetting, TextSetting } from '../../components/fields';
 
 const D = FINETUNE_DEFAULTS;
 
