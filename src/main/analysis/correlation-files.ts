@@ -82,6 +82,7 @@ export function correlationFiles(r: Omit<CorrelationResult, 'outDir' | 'files'>)
           desc: `${MEASURE_LABEL[r.measure]} against ${accLabel}, one point per language.${l.n < 4 ? ' Fewer than 4 languages: no interval.' : ''}`,
           xLabel: MEASURE_LABEL[r.measure],
           yLabel: accLabel,
+          width: 720,
           ...(fit ? { line: { ...fit, label: `least-squares line: accuracy = ${fit.slope.toPrecision(3)} · x + ${fit.intercept.toPrecision(3)}` } } : {}),
         },
       ),

@@ -39,23 +39,35 @@ export interface ScatterOptions {
 const CHAR_W = 7; // rough width of a 12px sans-serif character, for layout only
 const defaultFormat = (v: number) => String(Number(v.toPrecision(4)));
 
-/** Label boxes placed right of their points, else left, else nudged down: the first spot that
- * overlaps no label placed before (points in order of x). */
-function placeLabels(points: { x: number; y: number; w: number }[]): { x: number; y: number; anchor: 'start' | 'end' }[] {
-  const boxes: { x0: number; x1: number; y0: number; y1: number }[] = [];
-  const hit = (b: (typeof boxes)[number]) => boxes.some((o) => b.x0 < o.x1 && b.x1 > o.x0 && b.y0 < o.y1 && b.y1 > o.y0);
+interface Box {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** Label boxes placed right of their points, else left, else nudged up or down: the first spot
+ * inside `bounds` that overlaps no point, whisker or label placed before (points in order of x). */
+function placeLabels(points: { x: number; y: number; w: number }[], obstacles: Box[], bounds: Box): { x: number; y: number; anchor: 'start' | 'end' }[] {
+  const boxes = [...obstacles];
+  const hit = (b: Box) => boxes.some((o) => b.x0 < o.x1 && b.x1 > o.x0 && b.y0 < o.y1 && b.y1 > o.y0);
+  const inside = (b: Box) => b.x0 >= bounds.x0 && b.x1 <= bounds.x1 && b.y0 >= bounds.y0 && b.y1 <= bounds.y1;
   return points.map((p) => {
-    for (const dy of [0, 13, -13, 26, -26]) {
+    let fallback: { x: number; y: number; anchor: 'start' | 'end' } | null = null;
+    for (const dy of [0, -13, 13, -26, 26]) {
       for (const side of ['start', 'end'] as const) {
         const x0 = side === 'start' ? p.x + 7 : p.x - 7 - p.w;
         const box = { x0, x1: x0 + p.w, y0: p.y + dy - 9, y1: p.y + dy + 3 };
+        const spot = { x: side === 'start' ? p.x + 7 : p.x - 7, y: p.y + dy + 4, anchor: side };
+        if (!inside(box)) continue;
+        fallback ??= spot;
         if (!hit(box)) {
           boxes.push(box);
-          return { x: side === 'start' ? p.x + 7 : p.x - 7, y: p.y + dy + 4, anchor: side };
+          return spot;
         }
       }
     }
-    return { x: p.x + 7, y: p.y + 4, anchor: 'start' };
+    return fallback ?? { x: p.x + 7, y: p.y + 4, anchor: 'start' };
   });
 }
 
@@ -101,7 +113,10 @@ export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOpti
     const x = px(X(options.referenceX.value));
     parts.push(
       `<line data-reference-x="${options.referenceX.value}" x1="${x}" x2="${x}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="#dc2626" stroke-dasharray="6 4"/>`,
-      `<text x="${Number(x) + 4}" y="${margin.top + 12}" font-size="11" fill="#b91c1c">${escapeXml(options.referenceX.label)}</text>`,
+      // Left of the line when the label would run off the right edge.
+      Number(x) + 4 + options.referenceX.label.length * 6 > width
+        ? `<text x="${Number(x) - 4}" y="${margin.top + 12}" text-anchor="end" font-size="11" fill="#b91c1c">${escapeXml(options.referenceX.label)}</text>`
+        : `<text x="${Number(x) + 4}" y="${margin.top + 12}" font-size="11" fill="#b91c1c">${escapeXml(options.referenceX.label)}</text>`,
     );
   }
   if (options.referenceY) {
@@ -128,7 +143,14 @@ export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOpti
   }
   const drawn = points.filter((p) => finite(p.x) && finite(p.y));
   const order = drawn.map((_, i) => i).sort((a, b) => drawn[a].x - drawn[b].x || drawn[a].y - drawn[b].y);
-  const placed = placeLabels(order.map((i) => ({ x: X(drawn[i].x), y: Y(drawn[i].y), w: drawn[i].label.length * CHAR_W })));
+  // Labels keep clear of every point and whisker, and inside the picture.
+  const obstacles: Box[] = drawn.flatMap((p) => [
+    { x0: X(p.x) - 4, x1: X(p.x) + 4, y0: Y(p.y) - 4, y1: Y(p.y) + 4 },
+    ...(p.xCi && p.xCi.every(finite) ? [{ x0: X(p.xCi[0]), x1: X(p.xCi[1]), y0: Y(p.y) - 1, y1: Y(p.y) + 1 }] : []),
+    ...(p.yCi && p.yCi.every(finite) ? [{ x0: X(p.x) - 1, x1: X(p.x) + 1, y0: Y(p.yCi[1]), y1: Y(p.yCi[0]) }] : []),
+  ]);
+  const bounds = { x0: 4, x1: width - 4, y0: margin.top - 8, y1: margin.top + plotH + 4 };
+  const placed = placeLabels(order.map((i) => ({ x: X(drawn[i].x), y: Y(drawn[i].y), w: drawn[i].label.length * CHAR_W })), obstacles, bounds);
   order.forEach((i, k) => {
     const p = drawn[i];
     const [cx, cy] = [X(p.x), Y(p.y)];
