@@ -333,15 +333,35 @@ const projectFinetuneFields = {
   jobId: z.string().min(1).max(64).nullable(),
   run: z.object({ corpus: z.union([z.literal('udhr'), localPath]), limit: z.number().int().min(2).max(1_000_000).nullable() }).strict().nullable(),
 };
+// The Evaluate step's choices (ProjectEvaluateState): the same rule, strict when saved, dropped when
+// damaged on read.
+const projectEvaluateFields = {
+  data: pathOrEmpty,
+  task: z.enum(['all', ...EVAL_TASKS]),
+  languages: z.union([z.enum(['project', 'files']), z.array(languageCode).max(600)]),
+  preset: z.enum(EVAL_PRESET_NAMES),
+  limit: z.number().int().min(1).max(10_000_000).nullable(),
+  fewshot: z.number().int().min(0).max(100),
+  adapter: z.enum(['none', 'finetune', 'path']),
+  adapterPath: pathOrEmpty,
+  outDir: pathOrEmpty,
+  jobId: z.string().min(1).max(64).nullable(),
+};
 /** A project's state as a client sends it. */
 export const projectStateInput = z
-  .object({ ...projectStateFields, adapterPath: pathOrEmpty.optional(), finetune: z.object(projectFinetuneFields).strict().optional() })
+  .object({
+    ...projectStateFields,
+    adapterPath: pathOrEmpty.optional(),
+    finetune: z.object(projectFinetuneFields).strict().optional(),
+    evaluate: z.object(projectEvaluateFields).strict().optional(),
+  })
   .strict();
 /** A project's state as read from the store. */
 export const storedProjectState = z.object({
   ...projectStateFields,
   adapterPath: pathOrEmpty.optional().catch(undefined),
   finetune: z.object(projectFinetuneFields).optional().catch(undefined),
+  evaluate: z.object(projectEvaluateFields).optional().catch(undefined),
 });
 const projectId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const runId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);

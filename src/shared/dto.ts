@@ -452,6 +452,31 @@ export interface ProjectState {
   adapterPath?: string;
   /** The Fine-tune step's choices and its run folder; absent = never opened. */
   finetune?: ProjectFinetuneState;
+  /** The Evaluate step's choices and its last evaluation's job; absent = never opened. */
+  evaluate?: ProjectEvaluateState;
+}
+
+/** The Evaluate step as a project keeps it (the model is the project's). The evaluation's numbers
+ * are not stored here: the backend keeps the job's value (jobs.attach), results.json sits in outDir,
+ * and every item's log-likelihoods are in the evaluation cache. */
+export interface ProjectEvaluateState {
+  /** A task file or a folder of them; empty = none chosen yet. */
+  data: string;
+  /** One task, or 'all' the files hold. */
+  task: 'all' | 'arc' | 'hellaswag' | 'mmlu' | 'mc';
+  /** 'project': the project's languages; 'files': every language the files hold; or these codes. */
+  languages: 'project' | 'files' | string[];
+  preset: 'lm-eval-okapi' | 'okapi-original';
+  /** First N items of each task and language; null = all. */
+  limit: number | null;
+  fewshot: number;
+  /** No adapter, the Fine-tune step's adapter (its finished run's adapterDir), or adapterPath. */
+  adapter: 'none' | 'finetune' | 'path';
+  adapterPath: string;
+  /** Where results.json and items.jsonl go; empty = not written. */
+  outDir: string;
+  /** The last evaluation's backend job (running or ended): a reload follows it or reads its value. */
+  jobId: string | null;
 }
 
 /** The Fine-tune step as a project keeps it. The run folder is the run's own record (finetune.status

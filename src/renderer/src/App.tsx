@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { AppInfo } from '../../shared/dto';
 import { api } from './api';
 import { CorpusStep } from './features/corpus/CorpusStep';
+import { EvaluateStep } from './features/evaluate/EvaluateStep';
 import { FertilityStep } from './features/fertility/FertilityStep';
 import { FinetuneStep } from './features/finetune/FinetuneStep';
 import { LanguagesStep } from './features/languages/LanguagesStep';
@@ -30,6 +31,7 @@ const VIEWS: Record<StepId, () => React.JSX.Element> = {
   run: RunStep,
   results: ResultsStep,
   finetune: FinetuneStep,
+  evaluate: EvaluateStep,
 };
 
 export function App() {

@@ -27,6 +27,7 @@ const STEP_OF_METHOD: Record<string, StepId> = {
   'analysis.export': 'results',
   'finetune.run': 'finetune',
   'model.merge': 'finetune',
+  'eval.run': 'evaluate',
 };
 
 export function stepOfMethod(method: string): StepId | null {

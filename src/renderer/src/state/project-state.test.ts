@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { projectStateInput, storedProjectState } from '../../../shared/contract';
 import { choicesOf, projectStateOf, summarySha256, wizardOf } from './project-state';
-import { INITIAL_FINETUNE, INITIAL_WIZARD, type WizardState } from './wizard';
+import { INITIAL_EVALUATE, INITIAL_FINETUNE, INITIAL_WIZARD, type WizardState } from './wizard';
 
 const chosen: WizardState = {
   ...INITIAL_WIZARD,
@@ -75,6 +75,42 @@ describe('project state', () => {
     }
     expect(projectStateInput.safeParse({ ...base, adapterPath: 3 }).success).toBe(false);
     expect(storedProjectState.safeParse({ ...base, adapterPath: 3 }).data?.adapterPath).toBeUndefined();
+  });
+
+  it('keeps the Evaluate step (left out while unused), strict on save, dropped when damaged on read', () => {
+    const base = projectStateOf(chosen, {});
+    expect('evaluate' in base).toBe(false);
+    const evaluate = { ...INITIAL_EVALUATE, data: '/d', task: 'mc' as const, languages: ['hi'], limit: 5, fewshot: 1, adapter: 'path' as const, adapterPath: '/a', outDir: '/o', jobId: 'j-2' };
+    const state = projectStateOf({ ...chosen, step: 'evaluate', evaluate }, {});
+    expect(projectStateInput.safeParse(state).success).toBe(true);
+    const back = { ...INITIAL_WIZARD, ...wizardOf(state) };
+    expect(back.evaluate).toEqual(evaluate);
+    expect(back.step).toBe('evaluate');
+    expect(wizardOf(base).evaluate).toBe(INITIAL_EVALUATE);
+    // Each field's classes of bad value: an unknown task/preset/adapter kind, a bad
+    // language code or mode, numbers out of range or not whole, an empty job id, not an object.
+    // A misspelt key is an error when saved; read back (a newer version's key) it is dropped.
+    expect(projectStateInput.safeParse({ ...base, evaluate: { ...evaluate, dataa: '/d' } }).success).toBe(false);
+    expect(storedProjectState.safeParse({ ...base, evaluate: { ...evaluate, dataa: '/d' } }).data?.evaluate).toEqual(evaluate);
+    const bad = [
+      { ...evaluate, task: 'gsm8k' },
+      { ...evaluate, languages: 'all' },
+      { ...evaluate, languages: ['not a code!'] },
+      { ...evaluate, preset: 'okapi' },
+      { ...evaluate, limit: 0 },
+      { ...evaluate, fewshot: 1.5 },
+      { ...evaluate, fewshot: 101 },
+      { ...evaluate, adapter: 'merged' },
+      { ...evaluate, jobId: '' },
+      'a string',
+    ];
+    for (const e of bad) {
+      expect(projectStateInput.safeParse({ ...base, evaluate: e }).success, JSON.stringify(e)).toBe(false);
+      const read = storedProjectState.safeParse({ ...base, evaluate: e });
+      expect(read.success).toBe(true);
+      expect(read.data?.evaluate).toBeUndefined();
+      expect(read.data?.modelPath).toBe('/m');
+    }
   });
 
   it('opens an unknown step as the first one', () => {

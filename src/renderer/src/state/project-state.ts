@@ -1,7 +1,7 @@
 // The wizard's choices as a project stores them, and back. Pure functions: the sync (project-sync)
 // does the calls.
 import type { ProjectState, RunRecord, Tier } from '../../../shared/dto';
-import { INITIAL_FINETUNE, STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
+import { INITIAL_EVALUATE, INITIAL_FINETUNE, STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
 
 /** What a project keeps of the wizard; `tiers` are read from the registry when saving. */
 export type PersistedChoices = Omit<ProjectState, 'tiers'>;
@@ -20,6 +20,7 @@ export function choicesOf(w: WizardState): PersistedChoices {
     // Additive fields: left out while unused, so a project that never used them saves as before.
     ...(w.adapterPath ? { adapterPath: w.adapterPath } : {}),
     ...(w.finetune !== INITIAL_FINETUNE ? { finetune: w.finetune } : {}),
+    ...(w.evaluate !== INITIAL_EVALUATE ? { evaluate: w.evaluate } : {}),
   };
 }
 
@@ -52,6 +53,7 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
     runId: state.runId,
     adapterPath: state.adapterPath ?? '',
     finetune: state.finetune ?? INITIAL_FINETUNE,
+    evaluate: state.evaluate ?? INITIAL_EVALUATE,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DisparitySummary, FertilityResult, ModelInfo, ProjectFinetuneState, SaeInfo } from '../../../shared/dto';
+import type { DisparitySummary, FertilityResult, ModelInfo, ProjectEvaluateState, ProjectFinetuneState, SaeInfo } from '../../../shared/dto';
 import { createStore } from './store';
 
 export const STEPS = [
@@ -10,6 +10,7 @@ export const STEPS = [
   { id: 'run', label: 'Run' },
   { id: 'results', label: 'Results' },
   { id: 'finetune', label: 'Fine-tune' },
+  { id: 'evaluate', label: 'Evaluate' },
 ] as const;
 
 export type StepId = (typeof STEPS)[number]['id'];
@@ -75,6 +76,8 @@ export interface WizardState {
   adapterPath: string;
   /** The Fine-tune step's choices and run folder. */
   finetune: ProjectFinetuneState;
+  /** The Evaluate step's choices and its last evaluation's job. */
+  evaluate: ProjectEvaluateState;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -89,6 +92,21 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
 /** The Fine-tune step before the user chose anything: targets follow the tiers, the settings the
  * defaults, and a run folder is proposed when the step opens. */
 export const INITIAL_FINETUNE: ProjectFinetuneState = { outDir: '', targets: [], limit: null, settings: {}, jobId: null, run: null };
+
+/** The Evaluate step before the user chose anything: every task the files hold, the project's
+ * languages, the harness's Okapi preset 0-shot, no adapter, no output folder. */
+export const INITIAL_EVALUATE: ProjectEvaluateState = {
+  data: '',
+  task: 'all',
+  languages: 'project',
+  preset: 'lm-eval-okapi',
+  limit: null,
+  fewshot: 0,
+  adapter: 'none',
+  adapterPath: '',
+  outDir: '',
+  jobId: null,
+};
 
 /** A new project's choices (the app itself opens the last project, or the bundled demo's). */
 export const INITIAL_WIZARD: WizardState = {
@@ -109,6 +127,7 @@ export const INITIAL_WIZARD: WizardState = {
   runId: null,
   adapterPath: '',
   finetune: INITIAL_FINETUNE,
+  evaluate: INITIAL_EVALUATE,
 };
 
 export const wizard = createStore<WizardState>(INITIAL_WIZARD);

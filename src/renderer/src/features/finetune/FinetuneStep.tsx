@@ -3,9 +3,10 @@
 // picks the targets, the settings (each with its meaning and default) and a run folder; the monitor
 // follows the run live and after a reload; the results compare before and after on held-out segments.
 import { useEffect, useState } from 'react';
-import type { Tier } from '../../../../shared/dto';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { FolderField } from '../../components/FolderField';
+import { ProblemList } from '../../components/ProblemList';
+import { useTiers } from '../../components/tiers';
 import { api } from '../../api';
 import { project } from '../../state/project-sync';
 import { useStore } from '../../state/store';
@@ -30,17 +31,11 @@ async function proposal(): Promise<string | null> {
 export function FinetuneStep() {
   const w = useStore(wizard, (s) => s);
   const m = useStore(monitor, (s) => s);
-  const [tiers, setTiers] = useState<Record<string, Tier>>({});
+  const tiers = useTiers();
   const [problems, setProblems] = useState<string[]>([]);
   const ft = w.finetune;
   const setFt = (patch: Partial<typeof ft>) => wizard.set((s) => ({ finetune: { ...s.finetune, ...patch } }));
 
-  useEffect(() => {
-    api.languages.list({}).then(
-      (list) => setTiers(Object.fromEntries(list.map((l) => [l.code, l.tier]))),
-      () => undefined,
-    );
-  }, []);
   // A run folder is proposed the first time the step opens in a project.
   useEffect(() => {
     if (wizard.get().finetune.outDir) return;
@@ -158,13 +153,7 @@ export function FinetuneStep() {
           Start fine-tune
         </button>
       </p>
-      {problems.length > 0 && (
-        <ul className="error" role="alert" data-testid="finetune-problems">
-          {problems.map((p) => (
-            <li key={p}>{p}</li>
-          ))}
-        </ul>
-      )}
+      <ProblemList problems={problems} testId="finetune-problems" />
       {shown && m.error && <ErrorMessage error={m.error.message} code={m.error.code} />}
       {shown && m.cancelled && !running && (
         <p className="notice" role="status">
