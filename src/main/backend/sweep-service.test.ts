@@ -136,6 +136,23 @@ describe('sweep.run over the API', () => {
     expect(existsSync(join(point, 'eval', 'results.json'))).toBe(true);
   }, 300_000);
 
+  it('a sweep cancelled inside a point resumes there: the finished point is read back, the cancelled one runs again to the same figures', async () => {
+    const point = join(dir, 'alpha-2_layers-0-1_sae-codes');
+    rmSync(point, { recursive: true });
+    const jobId = 'sweep-cancel-test';
+    const stop = api.on('progress', (p) => {
+      if (p.stage.startsWith('point 2/2') && p.stage.endsWith(': training')) void api.jobs.cancel({ jobId });
+    });
+    const error = await rejection(api.sweep.run({ ...request(dir), jobId })).finally(stop);
+    expect(error.code).toBe('CANCELLED');
+    expect(existsSync(join(point, 'finetune.json'))).toBe(true);
+    expect(existsSync(join(point, 'report', 'result.json'))).toBe(false);
+    const resumed = await api.sweep.run(request(dir));
+    expect(resumed.points.map((p) => p.status)).toEqual(['done before', 'ran']);
+    expect(resumed.points[1].gain_percent).toEqual(first.points[1].gain_percent);
+    expect(resumed.points[1].accuracy).toEqual(first.points[1].accuracy);
+  }, 300_000);
+
   it('eval.correlate pairs a stored held-out analysis with a point\'s evaluation', async () => {
     const run = (await api.runs.list({})).find((r) => r.segments === 3)!;
     const out = join(tmp.dir, 'correlation');
