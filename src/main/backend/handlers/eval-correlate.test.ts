@@ -33,7 +33,7 @@ const result = {
   adapter: null,
   data: '/data',
   preset: 'lm-eval-okapi',
-  results: codes.map((language, i) => ({ task: 'arc', language, n: 40, before: { acc: 0.6 - i * 0.04 + (i % 3) / 100, acc_stderr: 0.05, acc_norm: 0.5, acc_norm_stderr: 0.05 } })),
+  results: codes.map((language, i) => ({ task: 'arc' as const, language, n: 40, before: { acc: 0.6 - i * 0.04 + (i % 3) / 100, acc_stderr: 0.05, acc_norm: 0.5, acc_norm_stderr: 0.05 } })),
   cache: { items: 240, cached: 0, scored: 240 },
 };
 
