@@ -10,10 +10,11 @@ import { ApiError } from '../../shared/errors';
 import type { EvalItemLine, EvalRequest, EvalResult, EvalScores, EvalTaskResult } from '../../shared/eval';
 import { readMcData, type McItem } from '../data/mc/read';
 import type { RuntimeHost } from '../engine/runtime-host';
-import { encodePairs } from '../eval/encode-pairs';
-import { LoglikScorer } from '../eval/loglikelihood';
+import { encodePairs, encodePairsSeparately, type TextPair } from '../eval/encode-pairs';
+import { LoglikScorer, type LoglikRequest } from '../eval/loglikelihood';
 import { decide, mean, meanStderr, pairedDifference } from '../eval/metrics';
-import { lmEvalOkapiDoc, TARGET_DELIMITER, withFewshot, type EvalPreset, type Prompt } from '../eval/prompts';
+import { planLmEval, planOriginal } from '../eval/plan';
+import { TARGET_DELIMITER, type EvalPreset, type Prompt } from '../eval/prompts';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import { openPeftAdapter, type PeftAdapter } from '../io/peft-adapter';
 import type { TokenizerHost } from '../io/tokenizer-host';
@@ -23,9 +24,6 @@ import type { FileHashRepo } from '../store/file-hash-repo';
 import { digest, hashFiles, modelFingerprint, modelFingerprintFiles } from './fingerprints';
 import type { JobContext } from './handler';
 
-/** The split each task is scored on, per preset (the harness's task configs). */
-const EVAL_SPLITS: Record<McItem['task'], string[] | null> = { arc: ['test'], hellaswag: ['val', 'validation'], mmlu: ['test'], mc: null };
-const FEWSHOT_SPLITS: Record<McItem['task'], string[]> = { arc: ['train'], hellaswag: ['train'], mmlu: ['train', 'dev'], mc: ['train'] };
 
 interface Scored {
   item: McItem;
@@ -45,7 +43,6 @@ export class EvalService {
   async run(request: EvalRequest, ctx: JobContext): Promise<EvalResult> {
     const started = performance.now();
     const preset: EvalPreset = request.preset ?? 'lm-eval-okapi';
-    if (preset !== 'lm-eval-okapi') throw new ApiError('INVALID_ARGUMENT', `preset ${preset} is not implemented yet; use lm-eval-okapi`, { setting: 'preset' });
     const fewshot = request.fewshot ?? 0;
     const folder = openModelFolder(request.model);
     if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json; items are tokenized with the model's tokenizer`, { file: folder.path });
@@ -53,32 +50,21 @@ export class EvalService {
     const outDir = request.outDir !== undefined ? checkOutputFolder(request.outDir) : undefined;
     ctx.progress('reading the task files', 0, 1);
     const data = await readMcData(request.data, { task: request.task, languages: request.languages });
-    const scoredItems = data.items.filter((it) => {
-      const splits = EVAL_SPLITS[it.task];
-      return splits === null || splits.includes(it.split);
-    });
-    if (scoredItems.length === 0) {
+    const { items: limited, prompts } = preset === 'lm-eval-okapi' ? planLmEval(data.items, request.limit, fewshot) : planOriginal(data.items, request.limit, request.fewshot);
+    if (limited.length === 0) {
       const have = [...new Set(data.items.map((i) => `${i.task}/${i.split}`))].join(', ');
-      throw new ApiError('INVALID_ARGUMENT', `no item to score: the preset scores arc and mmlu on their test split and hellaswag on val; the files hold ${have || 'nothing'}`, { path: request.data });
+      throw new ApiError('INVALID_ARGUMENT', `no item to score: the preset scores arc and mmlu on their test split and hellaswag on its validation split; the files hold ${have || 'nothing'}`, { path: request.data });
     }
-    const limited = request.limit === undefined ? scoredItems : limitPerGroup(scoredItems, request.limit);
-    const prompts = limited.map((item) => {
-      try {
-        return withFewshot(lmEvalOkapiDoc(item), fewshotFor(item, data.items, fewshot));
-      } catch (error) {
-        if (error instanceof ApiError) throw new ApiError(error.code, `${item.source}${item.line !== null ? ` line ${item.line}` : ''}: ${error.message}`, { file: item.source, line: item.line, ...error.details });
-        throw error;
-      }
-    });
     prompts.forEach((p, i) => {
       if (!Number.isInteger(p.gold) || p.gold < 0 || p.gold >= p.choices.length) throw new ApiError('INVALID_ARGUMENT', `${limited[i].source} line ${limited[i].line}: the gold index ${p.gold} is outside the ${p.choices.length} choices`, { file: limited[i].source, line: limited[i].line });
       if (p.choices.some((c) => c.length === 0)) throw new ApiError('INVALID_ARGUMENT', `${limited[i].source} line ${limited[i].line}: a choice is empty after the preset's preprocessing`, { file: limited[i].source, line: limited[i].line });
     });
     const files = new Map(data.files.map((f) => [f.path, f]));
     const of = await hashFiles(this.fileHashes, modelFingerprintFiles(folder), ctx);
-    const keyOf = (fp: string) => (item: McItem) => digest([fp, files.get(item.source)!.sha256, preset, String(fewshot), item.task, item.language, item.split, String(item.docId)]);
-    const base = await this.scoreModel(folder, undefined, limited, prompts, keyOf(modelFingerprint(folder, of)), 'scoring the base model', ctx);
-    const adapted = adapter ? await this.scoreModel(folder, adapter, limited, prompts, keyOf(modelFingerprint(folder, of, adapter)), 'scoring with the adapter', ctx) : undefined;
+    const keyOf = (fp: string) => (item: McItem) => digest([fp, files.get(item.source)!.sha256, preset, String(request.fewshot ?? 'default'), item.task, item.language, item.split, String(item.docId)]);
+    const encode = (pairs: TextPair[]) => (preset === 'lm-eval-okapi' ? encodePairs(this.tokenizers, folder.path, folder.config, pairs, ctx.signal) : encodePairsSeparately(this.tokenizers, folder.path, pairs, ctx.signal));
+    const base = await this.scoreModel(folder, undefined, limited, prompts, keyOf(modelFingerprint(folder, of)), encode, 'scoring the base model', ctx);
+    const adapted = adapter ? await this.scoreModel(folder, adapter, limited, prompts, keyOf(modelFingerprint(folder, of, adapter)), encode, 'scoring with the adapter', ctx) : undefined;
     const scored: Scored[] = limited.map((item, i) => ({ item, prompt: prompts[i], base: base.choices[i], adapted: adapted?.choices[i] }));
     const result: EvalResult = {
       model: folder.path,
@@ -86,7 +72,7 @@ export class EvalService {
       data: request.data,
       preset,
       fewshot,
-      presetNote: PRESET_NOTE,
+      presetNote: PRESET_NOTES[preset],
       results: taskResults(scored, request.bootstrap ?? 1000, request.seed ?? 0),
       files: data.files.map((f) => ({ path: f.path, sha256: f.sha256, format: f.format, task: f.task, language: f.language, split: f.split, rows: f.rows })),
       cache: { items: scored.length, cached: base.cached + (adapted?.cached ?? 0), scored: base.scored + (adapted?.scored ?? 0) },
@@ -107,7 +93,7 @@ export class EvalService {
 
   /** Every item's per-choice log-likelihoods under one model: from the cache, the rest scored in
    * batches of items committed one by one. */
-  private async scoreModel(folder: ModelFolder, adapter: PeftAdapter | undefined, items: McItem[], prompts: Prompt[], key: (item: McItem) => string, stage: string, ctx: JobContext) {
+  private async scoreModel(folder: ModelFolder, adapter: PeftAdapter | undefined, items: McItem[], prompts: Prompt[], key: (item: McItem) => string, encode: (pairs: TextPair[]) => Promise<LoglikRequest[]>, stage: string, ctx: JobContext) {
     const keys = items.map(key);
     const cached = this.cache.getMany(keys);
     const missing = items.map((_, i) => i).filter((i) => !cached.has(keys[i]) || cached.get(keys[i])!.length !== prompts[i].choices.length);
@@ -120,7 +106,7 @@ export class EvalService {
           ctx.progress(stage, start, missing.length);
           const part = missing.slice(start, start + CHUNK);
           const pairs = part.flatMap((i) => prompts[i].choices.map((c) => ({ context: prompts[i].context, continuation: `${TARGET_DELIMITER}${c}` })));
-          const requests = await encodePairs(this.tokenizers, folder.path, folder.config, pairs, ctx.signal);
+          const requests = await encode(pairs);
           const results = await scorer.score(requests, ctx.signal);
           let at = 0;
           const rows = part.map((i) => {
@@ -140,27 +126,14 @@ export class EvalService {
   }
 }
 
-export const PRESET_NOTE =
-  "lm-eval-okapi: lm-evaluation-harness's Okapi tasks arc_{lang} (test split), hellaswag_{lang} (val split) and m_mmlu_{lang} (test split, scored on the letters A-D), 0-shot unless few-shot is asked (first n of the train split); English ARC and HellaSwag are other datasets in the harness (ai2_arc, hellaswag) and it has no Chinese HellaSwag";
+export const PRESET_NOTES: Record<EvalPreset, string> = {
+  'lm-eval-okapi':
+    "lm-eval-okapi: lm-evaluation-harness's Okapi tasks arc_{lang} (test split), hellaswag_{lang} (val split) and m_mmlu_{lang} (test split, scored on the letters A-D), 0-shot unless few-shot is asked (first n of the train split); English ARC and HellaSwag are other datasets in the harness (ai2_arc, hellaswag) and it has no Chinese HellaSwag",
+  'okapi-original':
+    "okapi-original: the Okapi authors' harness fork (nlp-uoregon/mlmm-evaluation): ARC 25-shot from train, MMLU 25-shot from validation scored on the choice texts, HellaSwag 0-shot; documents shuffled and few-shot examples drawn with Python's random.Random(42) as its evaluator does; context and continuation tokenized separately without BOS",
+};
 
-/** The harness's --limit: the first N items of each (task, language). */
-function limitPerGroup(items: McItem[], limit: number): McItem[] {
-  const seen = new Map<string, number>();
-  return items.filter((it) => {
-    const k = `${it.task}/${it.language}`;
-    const n = seen.get(k) ?? 0;
-    seen.set(k, n + 1);
-    return n < limit;
-  });
-}
 
-/** First-n few-shot examples from the task's train split of the same language (MMLU's sampler). */
-function fewshotFor(item: McItem, all: readonly McItem[], n: number): Prompt[] {
-  if (n === 0) return [];
-  const pool = all.filter((o) => o.task === item.task && o.language === item.language && FEWSHOT_SPLITS[item.task].includes(o.split));
-  if (pool.length < n) throw new ApiError('INVALID_ARGUMENT', `${n}-shot ${item.task} in ${item.language} needs ${n} examples in a train split; the files hold ${pool.length}`, { setting: 'fewshot' });
-  return pool.slice(0, n).map((o) => lmEvalOkapiDoc(o));
-}
 
 function scoresOf(lls: CachedChoice[][], scored: Scored[]): { acc: number[]; accNorm: number[]; decisions: ReturnType<typeof decide>[] } {
   const decisions = scored.map((s, i) => decide(lls[i].map((c) => c.loglikelihood), s.prompt.choices, s.prompt.gold));

@@ -48,3 +48,14 @@ export async function encodePairs(tokenizers: TokenizerHost, modelPath: string, 
     return { context, continuation: whole.slice(context.length) };
   });
 }
+
+/** The original Okapi fork's encoding: context and continuation each encoded alone, without the
+ * tokenizer's special tokens (no BOS) and with no whitespace moved. (An empty context, which the
+ * fork prefixes with the end-of-text token, is refused: no task of the preset has one.) */
+export async function encodePairsSeparately(tokenizers: TokenizerHost, modelPath: string, pairs: readonly TextPair[], signal?: AbortSignal): Promise<LoglikRequest[]> {
+  const texts = [...new Set(pairs.flatMap((p) => [p.context, p.continuation]))];
+  if (pairs.some((p) => p.context === '')) throw new ApiError('INVALID_ARGUMENT', 'the okapi-original preset cannot score an empty context (the fork prefixes the end-of-text token, which tokenizer.json does not name reliably)');
+  const ids = texts.length ? (await tokenizers.encode(modelPath, texts, false, signal)).ids : [];
+  const of = new Map(texts.map((t, i) => [t, ids[i]]));
+  return pairs.map((p) => ({ context: of.get(p.context)!, continuation: of.get(p.continuation)! }));
+}

@@ -87,3 +87,37 @@ export function withFewshot(doc: Prompt, shots: readonly Prompt[]): Prompt {
   const examples = shots.map((s) => `${s.context}${TARGET_DELIMITER}${s.choices[s.gold]}`).join(FEWSHOT_DELIMITER);
   return { ...doc, context: `${examples}${FEWSHOT_DELIMITER}${doc.context}` };
 }
+
+/** One item as the Okapi authors' harness fork (nlp-uoregon/mlmm-evaluation) asks it:
+ *   ARC:       "Question: " + question + "\nAnswer:"  (no preprocessing), the non-empty options
+ *   HellaSwag: as lm-eval (preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b)))
+ *   MMLU:      "Question: " + question + "\nChoices:\n" + "A. a\nB. b\nC. c\nD. d\n" + "Answer:",
+ *              scored on the choice texts
+ *   mc:        the context as it is
+ * Few-shot examples are doc_to_text + " " + gold choice, joined by "\n\n" (see withFewshot). */
+export function okapiOriginalDoc(src: PromptSource): Prompt {
+  const raw = src.raw;
+  switch (src.task) {
+    case 'arc': {
+      const options = ['option_a', 'option_b', 'option_c', 'option_d', 'option_e'].map((k) => raw[k]).filter((o): o is string => typeof o === 'string' && o !== '');
+      const gold = ['A', 'B', 'C', 'D', 'E'].indexOf(str(raw, 'answer'));
+      if (gold < 0) throw new ApiError('INVALID_ARGUMENT', `answer ${JSON.stringify(raw.answer)} is not one of A..E`, { field: 'answer' });
+      return { context: `Question: ${str(raw, 'instruction')}\nAnswer:`, choices: options, gold };
+    }
+    case 'hellaswag':
+      return lmEvalOkapiDoc(src);
+    case 'mmlu': {
+      const gold = ['A', 'B', 'C', 'D'].indexOf(str(raw, 'answer'));
+      if (gold < 0) throw new ApiError('INVALID_ARGUMENT', `answer ${JSON.stringify(raw.answer)} is not one of A..D`, { field: 'answer' });
+      const choices = ['a', 'b', 'c', 'd'].map((k) => str(raw, `option_${k}`));
+      const listed = choices.map((c, i) => `${'ABCD'[i]}. ${c}\n`).join('');
+      return { context: `Question: ${str(raw, 'instruction')}\nChoices:\n${listed}Answer:`, choices, gold };
+    }
+    case 'mc':
+      return { context: src.question, choices: src.choices, gold: src.gold };
+  }
+}
+
+/** Few-shot examples per task in the original Okapi evaluation (25-shot ARC and MMLU, 0-shot
+ * HellaSwag). */
+export const OKAPI_ORIGINAL_FEWSHOT: Record<McTask, number> = { arc: 25, hellaswag: 0, mmlu: 25, mc: 0 };
