@@ -106,6 +106,17 @@ describe('fine-tune loop', () => {
     void bytes;
   }, 180_000);
 
+  it('resuming a finished run at its last checkpoint evaluates that step once more, and logs it once', async () => {
+    const dir = join(tmp.dir, 'finished');
+    const s = settings({ steps: 4, monitor: { ...settings().monitor, evalEvery: 2, checkpointEvery: 2 } });
+    const first = new FinetuneRun(args(dir, { settings: s }));
+    const done = await first.run();
+    const again = await new FinetuneRun(args(dir, { settings: s, resumeFrom: first.checkpoints().at(-1) })).run();
+    expect(again.final.heldout_loss).toBe(done.final.heldout_loss);
+    const evals = readStepLog(dir).filter((r) => r.kind === 'eval').map((r) => r.step);
+    expect(evals).toEqual([2, 4]);
+  }, 120_000);
+
   it('a run whose loss turns non-finite stops with TRAINING_DIVERGED, its checkpoints and log kept', async () => {
     // Parameters that overflow the loss, as a diverged run leaves them: a checkpoint of a short run
     // with every B scaled by 1e30, resumed. (Llama: Gemma-2's post-norms would map the overflow to 0.)

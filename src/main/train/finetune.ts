@@ -295,7 +295,9 @@ export class FinetuneRun {
         trainer.restore(ckpt);
         state = JSON.parse(ckpt.metadata.loop ?? '{"best":null,"sinceBest":0,"above":0}');
         state.best ??= Infinity;
-        this.truncateLog(ckpt.step);
+        // A run resumed at its last step evaluates that step again (the report needs the figures):
+        // its earlier evaluation line goes.
+        this.truncateLog(ckpt.step, ckpt.step >= this.stepsPlanned);
       } else {
         writeFileSync(join(dir, STEP_LOG_FILE), '');
       }
@@ -401,12 +403,21 @@ export class FinetuneRun {
   }
 
   /** Keeps the log lines up to `step` (a resumed run rewrites what came after its checkpoint). */
-  private truncateLog(step: number): void {
+  private truncateLog(step: number, dropEvalAtStep = false): void {
     const file = join(this.args.dir, STEP_LOG_FILE);
     if (!existsSync(file)) return;
     const keep = readFileSync(file, 'utf8')
       .split('\n')
-      .filter((line) => line.trim() && (JSON.parse(line) as LogRecord).step <= step);
+      .filter((line) => {
+        if (!line.trim()) return false;
+        let r: LogRecord;
+        try {
+          r = JSON.parse(line) as LogRecord;
+        } catch {
+          return false; // the line a killed process was writing
+        }
+        return r.step < step || (r.step === step && !(dropEvalAtStep && r.kind === 'eval'));
+      });
     truncateSync(file, 0);
     if (keep.length) appendFileSync(file, `${keep.join('\n')}\n`);
   }
