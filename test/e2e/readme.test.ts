@@ -45,7 +45,7 @@ const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 /** What each README line must print and write; keyed by the line as printed. */
 const CHECKS: Record<string, (run: Run) => void> = {
   'npx linguascope --help': ({ stdout }) => {
-    for (const command of ['demo', 'analyze', 'activations', 'finetune', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model', 'serve']) {
+    for (const command of ['demo', 'analyze', 'activations', 'finetune', 'eval', 'make-random-model', 'make-random-saes', 'fertility', 'languages', 'corpus', 'system', 'model', 'serve']) {
       expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   },
@@ -124,6 +124,18 @@ const CHECKS: Record<string, (run: Run) => void> = {
     const summary = json(file('finetune-analysis', 'summary.json'));
     expect(summary.adapter.rank).toBe(16);
     expect(summary.adapter.modules).toBe(35);
+  },
+  'npx linguascope eval --model resources/demo/model --data test/fixtures/eval/data/alexandrainst/m_arc --adapter linguascope-examples/finetune/adapter --out linguascope-examples/eval': ({ stdout }) => {
+    expect(stdout).toMatch(/^lm-eval-okapi: 12 items/m);
+    expect(stdout).toMatch(/^arc\tml\t6\t/m);
+    expect(stdout).toMatch(/^arc\tes\t6\t/m);
+    const result = json(file('eval', 'results.json'));
+    expect(result.results.map((r: { language: string }) => r.language).sort()).toEqual(['es', 'ml']);
+    expect(result.results[0].difference.acc.ci).toHaveLength(2);
+    const items = readFileSync(file('eval', 'items.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(items).toHaveLength(12);
+    expect(items[0]).toMatchObject({ task: 'arc', doc_id: 0 });
+    expect(items[0].after.loglikelihoods).toHaveLength(items[0].loglikelihoods.length);
   },
 };
 
