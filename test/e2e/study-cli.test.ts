@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp';
+import { writePairsCorpus } from '../helpers/pairs-corpus';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'linguascope.js');
@@ -21,13 +22,7 @@ function cli(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr };
 }
 
-function corpus(): string {
-  const en = ['all people are free', 'everyone has rights', 'no one shall be a slave', 'everyone may travel', 'the family is protected', 'everyone may work', 'everyone may rest', 'education is free', 'everyone may vote', 'duties to the community'];
-  const hi = ['सभी लोग स्वतंत्र हैं', 'सबके अधिकार हैं', 'कोई दास नहीं होगा', 'हर कोई यात्रा कर सकता है', 'परिवार सुरक्षित है', 'हर कोई काम कर सकता है', 'हर कोई आराम कर सकता है', 'शिक्षा निःशुल्क है', 'हर कोई मत दे सकता है', 'समुदाय के प्रति कर्तव्य'];
-  const file = join(tmp.dir, 'pairs.tsv');
-  writeFileSync(file, ['segment\tlanguage\ttext', ...en.flatMap((t, i) => [`s${i}\ten\t${t}`, `s${i}\thi\t${hi[i]}`])].join('\n') + '\n');
-  return file;
-}
+const corpus = () => writePairsCorpus(tmp.dir);
 
 function mcData(): string {
   const root = join(tmp.dir, 'mc');

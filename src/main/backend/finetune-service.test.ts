@@ -13,18 +13,12 @@ import type { Input } from '../../shared/contract';
 import { createTransportPair } from '../../shared/rpc';
 import { createBackend } from './backend';
 import { serveConnection } from './server';
+import { writePairsCorpus } from '../../../test/helpers/pairs-corpus';
 
 const DEMO = resolve(import.meta.dirname, '..', '..', '..', 'resources', 'demo');
 const tmp = tempDir('linguascope-finetune-service-');
 
-/** Ten short parallel phrases in en and hi (the demo reads bytes: short phrases keep runs fast). */
-function corpusFile(): string {
-  const en = ['all people are free', 'everyone has rights', 'no one shall be a slave', 'everyone may travel', 'the family is protected', 'everyone may work', 'everyone may rest', 'education is free', 'everyone may vote', 'duties to the community'];
-  const hi = ['सभी लोग स्वतंत्र हैं', 'सबके अधिकार हैं', 'कोई दास नहीं होगा', 'हर कोई यात्रा कर सकता है', 'परिवार सुरक्षित है', 'हर कोई काम कर सकता है', 'हर कोई आराम कर सकता है', 'शिक्षा निःशुल्क है', 'हर कोई मत दे सकता है', 'समुदाय के प्रति कर्तव्य'];
-  const file = join(tmp.dir, 'pairs.tsv');
-  writeFileSync(file, ['segment\tlanguage\ttext', ...en.flatMap((t, i) => [`s${i}\ten\t${t}`, `s${i}\thi\t${hi[i]}`])].join('\n') + '\n');
-  return file;
-}
+const corpusFile = () => writePairsCorpus(tmp.dir);
 
 describe('finetune.run / finetune.status over the API', () => {
   const backend = createBackend({ dbPath: join(tmp.dir, 'finetune.db') });

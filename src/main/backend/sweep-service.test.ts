@@ -16,17 +16,12 @@ import type { FinetuneResult } from '../../shared/finetune';
 import { createTransportPair } from '../../shared/rpc';
 import { createBackend } from './backend';
 import { serveConnection } from './server';
+import { writePairsCorpus } from '../../../test/helpers/pairs-corpus';
 
 const DEMO = resolve(import.meta.dirname, '..', '..', '..', 'resources', 'demo');
 const tmp = tempDir('linguascope-sweep-service-');
 
-function corpusFile(): string {
-  const en = ['all people are free', 'everyone has rights', 'no one shall be a slave', 'everyone may travel', 'the family is protected', 'everyone may work', 'everyone may rest', 'education is free', 'everyone may vote', 'duties to the community'];
-  const hi = ['सभी लोग स्वतंत्र हैं', 'सबके अधिकार हैं', 'कोई दास नहीं होगा', 'हर कोई यात्रा कर सकता है', 'परिवार सुरक्षित है', 'हर कोई काम कर सकता है', 'हर कोई आराम कर सकता है', 'शिक्षा निःशुल्क है', 'हर कोई मत दे सकता है', 'समुदाय के प्रति कर्तव्य'];
-  const file = join(tmp.dir, 'pairs.tsv');
-  writeFileSync(file, ['segment\tlanguage\ttext', ...en.flatMap((t, i) => [`s${i}\ten\t${t}`, `s${i}\thi\t${hi[i]}`])].join('\n') + '\n');
-  return file;
-}
+const corpusFile = () => writePairsCorpus(tmp.dir);
 
 /** Six generic multiple-choice items per language, in the alexandrainst folder layout. */
 function mcData(): string {
