@@ -6,8 +6,9 @@
 // project's fine-tune (a 2-step run made through the API in this test) is offered as the adapter:
 // evaluated with it, the page is reloaded while the job runs and the step follows the same job to
 // its before/after table with the paired differences; the backend's own answer to the same request
-// (from the cache) equals what the page shows. Missing choices and a refused task are named in
-// place. axe-core on the step. Needs `npm run build`.
+// (from the cache) equals what the page shows. Missing choices, refused numbers and the backend's
+// refusals (a task or language the files lack, a missing path, another model's adapter) are named
+// in place. axe-core on the step. Needs `npm run build`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -104,15 +105,34 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
   }, 120_000);
 
-  it('names a refusal of the backend in place: a task the files do not hold', async () => {
-    await page.getByLabel('task', { exact: true }).selectOption('arc');
-    await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
+  it("names the backend's refusals in place: a task the files lack, a missing path, another model's adapter, a language the files lack", async () => {
     const alert = page.getByTestId('evaluate-step').locator('p.error[role=alert]');
-    await alert.waitFor({ timeout: 60_000 });
-    expect(await alert.getAttribute('data-code')).toBeTruthy();
-    expect(await alert.textContent()).toContain('arc');
+    const refused = async (code: string | null, text: string) => {
+      await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
+      await alert.waitFor({ timeout: 60_000 });
+      if (code) expect(await alert.getAttribute('data-code')).toBe(code);
+      else expect(await alert.getAttribute('data-code')).toBeTruthy();
+      expect(await alert.textContent()).toContain(text);
+    };
+    await page.getByLabel('task', { exact: true }).selectOption('arc');
+    await refused(null, 'arc');
     await page.getByLabel('task', { exact: true }).selectOption('all');
-  }, 90_000);
+    await page.getByLabel('task data').fill(join(tmp.dir, 'no-such-folder'));
+    await refused(null, 'no such file');
+    await page.getByLabel('task data').fill(DATA);
+    // The 4-layer, 64-wide Gemma-2 fixture's adapter on the 128-wide demo model.
+    await page.getByRole('radio', { name: 'another PEFT adapter folder' }).check();
+    await page.getByLabel('adapter folder', { exact: true }).fill(join(import.meta.dirname, '..', 'fixtures', 'adapters', 'gemma2-lora'));
+    await refused(null, 'an adapter for another model?');
+    await page.getByRole('radio', { name: /^none/ }).check();
+    await chooseLanguages(page, ['en', 'hi', 'ml']);
+    await step('9. Evaluate').click();
+    await refused('LANGUAGE_NOT_IN_CORPUS', 'no file in language ml');
+    await chooseLanguages(page, ['en', 'hi']);
+    await step('9. Evaluate').click();
+    // Nothing was written and no result is shown for a refused request.
+    expect(await page.getByTestId('eval-results').count()).toBe(0);
+  }, 120_000);
 
   it('evaluates the demo model: the table is results.json, with the cache figures, the preset note and a chart that exports', async () => {
     await page.getByLabel('output folder').fill(OUT);
@@ -201,6 +221,8 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     await expectTableEquals(result);
     expect(await page.getByTestId('eval-chart-mc').locator('.recharts-bar-rectangle').count()).toBe(4);
     expect(await page.getByTestId('eval-chart-mc').locator('.recharts-errorBar').count()).toBe(4);
+    // The page followed the job it started (one evaluation ran), it did not start another after the reload.
+    expect((await api.jobs.list({})).filter((j) => j.method === 'eval.run' && !before.has(j.jobId)).map((j) => j.jobId)).toEqual([job!.jobId]);
     // The base model's items came from the cache (scored in the first evaluation); the adapter's were computed.
     expect(result.cache).toMatchObject({ items: 9, cached: 9, scored: 9 });
     // The backend's own answer to the same request: every figure from the cache, the same numbers.
