@@ -205,7 +205,9 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     await page.getByLabel('run folder').fill(RUN);
     await step('9. Evaluate').click();
     await expect.poll(() => page.getByTestId('finetune-adapter').textContent().catch(() => null), { timeout: 30_000 }).toBe(tuned.adapterDir);
-    await page.getByRole('radio', { name: /the project's fine-tune/ }).check();
+    const fromFinetune = page.getByRole('radio', { name: /the project's fine-tune/ });
+    await fromFinetune.click();
+    await expect.poll(() => fromFinetune.isChecked()).toBe(true);
     await page.getByLabel('output folder').fill(OUT_ADAPTED);
     const before = new Set((await api.jobs.list({})).map((j) => j.jobId));
     await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
