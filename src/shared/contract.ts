@@ -341,7 +341,7 @@ const projectEvaluateFields = {
   languages: z.union([z.enum(['project', 'files']), z.array(languageCode).max(600)]),
   preset: z.enum(EVAL_PRESET_NAMES),
   limit: z.number().int().min(1).max(10_000_000).nullable(),
-  fewshot: z.number().int().min(0).max(100),
+  fewshot: z.number().int().min(0).max(100).nullable(),
   adapter: z.enum(['none', 'finetune', 'path']),
   adapterPath: pathOrEmpty,
   outDir: pathOrEmpty,

@@ -469,7 +469,9 @@ export interface ProjectEvaluateState {
   preset: 'lm-eval-okapi' | 'okapi-original';
   /** First N items of each task and language; null = all. */
   limit: number | null;
-  fewshot: number;
+  /** Few-shot examples per question; null = the preset's default (lm-eval Okapi: 0; original Okapi:
+   * 25 for ARC and MMLU, 0 for HellaSwag). */
+  fewshot: number | null;
   /** No adapter, the Fine-tune step's adapter (its finished run's adapterDir), or adapterPath. */
   adapter: 'none' | 'finetune' | 'path';
   adapterPath: string;

@@ -2,7 +2,8 @@
 // (browser harness, a SQLite file) on the bundled demo model. A tiny generic multiple-choice set
 // (data/en/test.jsonl: 5 items, data/hi/test.jsonl: 4) is evaluated from the step; the table is
 // checked cell by cell against the results.json the backend wrote; the chart draws one bar per
-// language (two with an adapter) and exports; a reload shows the same evaluation again. Then the
+// language (two with an adapter) and exports; a reload shows the same evaluation again; the original
+// Okapi preset shows its note and the backend's cached answer to the same request. Then the
 // project's fine-tune (a 2-step run made through the API in this test) is offered as the adapter:
 // evaluated with it, the page is reloaded while the job runs and the step follows the same job to
 // its before/after table with the paired differences; the backend's own answer to the same request
@@ -101,7 +102,7 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
       expect(await field.getAttribute('aria-invalid'), `${label} = ${bad}`).toBe('true');
     }
     await page.getByLabel('item limit', { exact: true }).fill('');
-    await page.getByLabel('few-shot examples', { exact: true }).fill('0');
+    await page.getByLabel('few-shot examples', { exact: true }).fill('');
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
   }, 120_000);
 
@@ -186,6 +187,21 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     expect(await page.getByLabel('task data').inputValue()).toBe(DATA);
   }, 90_000);
 
+  it("evaluates with the original Okapi preset: its note, and the table equals the backend's answer to the same request", async () => {
+    await page.getByLabel('preset', { exact: true }).selectOption('okapi-original');
+    expect(await page.getByTestId('evaluate-step').textContent()).toContain('(default: 25 for ARC and MMLU, 0 for HellaSwag)');
+    await page.getByLabel('output folder').fill('');
+    await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
+    await expect.poll(() => page.getByTestId('eval-preset-note').textContent().catch(() => null), { timeout: 120_000 }).toMatch(/^okapi-original: /);
+    const api = await session!.harness.backendApi();
+    const answer = await api.eval.run({ model: join(DEMO, 'model'), data: DATA, languages: ['en', 'hi'], preset: 'okapi-original' });
+    expect(answer.cache).toMatchObject({ items: 9, cached: 9, scored: 0 });
+    expect(await page.getByTestId('eval-preset-note').textContent()).toBe(answer.presetNote);
+    await expectTableEquals(answer);
+    expect(await page.getByTestId('eval-out-files').count()).toBe(0);
+    await page.getByLabel('preset', { exact: true }).selectOption('lm-eval-okapi');
+  }, 150_000);
+
   it("evaluates with the project's fine-tune adapter; a reload mid-run follows the same job to its before/after table", async () => {
     // A 2-step fine-tune of the demo model (through the API), made the project's run in the Fine-tune step.
     const corpus = join(tmp.dir, 'pairs.tsv');
@@ -228,7 +244,7 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     // The base model's items came from the cache (scored in the first evaluation); the adapter's were computed.
     expect(result.cache).toMatchObject({ items: 9, cached: 9, scored: 9 });
     // The backend's own answer to the same request: every figure from the cache, the same numbers.
-    const again = await api.eval.run({ model: result.model, adapter: tuned.adapterDir, data: DATA, languages: ['en', 'hi'], preset: 'lm-eval-okapi', fewshot: 0 });
+    const again = await api.eval.run({ model: result.model, adapter: tuned.adapterDir, data: DATA, languages: ['en', 'hi'], preset: 'lm-eval-okapi' });
     expect(again.cache).toMatchObject({ items: 9, cached: 18, scored: 0 });
     expect(again.results).toEqual(result.results);
     await page.screenshot({ path: join(ARTIFACTS, 'evaluate.png'), fullPage: true });

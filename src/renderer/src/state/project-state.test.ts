@@ -100,6 +100,7 @@ describe('project state', () => {
       { ...evaluate, limit: 0 },
       { ...evaluate, fewshot: 1.5 },
       { ...evaluate, fewshot: 101 },
+      { ...evaluate, fewshot: '2' },
       { ...evaluate, adapter: 'merged' },
       { ...evaluate, jobId: '' },
       'a string',

@@ -94,14 +94,14 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
 export const INITIAL_FINETUNE: ProjectFinetuneState = { outDir: '', targets: [], limit: null, settings: {}, jobId: null, run: null };
 
 /** The Evaluate step before the user chose anything: every task the files hold, the project's
- * languages, the harness's Okapi preset 0-shot, no adapter, no output folder. */
+ * languages, the harness's Okapi preset with its few-shot default, no adapter, no output folder. */
 export const INITIAL_EVALUATE: ProjectEvaluateState = {
   data: '',
   task: 'all',
   languages: 'project',
   preset: 'lm-eval-okapi',
   limit: null,
-  fewshot: 0,
+  fewshot: null,
   adapter: 'none',
   adapterPath: '',
   outDir: '',

@@ -9,6 +9,10 @@ import { languageStyles } from '../../../../shared/palette';
 import { EvalChart, TASK_NAMES } from './EvalChart';
 import { chartRows, languagesOf, tableRows, tasksOf, type Metric } from './results-data';
 
+/** The few-shot count where the result states it. The original Okapi preset's default differs per
+ * task (its note says so) and the result's `fewshot` does not tell the default from an asked 0. */
+const shots = (r: EvalResult) => (r.preset === 'okapi-original' ? (r.fewshot > 0 ? `, ${r.fewshot}-shot for ARC and MMLU` : '') : `, ${r.fewshot}-shot`);
+
 const sep = (dir: string) => (dir.includes('\\') && !dir.includes('/') ? '\\' : '/');
 
 function TaskTable({ result, task, order }: { result: EvalResult; task: EvalTask; order: string[] }) {
@@ -68,7 +72,7 @@ export function EvaluateResults({ result, projectLanguages, tiers }: { result: E
       <h3 id="eval-results-heading">Results</h3>
       <p data-testid="eval-summary">
         {result.preset}
-        {result.fewshot ? `, ${result.fewshot}-shot` : ', 0-shot'}: <span data-testid="eval-cache">{result.cache.items} items; of their scorings{adapted ? ' by the base and the adapted model' : ''}, {result.cache.scored} computed and {result.cache.cached} read from the cache</span>, in {result.seconds} s.
+        {shots(result)}: <span data-testid="eval-cache">{result.cache.items} items; of their scorings{adapted ? ' by the base and the adapted model' : ''}, {result.cache.scored} computed and {result.cache.cached} read from the cache</span>, in {result.seconds} s.
       </p>
       <p className="hint" data-testid="eval-preset-note">
         {result.presetNote}

@@ -26,6 +26,22 @@ const TASK_OPTIONS = [
   { value: 'mc', label: 'generic multiple choice (context, choices, gold)' },
 ] as const;
 
+const PRESET_OPTIONS = [
+  { value: 'lm-eval-okapi', label: 'lm-eval Okapi' },
+  { value: 'okapi-original', label: 'original Okapi' },
+] as const;
+type Preset = (typeof PRESET_OPTIONS)[number]['value'];
+
+const PRESET_MEANING: Record<Preset, string> = {
+  'lm-eval-okapi': "lm-evaluation-harness's arc_{lang}, hellaswag_{lang} and m_mmlu_{lang} tasks: MMLU scored on the letters A-D, context and choice tokenized together",
+  'okapi-original': "the Okapi authors' evaluation: MMLU scored on the choice texts, documents shuffled and few-shot examples drawn as its evaluator draws them, context and choice tokenized apart",
+};
+const FEWSHOT_MEANING: Record<Preset, string> = {
+  'lm-eval-okapi': "examples put before each question: the first N of the task's train split in the same language, joined by a blank line; empty = the preset's default",
+  'okapi-original': "examples put before each ARC and MMLU question, drawn as the Okapi evaluator draws them (HellaSwag is always 0-shot); empty = the preset's default",
+};
+const FEWSHOT_DEFAULT: Record<Preset, string> = { 'lm-eval-okapi': '0', 'okapi-original': '25 for ARC and MMLU, 0 for HellaSwag' };
+
 export function EvaluateStep() {
   const w = useStore(wizard, (s) => s);
   const ev = useStore(evaluation, (s) => s);
@@ -110,8 +126,8 @@ export function EvaluateStep() {
         <ChoiceSetting
           label="preset"
           value={state.preset}
-          options={[{ value: 'lm-eval-okapi', label: 'lm-eval Okapi' }]}
-          meaning="lm-evaluation-harness's arc_{lang}, hellaswag_{lang} and m_mmlu_{lang} tasks (MMLU scored on the letters A-D); the original Okapi preset (25-shot, choice texts) is not available yet"
+          options={PRESET_OPTIONS}
+          meaning={PRESET_MEANING[state.preset]}
           fallback="lm-eval Okapi"
           commit={(preset) => set({ preset })}
         />
@@ -132,11 +148,13 @@ export function EvaluateStep() {
         <NumberSetting
           label="few-shot examples"
           value={state.fewshot}
+          nullable
           integer
-          meaning="examples put before each question, the first N of the task's train split in the same language, joined by a blank line"
-          fallback="0"
+          placeholder="preset default"
+          meaning={FEWSHOT_MEANING[state.preset]}
+          fallback={FEWSHOT_DEFAULT[state.preset]}
           commit={(v) => {
-            if (v === null || v < 0 || v > 100) return 'between 0 and 100';
+            if (v !== null && (v < 0 || v > 100)) return 'between 0 and 100, or empty for the preset default';
             set({ fewshot: v });
             return null;
           }}

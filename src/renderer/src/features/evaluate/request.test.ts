@@ -14,8 +14,11 @@ const problems = (s: ProjectEvaluateState, c = ctx) => {
 };
 
 describe('Evaluate request', () => {
-  it("defaults: the project's model and languages, every task, the lm-eval Okapi preset 0-shot, no adapter, no output", () => {
-    expect(evalRequest(state({}), ctx)).toEqual({ request: { model: '/models/demo', data: '/data/mc', languages: ['en', 'hi'], preset: 'lm-eval-okapi', fewshot: 0 } });
+  it("defaults: the project's model and languages, every task, the lm-eval Okapi preset, no adapter, no output", () => {
+    // No few-shot count: the preset's own default (the backend applies it per task).
+    expect(evalRequest(state({}), ctx)).toEqual({ request: { model: '/models/demo', data: '/data/mc', languages: ['en', 'hi'], preset: 'lm-eval-okapi' } });
+    const original = evalRequest(state({ preset: 'okapi-original', fewshot: 0 }), ctx);
+    expect('request' in original && [original.request.preset, original.request.fewshot]).toEqual(['okapi-original', 0]);
   });
 
   it('maps each choice: task, every language of the files or a chosen list, limit, few-shot, output folder (trimmed)', () => {

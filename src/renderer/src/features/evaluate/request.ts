@@ -51,7 +51,7 @@ export function evalRequest(state: ProjectEvaluateState, ctx: RequestContext): {
     ...(languages ? { languages } : {}),
     preset: state.preset,
     ...(state.limit !== null ? { limit: state.limit } : {}),
-    fewshot: state.fewshot,
+    ...(state.fewshot !== null ? { fewshot: state.fewshot } : {}),
     ...(outDir ? { outDir } : {}),
   };
   const parsed = backendContract['eval.run'].input.safeParse(request);
