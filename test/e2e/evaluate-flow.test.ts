@@ -8,8 +8,8 @@
 // evaluated with it, the page is reloaded while the job runs and the step follows the same job to
 // its before/after table with the paired differences; the backend's own answer to the same request
 // (from the cache) equals what the page shows. Missing choices, refused numbers and the backend's
-// refusals (a task or language the files lack, a missing path, another model's adapter) are named
-// in place. axe-core on the step. Needs `npm run build`.
+// refusals (a task or language the files lack, a missing path, another model's adapter, an output
+// folder LinguaScope did not write) are named in place. axe-core on the step. Needs `npm run build`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -106,7 +106,7 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
   }, 120_000);
 
-  it("names the backend's refusals in place: a task the files lack, a missing path, another model's adapter, a language the files lack", async () => {
+  it("names the backend's refusals in place: a task the files lack, a missing path, another model's adapter, a language the files lack, a foreign output folder", async () => {
     const alert = page.getByTestId('evaluate-step').locator('p.error[role=alert]');
     const refused = async (code: string | null, text: string) => {
       await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
@@ -131,6 +131,10 @@ describe('browser harness: the Evaluate step, its table and chart, a reload, an 
     await refused('LANGUAGE_NOT_IN_CORPUS', 'no file in language ml');
     await chooseLanguages(page, ['en', 'hi']);
     await step('9. Evaluate').click();
+    // A folder LinguaScope did not write (the test's folder holds the database) is never replaced.
+    await page.getByLabel('output folder').fill(tmp.dir);
+    await refused('OUTPUT_EXISTS', 'only replaces empty folders');
+    await page.getByLabel('output folder').fill('');
     // Nothing was written and no result is shown for a refused request.
     expect(await page.getByTestId('eval-results').count()).toBe(0);
   }, 120_000);
