@@ -47,7 +47,10 @@ export interface EvalResult {
   adapter: string | null;
   data: string;
   preset: string;
+  /** The few-shot count asked for (0 when none was: the preset's defaults apply). */
   fewshot: number;
+  /** The examples each task was scored with (okapi-original: 25 for ARC and MMLU by default). */
+  fewshotPerTask: Partial<Record<EvalTask, number>>;
   presetNote: string;
   results: EvalTaskResult[];
   files: { path: string; sha256: string; format: string; task: EvalTask; language: string; split: string; rows: number }[];

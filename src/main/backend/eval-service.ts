@@ -14,7 +14,7 @@ import { encodePairs, encodePairsSeparately, type TextPair } from '../eval/encod
 import { LoglikScorer, type LoglikRequest } from '../eval/loglikelihood';
 import { decide, mean, meanStderr, pairedDifference } from '../eval/metrics';
 import { planLmEval, planOriginal } from '../eval/plan';
-import { TARGET_DELIMITER, type EvalPreset, type Prompt } from '../eval/prompts';
+import { OKAPI_ORIGINAL_FEWSHOT, TARGET_DELIMITER, type EvalPreset, type Prompt } from '../eval/prompts';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import { openPeftAdapter, type PeftAdapter } from '../io/peft-adapter';
 import type { TokenizerHost } from '../io/tokenizer-host';
@@ -61,7 +61,9 @@ export class EvalService {
     });
     const files = new Map(data.files.map((f) => [f.path, f]));
     const of = await hashFiles(this.fileHashes, modelFingerprintFiles(folder), ctx);
-    const keyOf = (fp: string) => (item: McItem) => digest([fp, files.get(item.source)!.sha256, preset, String(request.fewshot ?? 'default'), item.task, item.language, item.split, String(item.docId)]);
+    // The shots each task ran with (what the cache key and the result name).
+    const shots = (task: McItem['task']) => (preset === 'lm-eval-okapi' ? fewshot : task === 'arc' || task === 'mmlu' ? (request.fewshot ?? OKAPI_ORIGINAL_FEWSHOT[task]) : 0);
+    const keyOf = (fp: string) => (item: McItem) => digest([fp, files.get(item.source)!.sha256, preset, String(shots(item.task)), item.task, item.language, item.split, String(item.docId)]);
     const encode = (pairs: TextPair[]) => (preset === 'lm-eval-okapi' ? encodePairs(this.tokenizers, folder.path, folder.config, pairs, ctx.signal) : encodePairsSeparately(this.tokenizers, folder.path, pairs, ctx.signal));
     const base = await this.scoreModel(folder, undefined, limited, prompts, keyOf(modelFingerprint(folder, of)), encode, 'scoring the base model', ctx);
     const adapted = adapter ? await this.scoreModel(folder, adapter, limited, prompts, keyOf(modelFingerprint(folder, of, adapter)), encode, 'scoring with the adapter', ctx) : undefined;
@@ -72,6 +74,7 @@ export class EvalService {
       data: request.data,
       preset,
       fewshot,
+      fewshotPerTask: Object.fromEntries([...new Set(limited.map((i) => i.task))].map((t) => [t, shots(t)])),
       presetNote: PRESET_NOTES[preset],
       results: taskResults(scored, request.bootstrap ?? 1000, request.seed ?? 0),
       files: data.files.map((f) => ({ path: f.path, sha256: f.sha256, format: f.format, task: f.task, language: f.language, split: f.split, rows: f.rows })),

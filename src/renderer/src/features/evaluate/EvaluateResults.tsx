@@ -9,9 +9,11 @@ import { languageStyles } from '../../../../shared/palette';
 import { EvalChart, TASK_NAMES } from './EvalChart';
 import { chartRows, languagesOf, tableRows, tasksOf, type Metric } from './results-data';
 
-/** The few-shot count where the result states it. The original Okapi preset's default differs per
- * task (its note says so) and the result's `fewshot` does not tell the default from an asked 0. */
-const shots = (r: EvalResult) => (r.preset === 'okapi-original' ? (r.fewshot > 0 ? `, ${r.fewshot}-shot for ARC and MMLU` : '') : `, ${r.fewshot}-shot`);
+/** The examples each task was scored with, as the result states them. */
+const shots = (r: EvalResult) => {
+  const per = Object.entries(r.fewshotPerTask ?? {});
+  return per.length ? `, ${per.map(([task, n]) => `${task} ${n}-shot`).join(', ')}` : '';
+};
 
 const sep = (dir: string) => (dir.includes('\\') && !dir.includes('/') ? '\\' : '/');
 

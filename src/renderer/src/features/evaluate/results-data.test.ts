@@ -7,7 +7,7 @@ import { chartRows, differenceText, languagesOf, percent, tableRows, tasksOf, wi
 const scores = (acc: number, accSe: number, norm: number, normSe: number) => ({ acc, acc_stderr: accSe, acc_norm: norm, acc_norm_stderr: normSe });
 
 function result(results: EvalTaskResult[], adapter: string | null = null): EvalResult {
-  return { model: '/m', adapter, data: '/d', preset: 'lm-eval-okapi', fewshot: 0, presetNote: 'note', results, files: [], cache: { items: 0, cached: 0, scored: 0 }, seconds: 0, outDir: null };
+  return { model: '/m', adapter, data: '/d', preset: 'lm-eval-okapi', fewshot: 0, fewshotPerTask: {}, presetNote: 'note', results, files: [], cache: { items: 0, cached: 0, scored: 0 }, seconds: 0, outDir: null };
 }
 
 describe('Evaluate results data', () => {
