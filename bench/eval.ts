@@ -177,6 +177,9 @@ interface Phase {
   total_ms: number;
   others_cpu_pct: number | null;
   score_others_cpu_pct: number | null;
+  /** CPU seconds this process (all its threads) spent in the scoring phase: the work done, less
+   * sensitive to other processes than the wall time (but it counts spin-waiting threads). */
+  score_cpu_s: number | null;
   cache: { items: number; cached: number; scored: number };
 }
 
@@ -215,6 +218,7 @@ function phases(stamps: Stamp[], t0: number, t1: number, before: Stamp['snap'], 
     total_ms: Math.round(t1 - t0),
     others_cpu_pct: othersCpuPct(before, after),
     score_others_cpu_pct: othersCpuPct(first.snap, last.snap),
+    score_cpu_s: first.snap && last.snap ? round(last.snap.own - first.snap.own, 1) : null,
   };
 }
 
@@ -283,6 +287,7 @@ interface PeerResult {
   batch_size: number;
   load_ms: number;
   loglik_ms: number;
+  loglik_cpu_s: number | null;
   evaluate_ms: number;
   others_cpu_pct: number | null;
   requests: number;
@@ -408,6 +413,7 @@ export async function benchEval(): Promise<Record<string, unknown>> {
     items_per_s: itemsPerS(scoreMs),
     score_ms: scoreMs,
     score_ms_runs: ours.runs.map((r) => r.score_ms),
+    score_cpu_s: last.score_cpu_s,
     load_ms: last.load_ms,
     eval_run_ms: last.total_ms,
     eval_run_ms_without_fingerprint: wholeMs,
@@ -423,6 +429,10 @@ export async function benchEval(): Promise<Record<string, unknown>> {
     peer: p ? `lm-evaluation-harness ${p.lm_eval} (HFLM, float32, batch_size ${p.batch_size}), torch ${p.torch}, transformers ${p.transformers}, ${p.threads} threads` : null,
     peer_items_per_s: p && itemsPerS(p.loglik_ms),
     peer_loglik_ms: p?.loglik_ms,
+    peer_loglik_cpu_s: p?.loglik_cpu_s,
+    // Work per item in CPU seconds, the peer's over ours: the comparison least moved by other
+    // processes on a shared machine (spin-waiting threads count on both sides).
+    cpu_speedup_vs_peer: p && p.loglik_cpu_s !== null && last.score_cpu_s ? round(p.loglik_cpu_s / last.score_cpu_s, 3) : null,
     peer_load_ms: p?.load_ms,
     peer_evaluate_ms: p?.evaluate_ms,
     peer_whole_items_per_s: p && itemsPerS(p.load_ms + p.evaluate_ms),

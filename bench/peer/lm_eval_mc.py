@@ -9,8 +9,8 @@ batch_size n) with torch limited to `threads` threads.
 Phases timed apart: load (HFLM: model + tokenizer), the loglikelihood phase (lm.loglikelihood over
 every request: encoding the pairs and the forwards, what items/s is computed from) and the whole
 simple_evaluate call (task set-up, dataset read, metrics included). Prints one JSON line: versions,
-threads, batch_size, load_ms, loglik_ms, evaluate_ms, others_cpu_pct (other processes' share of the
-cores during the loglikelihood phase), requests, per-request token lengths, per-item log-likelihoods
+threads, batch_size, load_ms, loglik_ms, loglik_cpu_s (this process's CPU seconds in that phase),
+evaluate_ms, others_cpu_pct (other processes' share of the cores during the loglikelihood phase), requests, per-request token lengths, per-item log-likelihoods
 with acc/acc_norm, the task's acc/acc_norm, max_rss_bytes.
 """
 import importlib.metadata as md
@@ -70,7 +70,9 @@ def main() -> None:
         t = time.perf_counter()
         out = inner(requests, *args, **kwargs)
         phase["ms"] = (time.perf_counter() - t) * 1000
-        phase["others_cpu_pct"] = others_cpu_pct(before, cpu_snapshot())
+        after = cpu_snapshot()
+        phase["others_cpu_pct"] = others_cpu_pct(before, after)
+        phase["cpu_s"] = round(after[2] - before[2], 1) if before and after else None
         return out
 
     lm.loglikelihood = timed_loglikelihood
@@ -108,6 +110,7 @@ def main() -> None:
         "batch_size": int(inp["batch_size"]),
         "load_ms": round(load_ms),
         "loglik_ms": round(phase["ms"]),
+        "loglik_cpu_s": phase["cpu_s"],
         "evaluate_ms": round(evaluate_ms),
         "others_cpu_pct": phase["others_cpu_pct"],
         "requests": len(requests_seen),
