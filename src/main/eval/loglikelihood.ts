@@ -70,37 +70,47 @@ export class LoglikScorer {
       if (bad !== undefined) throw new ApiError('INVALID_ARGUMENT', `request ${x.i}: token id ${bad} is outside the vocabulary (0..${c.vocabSize - 1}); the tokenizer does not belong to this model`);
       if (x.scored > x.ids.length + 1) throw new ApiError('INVALID_ARGUMENT', `request ${x.i}: the continuation (${x.scored} tokens) does not fit the model's context of ${max}`);
     }
-    const order = [...inputs].sort((a, b) => b.ids.length - a.ids.length || a.i - b.i);
-    const batches: (typeof inputs)[] = [];
-    for (const x of order) {
+    // Requests whose model input is the same (one-token continuations of one context: MMLU's
+    // letters) share one sequence, as the harness groups them; each still gathers its own targets.
+    const unique = new Map<string, { ids: number[]; members: typeof inputs }>();
+    for (const x of inputs) {
+      const key = x.ids.join(',');
+      const u = unique.get(key);
+      if (u) u.members.push(x);
+      else unique.set(key, { ids: x.ids, members: [x] });
+    }
+    const order = [...unique.values()].sort((a, b) => b.ids.length - a.ids.length || a.members[0].i - b.members[0].i);
+    const batches: (typeof order)[] = [];
+    for (const u of order) {
       const last = batches.at(-1);
-      if (last && (last.length + 1) * last[0].ids.length <= BATCH_TOKENS && last.length < 64) last.push(x);
-      else batches.push([x]);
+      if (last && (last.length + 1) * last[0].ids.length <= BATCH_TOKENS && last.length < 64) last.push(u);
+      else batches.push([u]);
     }
     const out: LoglikResult[] = new Array(requests.length);
     for (const [b, batch] of batches.entries()) {
       if (signal?.aborted) throw new ApiError('CANCELLED', 'the evaluation was cancelled');
       const T = batch[0].ids.length;
-      const feeds = decoderFeeds(c, batch.map((x) => x.ids), this.maskWindows);
+      const feeds = decoderFeeds(c, batch.map((u) => u.ids), this.maskWindows);
       // The scored positions: the last `scored` inputs of each sequence predict the continuation.
       const index: bigint[] = [];
       const target: bigint[] = [];
-      const whole = batch.map((x) => [...requests[x.i].context, ...requests[x.i].continuation].slice(-(c.maxPositions + 1)));
-      batch.forEach((x, row) => {
+      const members = batch.flatMap((u, row) => u.members.map((x) => ({ x, row })));
+      for (const { x, row } of members) {
+        const whole = [...requests[x.i].context, ...requests[x.i].continuation].slice(-(c.maxPositions + 1));
         const n = x.ids.length;
         for (let k = 0; k < x.scored; k++) {
           const pos = n - x.scored + k;
           index.push(BigInt(row * T + pos));
-          target.push(BigInt((index.length - 1) * c.vocabSize + whole[row][pos + 1]));
+          target.push(BigInt((index.length - 1) * c.vocabSize + whole[pos + 1]));
         }
-      });
+      }
       feeds.token_index = { dtype: 'int64', dims: [index.length], data: BigInt64Array.from(index) };
       feeds.target_flat = { dtype: 'int64', dims: [target.length], data: BigInt64Array.from(target) };
       const res = await this.session.run(feeds, ['logprob', 'greedy'], signal);
       const logprob = res.logprob.data as Float32Array;
       const greedy = res.greedy.data as Uint8Array;
       let at = 0;
-      for (const x of batch) {
+      for (const { x } of members) {
         let sum = 0;
         let all = true;
         for (let k = 0; k < x.scored; k++, at++) {
