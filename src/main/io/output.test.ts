@@ -1,7 +1,7 @@
 // Output folders and files: replaced whole or not at all, never over something LinguaScope did not
 // write, leftovers of killed writes removed (or the previous output put back), a full disk typed.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,23 @@ describe('leftovers of a killed write', () => {
     checkOutputFolder(out);
     expect(siblings(out)).toEqual([]);
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"tag":"old"}');
+  });
+
+  it.each([
+    ['before the first file went', [OUTPUT_MARKER, 'chart.png', 'report.html', 'summary.json']],
+    ['after some files went', [OUTPUT_MARKER, 'summary.json']],
+    ['after every file but the marker went', [OUTPUT_MARKER]],
+    ['after the marker went, before the folder', []],
+  ])('finishes removing a set-aside output whose removal was killed %s, and keeps the target', (_, left) => {
+    const out = fresh();
+    writeOutputFolder(out, 'k', files('new'));
+    const aside = join(out, '..', `.out.linguascope-old-${deadPid()}`);
+    writeOutputFolder(join(out, '..', 'prev'), 'k', files('old'));
+    execFileSync('mv', [join(out, '..', 'prev'), aside]);
+    for (const e of readdirSync(aside)) if (!left.includes(e)) rmSync(join(aside, e));
+    checkOutputFolder(out);
+    expect(siblings(out)).toEqual([]);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"tag":"new"}');
   });
 
   it('leaves alone what is not recognisably ours: a live writer, an unmarked folder, another target', () => {

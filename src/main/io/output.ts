@@ -105,6 +105,16 @@ function isOurStaging(path: string, pid: number): boolean {
   }
 }
 
+/** Removes an output folder of ours with its marker last: a process killed mid-way leaves a folder
+ * that still carries the marker and a subset of what it lists (or an empty one), which folderIsOurs
+ * still recognises, so the next write finishes the removal instead of leaving litter. */
+function removeOutputFolder(dir: string): void {
+  if (lstatOrNull(dir) === null) return;
+  for (const e of readdirSync(dir)) if (e !== OUTPUT_MARKER) rmSync(join(dir, e), { recursive: true, force: true });
+  rmSync(join(dir, OUTPUT_MARKER), { force: true });
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Leftovers of killed writes beside `target`: staging folders (removed) and a set-aside previous
  * output (put back if the target is missing, else removed). Only folders whose writer is dead on
  * this host and that carry our markers are touched. */
@@ -126,7 +136,7 @@ export function cleanLeftovers(target: string): void {
         if (isOurStaging(path, Number(m[3]))) rmSync(path, { recursive: true, force: true });
       } else if (folderIsOurs(path).ours) {
         if (lstatOrNull(target) === null) renameSync(path, target);
-        else rmSync(path, { recursive: true, force: true });
+        else removeOutputFolder(path);
       }
     } catch {
       // Not ours after all, or vanished meanwhile: leave it.
@@ -239,14 +249,14 @@ export function stageOutputFolder(dir: string, kind: string, legacy?: LegacyOutp
         if (stats) {
           const { ours, why } = folderIsOurs(target, legacy);
           if (!ours) throw refuse(target, why, 'folder');
-          rmSync(aside, { recursive: true, force: true });
+          removeOutputFolder(aside);
           renameSync(target, aside);
         }
         // Between these two renames the previous output sits complete at `aside`; a process killed
         // here has it put back by cleanLeftovers on the next write.
         renameSync(staging, target);
         syncPath(parent);
-        rmSync(aside, { recursive: true, force: true });
+        removeOutputFolder(aside);
         return files.map((f) => join(target, f));
       } catch (error) {
         discard();
