@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'CONFLICT', // a save based on an older revision: another window saved first (details: id, revision)
   'RUN_NOT_FOUND', // a stored run id that does not exist (deleted, or never recorded) (details: id)
   'RUN_CORRUPT', // a stored run whose row cannot be read; other runs are unaffected (details: id)
+  'NEURONPEDIA_NOT_FOUND', // a Neuronpedia export folder, source, batch file or feature that is not there (details: file or feature)
+  'NEURONPEDIA_INVALID', // a Neuronpedia file not in the export format: not gzip, cut short, a line not JSON or over the size limit, a field missing or out of range, another model or source (details: file, line, field)
   'NOT_AVAILABLE', // e.g. a native dialog in the browser harness
   'STORE_ERROR',
   'PROTOCOL_ERROR', // a message that is not a call: not UTF-8/JSON, binary, or a bad envelope
