@@ -8,13 +8,13 @@ import { fileError, rowError } from './errors';
 import type { McLimits } from './limits';
 import { fileLines, sha256 } from './lines';
 
-export function readJsonLines(path: string, limits: McLimits): RawFile {
-  const { fd, size } = openRegularFile(path, CORPUS_CODES, 'benchmark file');
+export function readJsonLines(path: string, limits: McLimits, what = 'benchmark file', unit = 'one item'): RawFile {
+  const { fd, size } = openRegularFile(path, CORPUS_CODES, what);
   const hash = sha256();
   const rows: RawRow[] = [];
   try {
-    if (size > limits.fileBytes) throw fileError(path, `is ${size} bytes, over the ${limits.fileBytes}-byte limit for a benchmark file`, { limit: limits.fileBytes, bytes: size });
-    for (const { line, text } of fileLines(path, fd, limits, hash)) {
+    if (size > limits.fileBytes) throw fileError(path, `is ${size} bytes, over the ${limits.fileBytes}-byte limit for a ${what}`, { limit: limits.fileBytes, bytes: size });
+    for (const { line, text } of fileLines(path, fd, { ...limits, what, unit }, hash)) {
       if (text.trim() === '') continue;
       let value: unknown;
       try {

@@ -11,6 +11,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export interface LineBounds {
   lineBytes: number;
   fileBytes: number;
+  /** What the file is, for messages (default `benchmark file`). */
+  what?: string;
+  /** What one line holds, for messages (default `one item`). */
+  unit?: string;
 }
 
 /** Lines of an open file with their 1-based numbers: a leading BOM and CR line ends removed.
@@ -36,7 +40,7 @@ export function* fileLines(path: string, fd: number, bounds: LineBounds, hash: H
     const n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
     if (n === 0) break;
     position += n;
-    if (position > bounds.fileBytes) throw fileError(path, `is over the ${bounds.fileBytes}-byte limit for a benchmark file`, { limit: bounds.fileBytes });
+    if (position > bounds.fileBytes) throw fileError(path, `is over the ${bounds.fileBytes}-byte limit for a ${bounds.what ?? 'benchmark file'}`, { limit: bounds.fileBytes });
     hash.update(chunk.subarray(0, n));
     let start = 0;
     while (start < n) {
@@ -44,7 +48,7 @@ export function* fileLines(path: string, fd: number, bounds: LineBounds, hash: H
       const end = newline === -1 || newline >= n ? n : newline;
       const piece = end - start;
       if (length + piece > bounds.lineBytes) {
-        throw fileError(path, `line ${line} is over the ${bounds.lineBytes}-byte limit for one item`, { line, limit: bounds.lineBytes });
+        throw fileError(path, `line ${line} is over the ${bounds.lineBytes}-byte limit for ${bounds.unit ?? 'one item'}`, { line, limit: bounds.lineBytes });
       }
       if (length + piece > buffer.length) {
         const grown = Buffer.alloc(Math.min(bounds.lineBytes + 1, Math.max(buffer.length * 2, length + piece)));

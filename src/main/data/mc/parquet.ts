@@ -30,8 +30,8 @@ export function isParquet(head: Buffer): boolean {
   return head.length >= 4 && head.toString('latin1', 0, 4) === 'PAR1';
 }
 
-export async function readParquet(path: string, limits: McLimits): Promise<RawFile> {
-  const bytes = readRegularFile(path, CORPUS_CODES, limits.wholeFileBytes, 'benchmark file');
+export async function readParquet(path: string, limits: McLimits, what = 'benchmark file'): Promise<RawFile> {
+  const bytes = readRegularFile(path, CORPUS_CODES, limits.wholeFileBytes, what);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata: FileMetaData;

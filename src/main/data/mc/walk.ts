@@ -31,11 +31,15 @@ function entryStat(path: string): Stats {
 }
 
 /** A file given directly is the one file; a folder is walked in name order. */
-export function benchmarkFiles(root: string, limits: Pick<McLimits, 'walkEntries' | 'walkDepth'>): { files: WalkedFile[]; walked: boolean } {
+export function benchmarkFiles(
+  root: string,
+  limits: Pick<McLimits, 'walkEntries' | 'walkDepth'>,
+  { what = 'benchmark file', isData = (name: string) => DATA_EXTENSIONS.has(extname(name).toLowerCase()) }: { what?: string; isData?: (name: string) => boolean } = {},
+): { files: WalkedFile[]; walked: boolean } {
   const start = resolve(root);
   const st = statInput(start, CORPUS_CODES);
   if (!st.isDirectory()) {
-    requireRegular(start, st, CORPUS_CODES, 'benchmark file');
+    requireRegular(start, st, CORPUS_CODES, what);
     return { files: [{ path: start, real: realpathSync(start) }], walked: false };
   }
   const seenFolders = new Set<string>();
@@ -54,22 +58,22 @@ export function benchmarkFiles(root: string, limits: Pick<McLimits, 'walkEntries
     }
     for (const name of names) {
       if (name.startsWith('.')) continue;
-      if (++entries > limits.walkEntries) throw fileError(start, `holds over ${limits.walkEntries} entries; point at the benchmark's own folder`, { limit: limits.walkEntries });
+      if (++entries > limits.walkEntries) throw fileError(start, `holds over ${limits.walkEntries} entries; point at the ${what.replace(/ file$/, '')}'s own folder`, { limit: limits.walkEntries });
       const path = join(folder, name);
-      const isData = DATA_EXTENSIONS.has(extname(name).toLowerCase());
+      const data = isData(name);
       let entry: Stats;
       try {
         entry = entryStat(path);
       } catch (error) {
         // A dangling link among READMEs and lock files hides nothing; one named like data does.
-        if (isData) throw error;
+        if (data) throw error;
         continue;
       }
       if (entry.isDirectory()) {
-        if (depth >= limits.walkDepth) throw fileError(path, `is over ${limits.walkDepth} folders below ${start}; point at the benchmark's own folder`, { limit: limits.walkDepth });
+        if (depth >= limits.walkDepth) throw fileError(path, `is over ${limits.walkDepth} folders below ${start}; point at the ${what.replace(/ file$/, '')}'s own folder`, { limit: limits.walkDepth });
         visit(path, depth + 1);
-      } else if (isData) {
-        requireRegular(path, entry, CORPUS_CODES, 'benchmark file');
+      } else if (data) {
+        requireRegular(path, entry, CORPUS_CODES, what);
         const realFile = realpathSync(path);
         if (seenFiles.has(realFile)) continue;
         seenFiles.add(realFile);
