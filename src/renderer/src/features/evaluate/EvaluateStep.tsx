@@ -2,6 +2,8 @@
 // context/choices/gold file) scored on the project's model as lm-evaluation-harness scores them,
 // without and with an adapter (the Fine-tune step's, or any PEFT folder). The evaluation runs in the
 // backend (it goes on if this page is closed); the project keeps its job, so a reload shows it again.
+// Below: the evaluation shown correlated with a stored analysis across languages, and sweeps of
+// fine-tunes compared (the study's experiments).
 import { useState } from 'react';
 import type { ProjectEvaluateState } from '../../../../shared/dto';
 import { ErrorMessage } from '../../components/ErrorMessage';
@@ -12,10 +14,12 @@ import { Progress } from '../../components/Progress';
 import { useTiers } from '../../components/tiers';
 import { useStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
+import { CorrelationPanel } from './CorrelationPanel';
 import { EvaluateResults } from './EvaluateResults';
 import { cancelEvaluation, evaluation, startEvaluation } from './evaluation';
 import { useFinetuneAdapter } from './finetune-adapter';
 import { evalRequest } from './request';
+import { SweepPanel } from './SweepPanel';
 import './evaluate.css';
 
 const TASK_OPTIONS = [
@@ -214,6 +218,8 @@ export function EvaluateStep() {
         </p>
       )}
       {!running && ev.result && <EvaluateResults result={ev.result} projectLanguages={w.selected} tiers={tiers} />}
+      {!running && ev.result && <CorrelationPanel key={ev.shownJob ?? 'shown'} result={ev.result} tiers={tiers} />}
+      <SweepPanel />
     </section>
   );
 }
