@@ -32,7 +32,6 @@ import re
 import shutil
 import struct
 import sys
-import tempfile
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -311,13 +310,15 @@ def make_torch_bin_files(out: Path) -> None:
         "view.row": base[4],
     }
     torch.save(tensors, out / "dtypes.bin")
+    # The format before PyTorch 1.6 (pickles followed by raw storages), which older hub uploads use.
+    torch.save(tensors, out / "legacy.bin", _use_new_zipfile_serialization=False)
     safetensors.torch.save_file({k: v.contiguous().clone() for k, v in tensors.items()}, out / "dtypes.safetensors")
     expected = {k: tensor_record(v) for k, v in tensors.items()}
     # A parameter (as a model's state_dict holds when saved without detaching) goes through
     # torch._utils._rebuild_parameter.
     torch.save({"param": torch.nn.Parameter(torch.arange(6, dtype=torch.float32).reshape(2, 3))}, out / "parameter.bin")
     expected_param = {"param": tensor_record(torch.arange(6, dtype=torch.float32).reshape(2, 3))}
-    write_json(out / "expected.json", {"dtypes.bin": expected, "parameter.bin": expected_param})
+    write_json(out / "expected.json", {"dtypes.bin": expected, "legacy.bin": expected, "parameter.bin": expected_param})
 
     # Non-contiguous: a transposed view keeps stride (1, 5).
     torch.save({"transposed": base.t()}, out / "noncontiguous.bin")
@@ -434,8 +435,12 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     eng, hin, cmn = udhr_lines("eng"), udhr_lines("hin"), udhr_lines("cmn_hans")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+    # A fixed work folder: the spm files record their training input's path, so a random
+    # temporary name would change them on every run.
+    work = out / ".spm-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
         train_spm(eng, work / "source", vocab_size=400, coverage=1.0)
         train_spm(hin + cmn, work / "target", vocab_size=700, coverage=0.995)
         shutil.move(work / "source.model", work / "source.spm")
@@ -445,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         folder_bin = out / "tiny-en-mul-bin"
         tok = make_tokenizer(folder_st, work, vocab)
         make_model(folder_bin, folder_st, work, vocab)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
     # Both folders load in transformers and agree.
     a = MarianMTModel.from_pretrained(folder_bin).eval()
