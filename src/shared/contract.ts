@@ -2,8 +2,10 @@
 // Input schemas are validated at the backend boundary (zod); output types are the DTOs in dto.ts.
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
+import { FLORES_SPLIT_NAMES, type DatasetImportResult } from './dataset';
 import { CORRELATION_MEASURES, CORRELATION_METRICS, EVAL_PRESET_NAMES, EVAL_TASKS, type CorrelationResult, type EvalResult, type SweepResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
+import { MAXIMUM_SOURCES, THRESHOLD_RULES, type NeuronpediaPhrasesResult } from './neuronpedia';
 import type {
   ActivationsExport,
   AnalysisExport,
@@ -283,6 +285,41 @@ const sweepRunInput = z
     jobId,
   })
   .strict();
+const datasetImportInput = z
+  .object({
+    /** A FLORES folder, a FLORES+ parquet folder, or a .jsonl/.csv/.tsv/.parquet table (or a folder of them). */
+    path: localPath,
+    languages: languageList.optional(),
+    split: z.enum(FLORES_SPLIT_NAMES).optional(),
+    outDir: localPath,
+    jobId,
+  })
+  .strict();
+// phrases.neuronpedia: exactly one input (an export folder or saved API answers) and exactly one
+// selection (feature indices, an explanation search, or an analysis run's top features).
+const neuronpediaId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a Neuronpedia id like 20-gemmascope-res-16k or gemma-2-2b');
+const neuronpediaPhrasesInput = z
+  .object({
+    export: localPath.optional(),
+    api: z.array(localPath).min(1).max(1000).optional(),
+    source: neuronpediaId,
+    modelId: neuronpediaId.optional(),
+    features: z.array(z.number().int().min(0).max(2 ** 31)).min(1).max(10_000).optional(),
+    search: z.string().trim().min(1).max(200).optional(),
+    fromRun: z.object({ runId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), top: z.number().int().min(1).max(10_000) }).strict().optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+    threshold: z.number().gt(0).max(1).optional(),
+    thresholdRule: z.enum(THRESHOLD_RULES).optional(),
+    maximum: z.enum(MAXIMUM_SOURCES).optional(),
+    window: z.object({ before: z.number().int().min(0).max(1024), after: z.number().int().min(0).max(1024) }).strict().optional(),
+    tokenizer: localPath,
+    sae: localPath.optional(),
+    out: localPath,
+    jobId,
+  })
+  .strict()
+  .refine((v) => (v.export === undefined) !== (v.api === undefined), { message: 'give either export (a Neuronpedia export folder) or api (saved API answers), not both' })
+  .refine((v) => [v.features, v.search, v.fromRun].filter((x) => x !== undefined).length === 1, { message: 'choose the features one way: features, search or fromRun' });
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -377,7 +414,12 @@ const projectRelocateInput = z
   .refine((v) => v.model !== undefined || v.saes !== undefined, { message: 'give the new model folder, the new SAE folder, or both' });
 const runIdInput = z.object({ id: runId }).strict();
 const runListInput = z
-  .object({ limit: z.number().int().min(1).max(10_000).optional(), summarySha256: z.string().regex(/^[0-9a-f]{64}$/).optional() })
+  .object({
+    limit: z.number().int().min(1).max(10_000).optional(),
+    summarySha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    /** Only runs of this kind; absent: every kind. */
+    kind: z.enum(['analysis', 'evaluation', 'finetune', 'sweep']).optional(),
+  })
   .strict();
 const runRenameInput = z.object({ id: runId, name: displayName }).strict();
 
@@ -477,6 +519,7 @@ export const backendContract = {
   'finetune.status': method<z.ZodObject<{ dir: typeof localPath }>, FinetuneStatus>(z.object({ dir: localPath }).strict()),
   'model.merge': method<typeof mergeInput, { outDir: string; files: string[] }>(mergeInput),
   // Multiple-choice benchmarks scored as lm-evaluation-harness scores them, base and adapter.
+  'dataset.import': method<typeof datasetImportInput, DatasetImportResult>(datasetImportInput),
   'eval.run': method<typeof evalRunInput, EvalResult>(evalRunInput),
   // Across languages, per layer: a disparity measure against accuracy (Pearson, Spearman, bootstrap
   // intervals over languages); with outDir the CSVs and charts are written there.
@@ -484,6 +527,9 @@ export const backendContract = {
   // A grid of fine-tunes (α × adapted layers × loss space), each evaluated when evalData is given,
   // and one comparison; resumable (finished points are read back, an interrupted one resumes).
   'sweep.run': method<typeof sweepRunInput, SweepResult>(sweepRunInput),
+  // English phrases per feature from a downloaded Neuronpedia export (>= threshold of the feature's
+  // maximum, cut around the peak, detokenised with the model's tokenizer) into a phrases JSONL.
+  'phrases.neuronpedia': method<typeof neuronpediaPhrasesInput, NeuronpediaPhrasesResult>(neuronpediaPhrasesInput),
   // `cancelled`: this call stopped it; `state`: the job's state when the call arrived (a job that
   // already ended answers {cancelled: false, state}); an id never issued is JOB_NOT_FOUND.
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean; state: JobState }>(
@@ -517,7 +563,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'phrases.neuronpedia'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -1,5 +1,7 @@
 // Plain-data shapes returned by the API. Types only.
-import type { PartialFinetuneSettings } from './finetune';
+import type { ParsedInput } from './contract';
+import type { EvalResult, EvalTask, SweepResult } from './eval';
+import type { FinetuneOutcome, FinetuneResult, PartialFinetuneSettings } from './finetune';
 
 export type Tier = 'reference' | 'high' | 'medium-low';
 
@@ -558,7 +560,11 @@ export interface RunFingerprints {
   saes: { layer: number; source: string; fingerprint: string }[];
 }
 
-export interface RunListItem {
+/** What a stored run is the result of. */
+export type RunKind = 'analysis' | 'evaluation' | 'finetune' | 'sweep';
+
+/** A stored disparity analysis (analysis.run / analysis.export; a fine-tune's held-out ones too). */
+export interface AnalysisRunListItem {
   id: number;
   kind: 'analysis';
   method: 'analysis.run' | 'analysis.export';
@@ -582,8 +588,92 @@ export interface RunListItem {
   problem: string | null;
 }
 
-export interface RunRecord extends RunListItem {
+export interface AnalysisRunRecord extends AnalysisRunListItem {
   request: StoredAnalysisRequest;
   fingerprints: RunFingerprints;
   summary: DisparitySummary;
 }
+
+/** The fields every kind of stored run has. `summarySha256`: sha256 of the stored result's JSON. */
+interface RunListCommon {
+  id: number;
+  name: string;
+  startedAt: string;
+  finishedAt: string;
+  /** Wall time of the whole call. */
+  seconds: number;
+  outDir: string | null;
+  summarySha256: string;
+  /** Why the run cannot be opened (damaged row), or null. */
+  problem: string | null;
+}
+
+/** A stored eval.run: what was scored and the mean accuracy over its task × language rows. */
+export interface EvaluationRunListItem extends RunListCommon {
+  kind: 'evaluation';
+  method: 'eval.run';
+  model: string;
+  adapter: string | null;
+  preset: string;
+  tasks: EvalTask[];
+  languages: string[];
+  /** Unweighted mean of `acc` over the result's task × language rows, the base model's and (with
+   * an adapter) the adapted model's; null when there is none. */
+  meanAcc: { before: number | null; after: number | null };
+}
+
+/** A stored finetune.run: how it ended and its held-out figures. */
+export interface FinetuneRunListItem extends RunListCommon {
+  kind: 'finetune';
+  method: 'finetune.run';
+  model: string;
+  languages: string[];
+  steps: number;
+  stepsPlanned: number;
+  outcome: FinetuneOutcome;
+  /** Held-out activation gain % per target language (report.gain_percent[*].value), their mean,
+   * and the English retention % (null where the report has none). */
+  gainPercent: Record<string, number | null>;
+  meanGainPercent: number | null;
+  retentionPercent: number | null;
+}
+
+/** A stored sweep.run: its grid size and folder. */
+export interface SweepRunListItem extends RunListCommon {
+  kind: 'sweep';
+  method: 'sweep.run';
+  model: string;
+  languages: string[];
+  points: number;
+  /** Points trained by this call (the rest were read from their finished folders). */
+  pointsRan: number;
+}
+
+/** One row of the run history, by kind. */
+export type RunListItem = AnalysisRunListItem | EvaluationRunListItem | FinetuneRunListItem | SweepRunListItem;
+
+/** The request as the backend validated it, stored (its jobId left out). */
+export type StoredEvalRequest = Omit<ParsedInput<'eval.run'>, 'jobId'>;
+export type StoredFinetuneRequest = Omit<ParsedInput<'finetune.run'>, 'jobId'>;
+export type StoredSweepRequest = Omit<ParsedInput<'sweep.run'>, 'jobId'>;
+
+export interface EvaluationRunRecord extends EvaluationRunListItem {
+  request: StoredEvalRequest;
+  /** The EvalResult as eval.run returned it. */
+  result: EvalResult;
+}
+
+export interface FinetuneRunRecord extends FinetuneRunListItem {
+  request: StoredFinetuneRequest;
+  /** The base model's and SAEs' fingerprints (from the held-out analysis before training). */
+  fingerprints: RunFingerprints;
+  result: FinetuneResult;
+}
+
+export interface SweepRunRecord extends SweepRunListItem {
+  request: StoredSweepRequest;
+  result: SweepResult;
+}
+
+/** A stored run opened (runs.get): its list fields, request and the result as returned. */
+export type RunRecord = AnalysisRunRecord | EvaluationRunRecord | FinetuneRunRecord | SweepRunRecord;

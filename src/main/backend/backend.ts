@@ -30,9 +30,12 @@ import { finetuneHandlers } from './handlers/finetune';
 import { EvalService } from './eval-service';
 import { evalHandlers } from './handlers/eval';
 import { EvalCacheRepo } from '../store/eval-cache-repo';
+import { datasetHandlers } from './handlers/dataset';
 import { correlateHandlers } from './handlers/eval-correlate';
 import { sweepHandlers } from './handlers/sweep';
 import { SweepService } from './sweep-service';
+import { PhrasesService } from './phrases-service';
+import { phrasesHandlers } from './handlers/phrases';
 
 export interface BackendOptions {
   dbPath: string;
@@ -71,15 +74,17 @@ export function createBackend(options: BackendOptions): Backend {
     'system.capabilities': async () => capabilities(runtime),
     ...languageHandlers(registry),
     ...corpusHandlers(registry),
+    ...datasetHandlers(registry),
     ...fertilityHandlers(fertility, tokenizers),
     'model.inspect': async ({ path }) => models.inspect(path),
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
     'model.makeRandom': async (arg, ctx) => models.makeRandom(arg, ctx),
     ...analysisHandlers(analysis, runtime, tokenizers, new RunsRepo(db)),
-    ...finetuneHandlers(finetune),
-    ...evalHandlers(evals),
+    ...finetuneHandlers(finetune, new RunsRepo(db)),
+    ...evalHandlers(evals, new RunsRepo(db)),
     ...correlateHandlers(new RunsRepo(db)),
-    ...sweepHandlers(new SweepService(finetune, evals)),
+    ...sweepHandlers(new SweepService(finetune, evals), new RunsRepo(db)),
+    ...phrasesHandlers(new PhrasesService(tokenizers, new RunsRepo(db))),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),

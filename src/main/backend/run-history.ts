@@ -1,9 +1,12 @@
-// Every finished analysis becomes a stored run (settings, request, input fingerprints, summary,
-// timing). Recorded by the handler around the service call; a run history that cannot be written
-// (disk full, locked database) is logged and the result still returned: the analysis is not lost.
+// Every finished analysis, evaluation, fine-tune and sweep becomes a stored run (settings, request,
+// input fingerprints, summary or result, timing). Recorded by the handler around the service call;
+// a run history that cannot be written (disk full, locked database) is logged and the result still
+// returned: the computation is not lost.
 import { basename } from 'node:path';
 import type { DisparitySummary, StoredAnalysisRequest } from '../../shared/dto';
-import type { RunsRepo } from '../store/runs-repo';
+import type { EvalResult, SweepResult } from '../../shared/eval';
+import type { FinetuneResult } from '../../shared/finetune';
+import type { NewResultRun, RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
 
 export interface AnalysisArg {
@@ -58,6 +61,64 @@ export async function recordAnalysis<T>(
     ctx.setOwnerRun?.(String(run.id));
   } catch (error) {
     ctx.log('warn', `the analysis finished but could not be added to the run history: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return result;
+}
+
+/** The method's argument as stored: the jobId (which job ran it) is not part of what was asked. */
+const withoutJobId = <T extends { jobId?: unknown }>(arg: T): Omit<T, 'jobId'> => {
+  const { jobId: _jobId, ...rest } = arg;
+  return rest;
+};
+
+const KIND_WORD = { evaluation: 'evaluation', finetune: 'fine-tune', sweep: 'sweep' } as const;
+
+type KindResult = { kind: 'evaluation'; result: EvalResult } | { kind: 'finetune'; result: FinetuneResult } | { kind: 'sweep'; result: SweepResult };
+
+export function defaultResultRunName(run: KindResult): string {
+  if (run.kind === 'evaluation') {
+    const r = run.result;
+    const tasks = [...new Set(r.results.map((x) => x.task))].join('/');
+    const languages = new Set(r.results.map((x) => x.language)).size;
+    return `${basename(r.model)}${r.adapter ? ` + ${basename(r.adapter)}` : ''}, ${r.preset}, ${tasks || 'no task'}, ${languages} languages`;
+  }
+  if (run.kind === 'finetune') {
+    const r = run.result;
+    return `${basename(r.config.model)} fine-tune, ${r.config.languages.join('/')}, ${r.steps} steps, ${r.outcome}`;
+  }
+  const r = run.result;
+  return `sweep of ${r.points.length} points, ${basename(r.outDir)}`;
+}
+
+type ResultOf<K extends NewResultRun['kind']> = Extract<NewResultRun, { kind: K }>['result'];
+type RequestOf<K extends NewResultRun['kind']> = Extract<NewResultRun, { kind: K }>['request'];
+
+/** Runs `compute` (an eval.run, finetune.run or sweep.run) and stores what it returned as a run of
+ * `kind`; the job is marked as producing that run. */
+export async function recordResult<K extends NewResultRun['kind']>(
+  runs: RunsRepo,
+  kind: K,
+  arg: RequestOf<K> & { jobId?: string },
+  ctx: JobContext,
+  compute: () => Promise<ResultOf<K>>,
+): Promise<ResultOf<K>> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const result = await compute();
+  try {
+    // `kind` ties the request and the result together (the type parameter cannot say so to TypeScript).
+    const run = { kind, request: withoutJobId(arg), result } as unknown as NewResultRun;
+    const stored = runs.addResult({
+      ...run,
+      name: defaultResultRunName(run as KindResult),
+      jobId: ctx.jobId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+    });
+    ctx.setOwnerRun?.(String(stored.id));
+  } catch (error) {
+    ctx.log('warn', `the ${KIND_WORD[kind]} finished but could not be added to the run history: ${error instanceof Error ? error.message : String(error)}`);
   }
   return result;
 }

@@ -102,7 +102,13 @@ describe('sweep.run over the API', () => {
     expect(readFileSync(join(dir, 'sweep.html'), 'utf8')).toMatch(/Activation gain against accuracy change/);
     expect(readFileSync(join(dir, 'gain-retention.svg'), 'utf8').match(/class="point"/g)).toHaveLength(2);
     // The held-out analyses (before and after each point) are stored runs.
-    expect((await api.runs.list({})).filter((r) => r.segments === 3).length).toBeGreaterThanOrEqual(4);
+    expect((await api.runs.list({ kind: 'analysis' })).filter((r) => r.kind === 'analysis' && r.segments === 3).length).toBeGreaterThanOrEqual(4);
+    // The sweep itself is a stored run, opened as returned (its points' fine-tunes are not: they ran inside it).
+    const [sweepRun, ...more] = await api.runs.list({ kind: 'sweep' });
+    expect(more).toEqual([]);
+    expect(sweepRun).toMatchObject({ kind: 'sweep', method: 'sweep.run', outDir: dir, points: 2, pointsRan: 2, model: join(DEMO, 'model'), languages: ['en', 'hi'], problem: null });
+    expect(await api.runs.get({ id: sweepRun.id })).toMatchObject({ result: first, request: { alphas: [0.5, 2], outDir: dir } });
+    expect(await api.runs.list({ kind: 'finetune' })).toEqual([]);
   }, 600_000);
 
   it('a second call reads the finished points back: no training, no scoring', async () => {
@@ -149,7 +155,7 @@ describe('sweep.run over the API', () => {
   }, 300_000);
 
   it('eval.correlate pairs a stored held-out analysis with a point\'s evaluation', async () => {
-    const run = (await api.runs.list({})).find((r) => r.segments === 3)!;
+    const run = (await api.runs.list({ kind: 'analysis' })).find((r) => r.kind === 'analysis' && r.segments === 3)!;
     const out = join(tmp.dir, 'correlation');
     const r = await api.eval.correlate({ analysis: { runId: run.id }, eval: { path: join(dir, 'alpha-0.5_layers-0-1_sae-codes', 'eval') }, measure: 'mean_activation', outDir: out });
     expect(r.task).toBe('mc');

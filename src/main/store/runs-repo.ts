@@ -1,14 +1,30 @@
 // Stored results. `record`/`count`: the reproducibility log of every computation (analysis_runs,
 // written by the services). The rest: the run history the user sees (runs), written by the
-// handlers when an analysis finishes — listed, opened from the stored summary (never recomputed),
-// renamed and deleted. A row that cannot be read is an error for that run alone.
+// handlers when an analysis, evaluation, fine-tune or sweep finishes — listed, opened from the
+// stored summary or result (never recomputed), renamed and deleted. A row that cannot be read is
+// an error for that run alone.
 import { createHash } from 'node:crypto';
-import type { DisparitySummary, RunFingerprints, RunListItem, RunRecord, StoredAnalysisRequest } from '../../shared/dto';
+import type {
+  AnalysisRunListItem,
+  AnalysisRunRecord,
+  DisparitySummary,
+  RunFingerprints,
+  RunKind,
+  RunListItem,
+  RunRecord,
+  StoredAnalysisRequest,
+  StoredEvalRequest,
+  StoredFinetuneRequest,
+  StoredSweepRequest,
+} from '../../shared/dto';
+import type { EvalResult, SweepResult } from '../../shared/eval';
+import type { FinetuneResult } from '../../shared/finetune';
 import { ApiError } from '../../shared/errors';
 import { storeCall, type Db } from './db';
+import { EMPTY_DIGESTS, evaluationDigest, finetuneDigest, resultFingerprints, resultReadable, sweepDigest, type ResultKind } from './run-kinds';
 
 export interface NewRun {
-  method: RunListItem['method'];
+  method: AnalysisRunListItem['method'];
   name: string;
   jobId: string | null;
   startedAt: string;
@@ -18,12 +34,30 @@ export interface NewRun {
   summary: DisparitySummary;
 }
 
+interface NewResultCommon {
+  name: string;
+  jobId: string | null;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+}
+
+/** A finished evaluation, fine-tune or sweep: its request (jobId left out) and result as returned. */
+export type NewResultRun = NewResultCommon &
+  (
+    | { kind: 'evaluation'; request: StoredEvalRequest; result: EvalResult }
+    | { kind: 'finetune'; request: StoredFinetuneRequest; result: FinetuneResult }
+    | { kind: 'sweep'; request: StoredSweepRequest; result: SweepResult }
+  );
+
+const METHOD_OF = { evaluation: 'eval.run', finetune: 'finetune.run', sweep: 'sweep.run' } as const;
+
 /** The list fields kept beside the summary (so listing never parses summaries). */
-type Digest = Pick<RunListItem, 'model' | 'languages' | 'layers' | 'segments' | 'corpus' | 'settings' | 'gapRange'>;
+type Digest = Pick<AnalysisRunListItem, 'model' | 'languages' | 'layers' | 'segments' | 'corpus' | 'settings' | 'gapRange'>;
 
 interface Row {
   id: number;
-  kind: 'analysis';
+  kind: RunKind;
   method: RunListItem['method'];
   name: string;
   started_at: string;
@@ -71,27 +105,32 @@ const EMPTY_DIGEST: Digest = {
 const damaged = (row: Pick<Row, 'id' | 'name'>, what: string) =>
   `the stored ${what} of run "${row.name}" (id ${row.id}) cannot be read; delete the run (other runs are unaffected)`;
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary_json'>): RunListItem {
-  let digest = EMPTY_DIGEST;
-  let problem: string | null = null;
+  let parsed: Record<string, unknown> | null = null;
   try {
-    digest = { ...EMPTY_DIGEST, ...(JSON.parse(row.digest_json) as Digest) };
+    const value: unknown = JSON.parse(row.digest_json);
+    if (isObject(value)) parsed = value;
   } catch {
-    problem = damaged(row, 'description');
+    // reported below
   }
-  return {
+  const problem = parsed ? null : damaged(row, 'description');
+  const common = {
     id: row.id,
-    kind: row.kind,
-    method: row.method,
     name: row.name,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     seconds: row.seconds,
     outDir: row.out_dir,
     summarySha256: row.summary_sha256,
-    ...digest,
-    problem,
   };
+  if (row.kind === 'analysis') {
+    return { ...common, kind: 'analysis', method: row.method as AnalysisRunListItem['method'], ...EMPTY_DIGEST, ...(parsed as Partial<Digest> | null), problem };
+  }
+  // The method follows from the kind (the table's CHECK); the digest is that kind's.
+  const kind = row.kind;
+  return { ...common, kind, method: METHOD_OF[kind], ...EMPTY_DIGESTS[kind], ...parsed, problem } as RunListItem;
 }
 
 const notFound = (id: number) => new ApiError('RUN_NOT_FOUND', `run ${id} does not exist (it was deleted, or never recorded); choose another run`, { id });
@@ -142,13 +181,45 @@ export class RunsRepo {
     return this.item(Number(info.lastInsertRowid));
   }
 
-  /** Newest first; `summarySha256` keeps the runs whose stored summary has that hash. */
-  list(options: { limit?: number; summarySha256?: string } = {}): RunListItem[] {
-    const rows = storeCall('list the runs', () =>
-      options.summarySha256
-        ? this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs WHERE summary_sha256 = ? ORDER BY finished_at DESC, id DESC LIMIT ?`).all(options.summarySha256, options.limit ?? -1)
-        : this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs ORDER BY finished_at DESC, id DESC LIMIT ?`).all(options.limit ?? -1),
-    ) as Row[];
+  /** Adds a finished evaluation, fine-tune or sweep to the run history. */
+  addResult(run: NewResultRun): RunListItem {
+    const resultJson = JSON.stringify(run.result);
+    const digest =
+      run.kind === 'evaluation' ? evaluationDigest(run.result) : run.kind === 'finetune' ? finetuneDigest(run.result) : sweepDigest(run.result, run.request);
+    const info = storeCall('store the run', () =>
+      this.db
+        .prepare(
+          `INSERT INTO runs (kind, method, name, job_id, started_at, finished_at, seconds, out_dir, request_json, fingerprints_json, digest_json, summary_json, summary_sha256)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          run.kind,
+          METHOD_OF[run.kind],
+          run.name,
+          run.jobId,
+          run.startedAt,
+          run.finishedAt,
+          run.seconds,
+          run.result.outDir,
+          JSON.stringify(run.request),
+          JSON.stringify(resultFingerprints(run.kind, run.result)),
+          JSON.stringify(digest),
+          resultJson,
+          sha256(resultJson),
+        ),
+    );
+    return this.item(Number(info.lastInsertRowid));
+  }
+
+  /** Newest first; `summarySha256` keeps the runs whose stored summary (or result) has that hash,
+   * `kind` the runs of that kind. */
+  list(options: { limit?: number; summarySha256?: string; kind?: RunKind } = {}): RunListItem[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (options.summarySha256) (where.push('summary_sha256 = ?'), params.push(options.summarySha256));
+    if (options.kind) (where.push('kind = ?'), params.push(options.kind));
+    const sql = `SELECT ${LIST_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY finished_at DESC, id DESC LIMIT ?`;
+    const rows = storeCall('list the runs', () => this.db.prepare(sql).all(...params, options.limit ?? -1)) as Row[];
     return rows.map(listItem);
   }
 
@@ -158,21 +229,32 @@ export class RunsRepo {
     return listItem(row);
   }
 
-  /** The stored run with its summary as it was returned; RUN_CORRUPT for a row that cannot be read. */
+  /** The stored run with its summary (or result) as it was returned; RUN_CORRUPT for a row that
+   * cannot be read. */
   get(id: number): RunRecord {
     const row = storeCall('read the run', () => this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined);
     if (!row) throw notFound(id);
     const item = listItem(row);
     if (item.problem) throw new ApiError('RUN_CORRUPT', item.problem, { id });
     const parse = <T>(text: string, what: string): T => {
+      let value: unknown;
       try {
-        return JSON.parse(text) as T;
+        value = JSON.parse(text);
       } catch {
         throw new ApiError('RUN_CORRUPT', damaged(row, what), { id });
       }
+      if (!isObject(value)) throw new ApiError('RUN_CORRUPT', damaged(row, what), { id });
+      return value as T;
     };
+    if (item.kind !== 'analysis') {
+      const result = parse<unknown>(row.summary_json, 'result');
+      if (!resultReadable(item.kind as ResultKind, result)) throw new ApiError('RUN_CORRUPT', damaged(row, 'result'), { id });
+      const request = parse<never>(row.request_json, 'request');
+      if (item.kind === 'finetune') return { ...item, request, fingerprints: parse<RunFingerprints>(row.fingerprints_json, 'fingerprints'), result: result as FinetuneResult };
+      return { ...item, request, result } as RunRecord;
+    }
     const summary = parse<DisparitySummary>(row.summary_json, 'summary');
-    if (typeof summary !== 'object' || summary === null || !Array.isArray(summary.layers) || !Array.isArray(summary.languages)) {
+    if (!Array.isArray(summary.layers) || !Array.isArray(summary.languages)) {
       throw new ApiError('RUN_CORRUPT', damaged(row, 'summary'), { id });
     }
     return {
@@ -181,6 +263,16 @@ export class RunsRepo {
       fingerprints: parse<RunFingerprints>(row.fingerprints_json, 'fingerprints'),
       summary,
     };
+  }
+
+  /** A stored analysis (what the Results step and the correlation read): a run of another kind is
+   * INVALID_ARGUMENT naming its kind. */
+  getAnalysis(id: number): AnalysisRunRecord {
+    const run = this.get(id);
+    if (run.kind !== 'analysis') {
+      throw new ApiError('INVALID_ARGUMENT', `run ${id} ("${run.name}") is ${run.kind === 'evaluation' ? 'an' : 'a'} ${run.kind}, not a disparity analysis; choose an analysis run`, { id, kind: run.kind });
+    }
+    return run;
   }
 
   rename(id: number, name: string): RunListItem {

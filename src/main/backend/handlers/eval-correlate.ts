@@ -65,7 +65,7 @@ export function correlateHandlers(runs: RunsRepo): HandlerMap<'eval.correlate'> 
       let summary: DisparitySummary;
       let analysisSource: string;
       if ('runId' in arg.analysis) {
-        summary = runs.get(arg.analysis.runId).summary;
+        summary = runs.getAnalysis(arg.analysis.runId).summary;
         analysisSource = `run ${arg.analysis.runId}`;
       } else {
         const read = readJson<DisparitySummary>(arg.analysis.path, 'summary.json', "an analysis report's summary.json", summaryShape);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/helpers/temp';
 import { backendContract } from '../../../shared/contract';
-import type { AnalysisExport, DisparitySummary } from '../../../shared/dto';
+import type { AnalysisExport, AnalysisRunListItem, AnalysisRunRecord, DisparitySummary } from '../../../shared/dto';
 import { openDatabase } from '../../store/db';
 import { RunsRepo, sha256 } from '../../store/runs-repo';
 import { createBackend, type Backend } from '../backend';
@@ -42,7 +42,7 @@ describe('run history (handlers, real analyses)', () => {
   });
 
   it('stores each finished analysis, newest first, with its settings, timing and the hash of its summary', async () => {
-    const list = (await call(backend, 'runs.list', {})) as Awaited<ReturnType<RunsRepo['list']>>;
+    const list = (await call(backend, 'runs.list', {})) as AnalysisRunListItem[];
     expect(list.map((r) => r.method)).toEqual(['analysis.export', 'analysis.run']);
     const [b, a] = list;
     expect(a).toMatchObject({ kind: 'analysis', languages: ['en', 'es', 'hi'], layers: [0, 1, 2, 3, 4, 5], segments: 2, corpus: 'udhr', outDir: null, problem: null });
@@ -66,7 +66,7 @@ describe('run history (handlers, real analyses)', () => {
   it('opens a run from the store, never recomputing: the same summary with the model and SAEs deleted', async () => {
     const [, a] = (await call(backend, 'runs.list', {})) as { id: number }[];
     rmSync(demo, { recursive: true, force: true });
-    const run = (await call(backend, 'runs.get', { id: a.id })) as Awaited<ReturnType<RunsRepo['get']>>;
+    const run = (await call(backend, 'runs.get', { id: a.id })) as AnalysisRunRecord;
     expect(run.summary).toEqual(first);
     expect(run.request).toEqual({ ...request(), corpus: 'udhr', settings: { reduction: 'max', bootstrap: 20 }, outDir: null });
     expect(run.fingerprints.model).toBe(first.model.fingerprint);

@@ -1,6 +1,6 @@
 // The wizard's choices as a project stores them, and back. Pure functions: the sync (project-sync)
 // does the calls.
-import type { ProjectState, RunRecord, Tier } from '../../../shared/dto';
+import type { AnalysisRunRecord, ProjectState, Tier } from '../../../shared/dto';
 import { INITIAL_EVALUATE, INITIAL_FINETUNE, STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
 
 /** What a project keeps of the wizard; `tiers` are read from the registry when saving. */
@@ -59,7 +59,7 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
 
 /** The request the Results step exports with, for a stored run: null when the run cannot be
  * exported again as the Results step asks (SAEs named by folder). */
-export function requestOfRun(run: RunRecord): AnalysisRequest | null {
+export function requestOfRun(run: AnalysisRunRecord): AnalysisRequest | null {
   const r = run.request;
   if (!Array.isArray(r.saes)) return null;
   const { reduction, features, includeBos, bootstrap, keepFeatures } = run.summary.settings;

@@ -74,7 +74,8 @@ function hydrate(opened: OpenedProject): void {
   if (state.runId !== null) {
     const runId = state.runId;
     api.runs.get({ id: runId }).then(
-      (run) => wizard.get().runId === runId && !wizard.get().summary && wizard.set({ summary: run.summary, request: requestOfRun(run) }),
+      // The Results step's run is an analysis (runs of other kinds open in the Run history panel).
+      (run) => run.kind === 'analysis' && wizard.get().runId === runId && !wizard.get().summary && wizard.set({ summary: run.summary, request: requestOfRun(run) }),
       (e: unknown) => {
         if (wizard.get().runId !== runId) return;
         wizard.set({ runId: null });
@@ -164,7 +165,7 @@ let lastSummary: unknown = null;
  * its run in the history by the summary's hash, so the project reopens on it. */
 async function linkSummary(summary: object): Promise<void> {
   const sha = await summarySha256(summary);
-  const [run] = await api.runs.list({ summarySha256: sha, limit: 1 });
+  const [run] = await api.runs.list({ summarySha256: sha, kind: 'analysis', limit: 1 });
   if (run && wizard.get().summary === summary) wizard.set({ runId: run.id });
 }
 

@@ -1,7 +1,7 @@
 // Two runs side by side: the per-layer gap and each language's mean activation overlaid (run A
 // solid, run B dashed), the differences per layer, and the settings with those that differ marked.
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { RunRecord } from '../../../../shared/dto';
+import type { AnalysisRunRecord } from '../../../../shared/dto';
 import { chartRows, differences, settingRows, unionLanguages } from './compare';
 
 // Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -32,7 +32,7 @@ function Overlay({ title, rows, series, yLabel }: { title: string; rows: Record<
   );
 }
 
-export function RunCompare({ a, b }: { a: RunRecord; b: RunRecord }) {
+export function RunCompare({ a, b }: { a: AnalysisRunRecord; b: AnalysisRunRecord }) {
   const diffs = differences(a, b);
   const rows = chartRows(diffs);
   const settings = settingRows(a, b);

@@ -1,12 +1,12 @@
 // Comparing two runs: differing settings are marked (and only those), layers and languages of
 // either run are kept with gaps where one run lacks them, deltas are b - a.
 import { describe, expect, it } from 'vitest';
-import type { DisparitySettings, RunRecord } from '../../../../shared/dto';
+import type { DisparitySettings, AnalysisRunRecord } from '../../../../shared/dto';
 import { chartRows, differences, settingRows } from './compare';
 
 const SETTINGS: DisparitySettings = { reduction: 'mean', features: 'english-active', includeBos: false, bootstrap: 50, seed: 1, fidelityWarnDrop: 0.1, topFeatures: 10, keepFeatures: 128 };
 
-function run(over: { settings?: Partial<DisparitySettings>; layers: number[]; gap: (number | null)[]; mean: Record<string, (number | null)[]>; limit?: number | null }): RunRecord {
+function run(over: { settings?: Partial<DisparitySettings>; layers: number[]; gap: (number | null)[]; mean: Record<string, (number | null)[]>; limit?: number | null }): AnalysisRunRecord {
   const languages = Object.keys(over.mean).map((code) => ({ code, name: code, tier: code === 'en' ? ('reference' as const) : ('medium-low' as const) }));
   return {
     request: { model: '/m', saes: ['/s'], languages: languages.map((l) => l.code), corpus: 'udhr', limit: over.limit === undefined ? 3 : over.limit, settings: {}, outDir: null },
@@ -21,7 +21,7 @@ function run(over: { settings?: Partial<DisparitySettings>; layers: number[]; ga
       corpus: { source: 'udhr', segments: 3, tokens: {}, skipped: [] },
       model: { path: '/m', fingerprint: 'f'.repeat(64) },
     },
-  } as unknown as RunRecord;
+  } as unknown as AnalysisRunRecord;
 }
 
 describe('comparing runs', () => {

@@ -1,6 +1,6 @@
 // Two stored runs side by side: per-layer gap and mean activation of both (for overlaid lines),
 // their differences, and every setting and input with those that differ marked.
-import type { RunRecord } from '../../../../shared/dto';
+import type { AnalysisRunRecord } from '../../../../shared/dto';
 
 export interface SettingRow {
   name: string;
@@ -22,9 +22,9 @@ export interface LayerDifference {
 const show = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? '—' : String(v));
 
 /** Settings first, then the inputs (what was measured, by content fingerprint). */
-export function settingRows(a: RunRecord, b: RunRecord): SettingRow[] {
+export function settingRows(a: AnalysisRunRecord, b: AnalysisRunRecord): SettingRow[] {
   const rows: [string, unknown, unknown][] = [
-    ...(Object.keys({ ...a.summary.settings, ...b.summary.settings }) as (keyof RunRecord['settings'])[]).map(
+    ...(Object.keys({ ...a.summary.settings, ...b.summary.settings }) as (keyof AnalysisRunRecord['settings'])[]).map(
       (k): [string, unknown, unknown] => [k, a.summary.settings[k], b.summary.settings[k]],
     ),
     ['segment limit', a.request.limit ?? 'all', b.request.limit ?? 'all'],
@@ -41,23 +41,23 @@ export function settingRows(a: RunRecord, b: RunRecord): SettingRow[] {
 }
 
 /** Layers of either run, ascending. */
-export function unionLayers(a: RunRecord, b: RunRecord): number[] {
+export function unionLayers(a: AnalysisRunRecord, b: AnalysisRunRecord): number[] {
   return [...new Set([...a.summary.layers, ...b.summary.layers])].sort((x, y) => x - y);
 }
 
 /** Languages of either run, in run A's order then B's new ones. */
-export function unionLanguages(a: RunRecord, b: RunRecord): string[] {
+export function unionLanguages(a: AnalysisRunRecord, b: AnalysisRunRecord): string[] {
   return [...new Set([...a.summary.languages.map((l) => l.code), ...b.summary.languages.map((l) => l.code)])];
 }
 
-function at(run: RunRecord, layer: number, values: (number | null)[] | undefined): number | null {
+function at(run: AnalysisRunRecord, layer: number, values: (number | null)[] | undefined): number | null {
   const i = run.summary.layers.indexOf(layer);
   const v = i < 0 || !values ? null : values[i];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 /** Per layer: the gap, then each language's mean activation, in both runs. */
-export function differences(a: RunRecord, b: RunRecord): LayerDifference[] {
+export function differences(a: AnalysisRunRecord, b: AnalysisRunRecord): LayerDifference[] {
   const out: LayerDifference[] = [];
   for (const layer of unionLayers(a, b)) {
     const row = (series: string, x: number | null, y: number | null) => out.push({ layer, series, a: x, b: y, delta: x !== null && y !== null ? y - x : null });
