@@ -322,6 +322,14 @@ def make_torch_bin_files(out: Path) -> None:
 
     # Non-contiguous: a transposed view keeps stride (1, 5).
     torch.save({"transposed": base.t()}, out / "noncontiguous.bin")
+    # A tensor whose storage offset puts it past its storage's end: offset 2 + 4 elements of 4.
+    torch.save({"x": torch.arange(4.0)}, out / "offset-past-storage.bin")
+    with zipfile.ZipFile(out / "offset-past-storage.bin") as z:
+        pkl = z.read(next(n for n in z.namelist() if n.endswith("/data.pkl")))
+    marker = b"QK\x00K\x04\x85"  # BINPERSID, offset 0, size (4,)
+    assert pkl.count(marker) == 1
+    rezip(out / "offset-past-storage.bin", out / "offset-past-storage.tmp", {"data.pkl": pkl.replace(marker, b"QK\x02K\x04\x85")})
+    (out / "offset-past-storage.tmp").replace(out / "offset-past-storage.bin")
     write_hostile(out, out / "dtypes.bin")
 
 

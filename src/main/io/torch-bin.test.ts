@@ -1,0 +1,189 @@
+// Our pytorch_model.bin reader against files written by torch.save itself (torch 2.15, zip and
+// legacy layouts), produced by scripts/reference/make_marian_fixtures.py: every tensor's dtype,
+// shape and bytes equal what torch recorded and what safetensors wrote for the same tensors; and
+// every hostile class (globals that run code, opcodes that build objects, damaged archives)
+// refused with WEIGHTS_INVALID naming what was refused.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers/temp';
+import { ApiError } from '../../shared/errors';
+import { readSafetensorsHeader, readTensorBytes, readWeightIndex } from './safetensors';
+import { readFolderWeights, readTorchBin } from './torch-bin';
+import { readPickle, storageFromPersistentId } from './torch-pickle';
+
+const root = fileURLToPath(new URL('../../../test/fixtures/marian/', import.meta.url));
+const bins = join(root, 'torch-bin');
+const hostile = join(bins, 'hostile');
+const scratch = tempDir('torch-bin-test-');
+afterAll(() => scratch.cleanup());
+const expected = JSON.parse(readFileSync(join(bins, 'expected.json'), 'utf8')) as Record<string, Record<string, { dtype: string; shape: number[]; hex: string }>>;
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+async function refusal(file: string): Promise<ApiError> {
+  const error = await readTorchBin(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe('readTorchBin on torch.save files', () => {
+  for (const name of ['dtypes.bin', 'legacy.bin', 'parameter.bin']) {
+    it(`${name}: every tensor's dtype, shape and bytes are torch's`, async () => {
+      const index = await readTorchBin(join(bins, name));
+      const want = expected[name];
+      expect([...index.tensors.keys()].sort()).toEqual(Object.keys(want).sort());
+      for (const [tensor, record] of Object.entries(want)) {
+        const entry = index.tensors.get(tensor)!;
+        expect({ tensor, dtype: entry.dtype, shape: entry.shape }).toEqual({ tensor, dtype: record.dtype, shape: record.shape });
+        expect(hex(readTensorBytes(entry)), tensor).toBe(record.hex);
+      }
+    });
+  }
+
+  it('dtypes.bin equals the safetensors copy of the same tensors bit for bit', async () => {
+    const index = await readTorchBin(join(bins, 'dtypes.bin'));
+    const st = readSafetensorsHeader(join(bins, 'dtypes.safetensors'));
+    expect(index.tensors.size).toBe(st.tensors.size);
+    for (const [name, entry] of st.tensors) {
+      const ours = index.tensors.get(name)!;
+      expect([ours.dtype, ours.shape], name).toEqual([entry.dtype, entry.shape]);
+      expect(Buffer.compare(readTensorBytes(ours), readTensorBytes(entry)), name).toBe(0);
+    }
+  });
+
+  it('views of one storage (tied weights, slices at an offset) point at the same bytes in the file', async () => {
+    const { tensors } = await readTorchBin(join(bins, 'dtypes.bin'));
+    const a = tensors.get('tied.a')!;
+    expect(tensors.get('tied.b')!.offset).toBe(a.offset);
+    expect(tensors.get('tied.reshaped')!).toMatchObject({ offset: a.offset, shape: [3, 4], byteLength: a.byteLength });
+    // base is [6, 5] float32: rows 2..5 start 10 elements in, row 4 at 20.
+    const rows = tensors.get('view.rows')!;
+    expect(tensors.get('view.row')!.offset - rows.offset).toBe(2 * 5 * 4);
+    expect(rows.shape).toEqual([3, 5]);
+  });
+
+  it('the tiny opus-mt pytorch_model.bin holds the tensors of its model.safetensors twin, bit for bit', async () => {
+    const bin = await readTorchBin(join(root, 'tiny-en-mul-bin', 'pytorch_model.bin'));
+    const st = readWeightIndex(join(root, 'tiny-en-mul-safetensors'));
+    for (const [name, entry] of st.tensors) {
+      const ours = bin.tensors.get(name);
+      expect(ours, name).toBeDefined();
+      expect([ours!.dtype, ours!.shape], name).toEqual([entry.dtype, entry.shape]);
+      expect(Buffer.compare(readTensorBytes(ours!), readTensorBytes(entry)), name).toBe(0);
+    }
+    // transformers 4's .bin keeps the tied embeddings and output layer as views of model.shared.
+    const shared = bin.tensors.get('model.shared.weight')!;
+    for (const alias of ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight', 'lm_head.weight']) {
+      expect(bin.tensors.get(alias), alias).toMatchObject({ offset: shared.offset, byteLength: shared.byteLength, shape: shared.shape });
+    }
+  });
+
+  it('readFolderWeights takes safetensors when present, else pytorch_model.bin', async () => {
+    const fromBin = await readFolderWeights(join(root, 'tiny-en-mul-bin'));
+    expect(fromBin.files.map((f) => f.split(/[\\/]/).pop())).toEqual(['pytorch_model.bin']);
+    const fromSt = await readFolderWeights(join(root, 'tiny-en-mul-safetensors'));
+    expect(fromSt.files.map((f) => f.split(/[\\/]/).pop())).toEqual(['model.safetensors']);
+    const empty = join(scratch.dir, 'empty');
+    mkdirSync(empty);
+    await expect(readFolderWeights(empty)).rejects.toMatchObject({ code: 'WEIGHTS_NOT_FOUND' });
+  });
+});
+
+describe('hostile and damaged files are refused by name, nothing run', () => {
+  const refusedGlobals: Array<[string, string]> = [
+    ['os-system.bin', 'os.system'],
+    ['posix-system.bin', 'posix.system'],
+    ['builtins-eval.bin', 'builtins.eval'], // protocol 4: STACK_GLOBAL
+    ['builtin-eval-py2.bin', '__builtin__.eval'],
+    ['subprocess-popen.bin', 'subprocess.Popen'],
+    ['torch-load.bin', 'torch.load'],
+  ];
+  for (const [file, global] of refusedGlobals) {
+    it(`${file}: the global ${global}`, async () => {
+      const error = await refusal(join(hostile, file));
+      expect(error.code).toBe('WEIGHTS_INVALID');
+      expect(error.details).toMatchObject({ reason: 'global', refused: global });
+      expect(error.message).toContain(global);
+      expect(error.message).toContain('nothing');
+    });
+  }
+
+  const refusedOpcodes: Array<[string, string]> = [
+    ['opcode-inst.bin', 'INST'],
+    ['opcode-newobj.bin', 'NEWOBJ'],
+    ['opcode-unknown.bin', '0xff'],
+  ];
+  for (const [file, opcode] of refusedOpcodes) {
+    it(`${file}: the opcode ${opcode}`, async () => {
+      const error = await refusal(join(hostile, file));
+      expect(error.code).toBe('WEIGHTS_INVALID');
+      expect(error.details).toMatchObject({ reason: 'opcode', refused: opcode });
+      expect(error.message).toContain(opcode);
+    });
+  }
+
+  const damaged: Array<[string, RegExp]> = [
+    ['pickle-truncated.bin', /truncated/],
+    ['byteorder-big.bin', /big-endian/],
+    ['no-data-pkl.bin', /without <archive>\/data\.pkl/],
+    ['missing-storage.bin', /has no entry 'dtypes\/data\/0'/],
+    ['short-storage.bin', /storage '0' holds \d+ bytes, but the pickle says/],
+    ['truncated.bin', /not a readable zip archive/],
+    ['empty.bin', /empty/],
+    ['not-a-zip.bin', /not torch\.save's magic number/],
+    ['bomb-pickle.bin', /more than the 64 bytes the archive declares|does not match the sizes/],
+    ['lying-storage-size.bin', /runs past the end of the file \(truncated, or forged sizes\)|past the end of the \d+-byte file/],
+  ];
+  for (const [file, message] of damaged) {
+    it(`${file}: ${message.source}`, async () => {
+      const error = await refusal(join(hostile, file));
+      expect(error.code).toBe('WEIGHTS_INVALID');
+      expect(error.message).toMatch(message);
+      expect(error.message.startsWith(`${file}: `)).toBe(true);
+    });
+  }
+
+  it('a non-contiguous tensor (a transposed view) is refused, naming the tensor and its strides', async () => {
+    const error = await refusal(join(bins, 'noncontiguous.bin'));
+    expect(error.message).toMatch(/tensor 'transposed' has shape \[5, 6\] with strides \[1, 5\], not a contiguous layout/);
+    expect(error.details).toMatchObject({ tensor: 'transposed' });
+  });
+
+  it('a storage offset that puts a tensor past its storage is refused', async () => {
+    const error = await refusal(join(bins, 'offset-past-storage.bin'));
+    expect(error.message).toMatch(/tensor 'x' reads elements 2\.\.6 of storage '0', which holds 4/);
+  });
+
+  it('a REDUCE of os.system is refused at the GLOBAL, before REDUCE or anything after it is read', () => {
+    // GLOBAL 'os system' at byte 2 would touch a marker file if any unpickler ran it.
+    const marker = join(scratch.dir, 'ran');
+    const command = `touch ${marker}`;
+    const body = Buffer.concat([Buffer.from('\x80\x02cos\nsystem\nX', 'latin1'), Buffer.from(Uint32Array.of(command.length).buffer), Buffer.from(command), Buffer.from('\x85R.', 'latin1')]);
+    expect(() => readPickle(body, () => storageFromPersistentId(null, 0))).toThrow(expect.objectContaining({ reason: 'global', what: 'os.system', position: 2 }));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a storage class outside the tensor storages (e.g. complex) is refused by name', () => {
+    const pid = Buffer.from("\x80\x02(X\x07\x00\x00\x00storagectorch\nComplexFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ.", 'latin1');
+    expect(() => readPickle(pid, storageFromPersistentId)).toThrow(expect.objectContaining({ what: 'torch.ComplexFloatStorage' }));
+  });
+
+  it('a checkpoint that is not a flat state dict (e.g. {"model": {...}}) is refused with what it holds', async () => {
+    // Legacy layout written by hand: magic number, protocol 1001, sys_info, then {'model': {}}.
+    const magic = Buffer.from('\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.', 'latin1');
+    const protocol = Buffer.from('\x80\x02M\xe9\x03.', 'latin1');
+    const info = Buffer.from('\x80\x02}X\x0d\x00\x00\x00little_endian\x88s.', 'latin1');
+    const nested = Buffer.from('\x80\x02}X\x05\x00\x00\x00model}s.', 'latin1');
+    const file = join(scratch.dir, 'nested.bin');
+    writeFileSync(file, Buffer.concat([magic, protocol, info, nested]));
+    const error = await refusal(file);
+    expect(error.message).toMatch(/maps 'model' to a dict, not a tensor/);
+  });
+});
