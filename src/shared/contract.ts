@@ -6,7 +6,6 @@ import { FLORES_SPLIT_NAMES, type DatasetImportResult } from './dataset';
 import { CORRELATION_MEASURES, CORRELATION_METRICS, EVAL_PRESET_NAMES, EVAL_TASKS, type CorrelationResult, type EvalResult, type SweepResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
 import { MAXIMUM_SOURCES, THRESHOLD_RULES, type NeuronpediaPhrasesResult } from './neuronpedia';
-import { MAXIMUM_SOURCES, THRESHOLD_RULES, type NeuronpediaPhrasesResult } from './neuronpedia';
 import type {
   ActivationsExport,
   AnalysisExport,
@@ -321,31 +320,6 @@ const neuronpediaPhrasesInput = z
   .strict()
   .refine((v) => (v.export === undefined) !== (v.api === undefined), { message: 'give either export (a Neuronpedia export folder) or api (saved API answers), not both' })
   .refine((v) => [v.features, v.search, v.fromRun].filter((x) => x !== undefined).length === 1, { message: 'choose the features one way: features, search or fromRun' });
-// phrases.neuronpedia: exactly one input (an export folder or saved API answers) and exactly one
-// selection (feature indices, an explanation search, or an analysis run's top features).
-const neuronpediaId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a Neuronpedia id like 20-gemmascope-res-16k or gemma-2-2b');
-const neuronpediaPhrasesInput = z
-  .object({
-    export: localPath.optional(),
-    api: z.array(localPath).min(1).max(1000).optional(),
-    source: neuronpediaId,
-    modelId: neuronpediaId.optional(),
-    features: z.array(z.number().int().min(0).max(2 ** 31)).min(1).max(10_000).optional(),
-    search: z.string().trim().min(1).max(200).optional(),
-    fromRun: z.object({ runId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), top: z.number().int().min(1).max(10_000) }).strict().optional(),
-    limit: z.number().int().min(1).max(10_000).optional(),
-    threshold: z.number().gt(0).max(1).optional(),
-    thresholdRule: z.enum(THRESHOLD_RULES).optional(),
-    maximum: z.enum(MAXIMUM_SOURCES).optional(),
-    window: z.object({ before: z.number().int().min(0).max(1024), after: z.number().int().min(0).max(1024) }).strict().optional(),
-    tokenizer: localPath,
-    sae: localPath.optional(),
-    out: localPath,
-    jobId,
-  })
-  .strict()
-  .refine((v) => (v.export === undefined) !== (v.api === undefined), { message: 'give either export (a Neuronpedia export folder) or api (saved API answers), not both' })
-  .refine((v) => [v.features, v.search, v.fromRun].filter((x) => x !== undefined).length === 1, { message: 'choose the features one way: features, search or fromRun' });
 const analysisRunInput = z.object(analysisFields).strict();
 const analysisExportInput = z.object({ ...analysisFields, outDir: localPath }).strict();
 const randomSaesInput = z
@@ -556,9 +530,6 @@ export const backendContract = {
   // English phrases per feature from a downloaded Neuronpedia export (>= threshold of the feature's
   // maximum, cut around the peak, detokenised with the model's tokenizer) into a phrases JSONL.
   'phrases.neuronpedia': method<typeof neuronpediaPhrasesInput, NeuronpediaPhrasesResult>(neuronpediaPhrasesInput),
-  // English phrases per feature from a downloaded Neuronpedia export (>= threshold of the feature's
-  // maximum, cut around the peak, detokenised with the model's tokenizer) into a phrases JSONL.
-  'phrases.neuronpedia': method<typeof neuronpediaPhrasesInput, NeuronpediaPhrasesResult>(neuronpediaPhrasesInput),
   // `cancelled`: this call stopped it; `state`: the job's state when the call arrived (a job that
   // already ended answers {cancelled: false, state}); an id never issued is JOB_NOT_FOUND.
   'jobs.cancel': method<z.ZodObject<{ jobId: z.ZodString }>, { cancelled: boolean; state: JobState }>(
@@ -592,7 +563,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'phrases.neuronpedia', 'phrases.neuronpedia'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'phrases.neuronpedia'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -36,8 +36,6 @@ import { sweepHandlers } from './handlers/sweep';
 import { SweepService } from './sweep-service';
 import { PhrasesService } from './phrases-service';
 import { phrasesHandlers } from './handlers/phrases';
-import { PhrasesService } from './phrases-service';
-import { phrasesHandlers } from './handlers/phrases';
 
 export interface BackendOptions {
   dbPath: string;
@@ -86,7 +84,6 @@ export function createBackend(options: BackendOptions): Backend {
     ...evalHandlers(evals, new RunsRepo(db)),
     ...correlateHandlers(new RunsRepo(db)),
     ...sweepHandlers(new SweepService(finetune, evals), new RunsRepo(db)),
-    ...phrasesHandlers(new PhrasesService(tokenizers, new RunsRepo(db))),
     ...phrasesHandlers(new PhrasesService(tokenizers, new RunsRepo(db))),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),

@@ -316,3 +316,23 @@ export function checkOutputFile(file: string, isOurs: (path: string) => boolean)
   if (stats && !isOurs(path)) throw refuse(path, 'exists and was not written by LinguaScope', 'file');
   return path;
 }
+
+/** Writes a whole file output (e.g. a phrases JSONL) where `checkOutputFile(file, isOurs)` allows:
+ * into `<file>.tmp-<pid>`, synced, then renamed over the target, so a reader never sees half a
+ * file and a killed write leaves only a temporary the next write removes. */
+export function writeOutputFile(file: string, content: string | Uint8Array, isOurs: (path: string) => boolean): string {
+  const path = checkOutputFile(file, isOurs);
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    rmSync(temporary, { force: true });
+    writeFileSynced(temporary, content);
+    // Checked again right before the rename: the target may have appeared while the work ran.
+    checkOutputFile(path, isOurs);
+    renameSync(temporary, path);
+    syncPath(dirname(path));
+    return path;
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw writeError(path, error);
+  }
+}

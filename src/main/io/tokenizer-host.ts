@@ -8,9 +8,9 @@ import { Worker } from 'node:worker_threads';
 import type { TokenizerInfo } from '../../shared/dto';
 import { ApiError } from '../../shared/errors';
 import { packageRoot } from '../package-root';
-import type { EncodedTexts, TokenizedText, TokenizerReply, TokenizerRequest } from './tokenizer-protocol';
+import type { DecodedTexts, EncodedTexts, LookedUpPieces, TokenizedText, TokenizerReply, TokenizerRequest } from './tokenizer-protocol';
 
-export type { EncodedTexts, TokenizedText } from './tokenizer-protocol';
+export type { DecodedTexts, EncodedTexts, LookedUpPieces, TokenizedText } from './tokenizer-protocol';
 
 export function tokenizerWorkerPath(): string {
   return join(packageRoot(), 'out', 'main', 'tokenizer-worker.js');
@@ -70,6 +70,16 @@ export class TokenizerHost {
   /** One text's ids and the text each token completes. */
   pieces(path: string | undefined, text: string, addSpecialTokens: boolean, signal?: AbortSignal): Promise<TokenizedText> {
     return this.call({ op: 'pieces', path, text, addSpecialTokens }, signal) as Promise<TokenizedText>;
+  }
+
+  /** Vocabulary ids of pieces (e.g. Neuronpedia's token strings in their vocabulary forms). */
+  lookup(path: string | undefined, pieces: string[], signal?: AbortSignal): Promise<LookedUpPieces> {
+    return this.call({ op: 'lookup', path, pieces }, signal) as Promise<LookedUpPieces>;
+  }
+
+  /** The text of each id sequence, special tokens dropped. */
+  decode(path: string | undefined, ids: number[][], signal?: AbortSignal): Promise<DecodedTexts> {
+    return this.call({ op: 'decode', path, ids }, signal) as Promise<DecodedTexts>;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,22 @@ import type { ApiErrorData } from '../../shared/errors';
 export type TokenizerRequest =
   | { id: number; op: 'inspect'; path?: string }
   | { id: number; op: 'encode'; path?: string; texts: string[]; addSpecialTokens: boolean }
-  | { id: number; op: 'pieces'; path?: string; text: string; addSpecialTokens: boolean };
+  | { id: number; op: 'pieces'; path?: string; text: string; addSpecialTokens: boolean }
+  | { id: number; op: 'lookup'; path?: string; pieces: string[] }
+  | { id: number; op: 'decode'; path?: string; ids: number[][] };
+
+/** Vocabulary ids of pieces (null: not in the vocabulary) and whether each is a special token. */
+export interface LookedUpPieces {
+  info: TokenizerInfo;
+  ids: (number | null)[];
+  special: boolean[];
+}
+
+/** The text of each id sequence, by the tokenizer's own decoder (special tokens dropped). */
+export interface DecodedTexts {
+  info: TokenizerInfo;
+  texts: string[];
+}
 
 export interface EncodedTexts {
   info: TokenizerInfo;
@@ -25,5 +40,5 @@ export interface TokenizedText {
 export type TokenizerReply =
   | { id: number; step: 'loading'; file: string }
   | { id: number; step: 'text'; done: number }
-  | { id: number; ok: true; value: TokenizerInfo | EncodedTexts | TokenizedText }
+  | { id: number; ok: true; value: TokenizerInfo | EncodedTexts | TokenizedText | LookedUpPieces | DecodedTexts }
   | { id: number; ok: false; error: ApiErrorData };

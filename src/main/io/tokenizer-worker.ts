@@ -25,6 +25,19 @@ function handle(request: TokenizerRequest) {
     post({ id: request.id, step: 'text', done: 0 });
     return tokenizeText(tokenizer, request.text, request.addSpecialTokens);
   }
+  if (request.op === 'lookup') {
+    post({ id: request.id, step: 'text', done: 0 });
+    const ids = request.pieces.map((piece) => tokenizer.pieceId?.(piece) ?? null);
+    return { info: tokenizer.info, ids, special: ids.map((i) => i !== null && (tokenizer.specialIds?.has(i) ?? false)) };
+  }
+  if (request.op === 'decode') {
+    const texts = request.ids.map((ids, i) => {
+      // Each text is a step of the host's time limit, as in encode.
+      if (i % 256 === 0) post({ id: request.id, step: 'text', done: i });
+      return tokenizer.decode(ids);
+    });
+    return { info: tokenizer.info, texts };
+  }
   const ids = request.texts.map((text, i) => {
     post({ id: request.id, step: 'text', done: i });
     return tokenizer.encode(text, request.addSpecialTokens);

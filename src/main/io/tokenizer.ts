@@ -145,6 +145,10 @@ export interface TextTokenizer {
   encode(text: string, addSpecialTokens?: boolean): number[];
   /** Text of token ids (special tokens dropped). */
   decode(ids: readonly number[]): string;
+  /** The id of a vocabulary piece (or added token), if the vocabulary holds it. */
+  pieceId?(piece: string): number | undefined;
+  /** Ids of the added tokens marked special (BOS, EOS, pad, …). */
+  specialIds?: ReadonlySet<number>;
 }
 
 const instances = new Map<string, TextTokenizer>();
@@ -168,6 +172,12 @@ export function instantiateTokenizer(files: TokenizerFiles): TextTokenizer {
     info: files.info,
     encode: (text, addSpecialTokens = false) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids,
     decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
+    pieceId: (piece) => tokenizer.token_to_id(piece),
+    specialIds: new Set(
+      (Array.isArray(files.json.added_tokens) ? (files.json.added_tokens as { id?: unknown; special?: unknown }[]) : [])
+        .filter((t) => t.special === true && typeof t.id === 'number')
+        .map((t) => t.id as number),
+    ),
   };
   // One or two tokenizers are alive at a time; a Gemma tokenizer holds a few hundred MB of tables.
   if (instances.size >= 2) instances.delete(instances.keys().next().value as string);
