@@ -13,8 +13,9 @@ import { languages } from './languages';
 import { makeRandomModel } from './make-random-model';
 import { makeRandomSaes } from './make-random-saes';
 import { model } from './model';
+import { phrases } from './phrases';
 import { serve } from './serve';
 import { sweep } from './sweep';
 import { system } from './system';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, evaluate, correlate, sweep, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, evaluate, correlate, sweep, phrases, makeRandomSaes, makeRandomModel, serve];
