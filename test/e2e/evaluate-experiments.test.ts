@@ -19,6 +19,7 @@ import { openHarnessPage, type HarnessPage } from '../helpers/browser';
 import { tempDir } from '../helpers/temp';
 import { chooseLanguages, wizardStep } from '../helpers/wizard-page';
 
+const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 const LANGUAGES = ['en', 'zh', 'ru', 'es', 'hi'];
 
 // Six items per language, choices of differing lengths so acc and acc_norm can differ.
@@ -191,6 +192,7 @@ describe("browser harness: the Evaluate step's experiments (correlation with an 
     }
     const drawn = result.points.filter((p) => p.mean_gain_percent !== null && p.retention_percent.value !== null).length;
     expect(await page.getByTestId('sweep-gain-retention').getAttribute('data-points')).toBe(String(drawn));
+    await page.screenshot({ path: join(ARTIFACTS, 'evaluate-experiments.png'), fullPage: true });
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
     expect(session!.problems).toEqual([]);
   }, 240_000);

@@ -3,6 +3,7 @@
 import { CartesianGrid, Cell, LabelList, ReferenceLine, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LegendGroup } from '../../../../shared/chart-parts';
 import { ChartFrame } from '../../components/ChartFrame';
+import { paddedDomain, tickDecimals } from './scatter-axes';
 
 export interface LabelledPoint {
   /** Drawn beside the point. */
@@ -29,19 +30,23 @@ interface Props<T extends object> {
   testId: string;
 }
 
-const number = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3)) : String(v));
+/** Tooltip figures: four significant digits. */
+const tooltipNumber = (v: unknown) => (typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v));
 
 export function LabelledScatter<T extends object>({ title, basename, points, rows, columns, xLabel, yLabel, formula, legend, referenceX, referenceY, testId }: Props<T>) {
+  const xDomain = paddedDomain(points.map((p) => p.x));
+  const yDomain = paddedDomain(points.map((p) => p.y));
+  const [dx, dy] = [tickDecimals(xDomain), tickDecimals(yDomain)];
   return (
     <ChartFrame title={title} basename={basename} rows={rows} columns={columns} formula={formula} legend={legend}>
       <div data-testid={testId} data-points={points.length}>
         <ScatterChart width={560} height={340} margin={{ top: 20, right: 32, bottom: 28, left: 12 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis type="number" dataKey="x" name={xLabel} domain={['auto', 'auto']} tickFormatter={number} label={{ value: xLabel, position: 'insideBottom', offset: -14 }} />
-          <YAxis type="number" dataKey="y" name={yLabel} domain={['auto', 'auto']} width={64} tickFormatter={number} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' } }} />
+          <XAxis type="number" dataKey="x" name={xLabel} domain={xDomain} allowDataOverflow tickCount={6} tickFormatter={(v: number) => v.toFixed(dx)} label={{ value: xLabel, position: 'insideBottom', offset: -14 }} />
+          <YAxis type="number" dataKey="y" name={yLabel} domain={yDomain} allowDataOverflow tickCount={6} width={76} tickFormatter={(v: number) => v.toFixed(dy)} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' } }} />
           {referenceX !== undefined && <ReferenceLine x={referenceX} stroke="#6b7280" strokeDasharray="4 4" />}
           {referenceY !== undefined && <ReferenceLine y={referenceY} stroke="#6b7280" strokeDasharray="4 4" />}
-          <Tooltip formatter={(v) => number(v)} />
+          <Tooltip formatter={(v) => tooltipNumber(v)} />
           <Scatter data={points as LabelledPoint[]} isAnimationActive={false}>
             {points.map((p) => (
               <Cell key={p.label} fill={p.color} />
