@@ -3,7 +3,7 @@
 // shape and bytes equal what torch recorded and what safetensors wrote for the same tensors; and
 // every hostile class (globals that run code, opcodes that build objects, damaged archives)
 // refused with WEIGHTS_INVALID naming what was refused.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,31 @@ describe('readTorchBin on torch.save files', () => {
     const empty = join(scratch.dir, 'empty');
     mkdirSync(empty);
     await expect(readFolderWeights(empty)).rejects.toMatchObject({ code: 'WEIGHTS_NOT_FOUND' });
+  });
+});
+
+describe('sharded pytorch_model.bin checkpoints', () => {
+  function shardedFolder(name: string, weightMap: Record<string, string>): string {
+    const dir = join(scratch.dir, name);
+    mkdirSync(dir);
+    copyFileSync(join(bins, 'dtypes.bin'), join(dir, 'pytorch_model-00001-of-00002.bin'));
+    copyFileSync(join(bins, 'parameter.bin'), join(dir, 'pytorch_model-00002-of-00002.bin'));
+    writeFileSync(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    return dir;
+  }
+
+  it('the index decides which tensor comes from which shard', async () => {
+    const dir = shardedFolder('sharded', { f32: 'pytorch_model-00001-of-00002.bin', param: 'pytorch_model-00002-of-00002.bin' });
+    const index = await readFolderWeights(dir);
+    expect([...index.tensors.keys()].sort()).toEqual(['f32', 'param']);
+    expect(hex(readTensorBytes(index.tensors.get('param')!))).toBe(expected['parameter.bin'].param.hex);
+    expect(index.files).toHaveLength(2);
+  });
+
+  it('a shard outside the folder, a missing shard, or a tensor the shard lacks is refused', async () => {
+    await expect(readFolderWeights(shardedFolder('escape', { f32: '../dtypes.bin' }))).rejects.toThrow(/outside the checkpoint folder/);
+    await expect(readFolderWeights(shardedFolder('missing', { f32: 'pytorch_model-00003-of-00003.bin' }))).rejects.toMatchObject({ code: 'WEIGHTS_NOT_FOUND' });
+    await expect(readFolderWeights(shardedFolder('lacks', { nothere: 'pytorch_model-00001-of-00002.bin' }))).rejects.toThrow(/has no tensor 'nothere'/);
   });
 });
 
