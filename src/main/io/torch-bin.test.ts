@@ -96,6 +96,41 @@ describe('readTorchBin on torch.save files', () => {
   });
 });
 
+/** BINUNICODE: 'X', u32 length, UTF-8 bytes. */
+function binunicode(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from('X', 'latin1'), Buffer.from(Uint32Array.of(bytes.length).buffer), bytes]);
+}
+
+/** A legacy (pre-1.6) torch.save file of {name: float32 tensor of `values`}, written by hand. */
+function legacyFile(name: string, values: number[]): Buffer {
+  const l = (text: string): Buffer => Buffer.from(text, 'latin1');
+  const magic = l('\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.');
+  const protocol = l('\x80\x02M\xe9\x03.');
+  const info = Buffer.concat([l('\x80\x02}'), binunicode('little_endian'), l('\x88s.')]);
+  const n = String.fromCharCode(values.length);
+  const state = Buffer.concat([
+    l('\x80\x02}'), binunicode(name), l('ctorch._utils\n_rebuild_tensor_v2\n(('), binunicode('storage'), l('ctorch\nFloatStorage\n'),
+    binunicode('0'), binunicode('cpu'), l(`K${n}NtQK\x00K${n}\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtRs.`),
+  ]);
+  const keys = Buffer.concat([l('\x80\x02]'), binunicode('0'), l('a.')]);
+  const count = Buffer.from(BigInt64Array.of(BigInt(values.length)).buffer);
+  return Buffer.concat([magic, protocol, info, state, keys, count, Buffer.from(Float32Array.from(values).buffer)]);
+}
+
+describe('legacy files whose pickles are larger than the first read', () => {
+  it('reads on past the first megabyte of pickles', async () => {
+    const name = `w${'x'.repeat(3 << 20)}`; // a 3 MiB tensor name pushes the storages past 1 MiB
+    const file = join(scratch.dir, 'long-legacy.bin');
+    writeFileSync(file, legacyFile(name, [1.5, -2]));
+    const { tensors } = await readTorchBin(file);
+    expect(Array.from(new Float32Array(readTensorBytes(tensors.get(name)!).slice().buffer))).toEqual([1.5, -2]);
+    // The same layout cut inside the storage bytes is refused as truncated.
+    writeFileSync(file, legacyFile('w', [1.5, -2]).subarray(0, -3));
+    await expect(readTorchBin(file)).rejects.toThrow(/storage '0' says it holds 2 elements, past the end/);
+  });
+});
+
 describe('sharded pytorch_model.bin checkpoints', () => {
   function shardedFolder(name: string, weightMap: Record<string, string>): string {
     const dir = join(scratch.dir, name);

@@ -34,6 +34,8 @@ const MAX_PICKLE_BYTES = 64 * 2 ** 20;
 const MAX_ENTRIES = 1_000_000;
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
+/** First prefix read of a legacy file (grown ×8 while its pickles run past it). */
+const LEGACY_FIRST_READ = 1 << 20;
 
 function invalid(file: string, message: string, details: Record<string, unknown> = {}): ApiError {
   return new ApiError('WEIGHTS_INVALID', `${basename(file)}: ${message}`, { file, ...details });
@@ -42,7 +44,7 @@ function invalid(file: string, message: string, details: Record<string, unknown>
 /** A pickle refusal as the typed error users see: what was refused, by name. */
 function refused(file: string, error: PickleRefused, where: string): ApiError {
   const details = { reason: error.reason, refused: error.what, position: error.position };
-  if (error.reason === 'malformed') return invalid(file, `${where}: ${error.message}`, details);
+  if (error.reason === 'malformed' || error.reason === 'truncated') return invalid(file, `${where}: ${error.message}`, details);
   const kind = error.reason === 'opcode' ? 'pickle opcode' : 'Python global';
   return invalid(file, `${where} uses the ${kind} ${quoteToken(error.what, 80)}, outside the tensor subset a weight file needs; refused without running anything (${error.message})`, details);
 }
@@ -245,8 +247,20 @@ async function readZip(file: string, fd: number, size: number): Promise<Map<stri
 
 /** The legacy format: the pickles are read from the start of the file; storages follow. */
 function readLegacy(file: string, fd: number, size: number): Map<string, TensorEntry> {
-  // The state dict's pickle is small; the storages after it are never read into memory.
-  const head = readAt(fd, 0, Math.min(size, MAX_PICKLE_BYTES));
+  // The pickles come first and are small (~40 KB for opus-mt); the storages after them are never
+  // read. Read a prefix, and a larger one only when the pickles run past it.
+  for (let limit = LEGACY_FIRST_READ; ; limit *= 8) {
+    const head = readAt(fd, 0, Math.min(size, limit, MAX_PICKLE_BYTES));
+    try {
+      return readLegacyFrom(file, fd, size, head);
+    } catch (error) {
+      const more = head.length < size && head.length < MAX_PICKLE_BYTES;
+      if (!(more && error instanceof ApiError && error.details?.reason === 'truncated')) throw error;
+    }
+  }
+}
+
+function readLegacyFrom(file: string, fd: number, size: number, head: Uint8Array): Map<string, TensorEntry> {
   const none = (): StorageRef => {
     throw invalid(file, 'the legacy header pickles name a storage, which they never do');
   };

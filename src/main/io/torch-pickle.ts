@@ -49,7 +49,8 @@ export type PickleValue = null | boolean | number | bigint | string | Uint8Array
 /** Why a pickle was not read. `what` is the opcode or global refused, or the damage found. */
 export class PickleRefused extends Error {
   constructor(
-    readonly reason: 'opcode' | 'global' | 'malformed',
+    /** 'truncated': the bytes end inside the pickle (a reader holding only a prefix may read more). */
+    readonly reason: 'opcode' | 'global' | 'malformed' | 'truncated',
     readonly what: string,
     message: string,
     readonly position: number,
@@ -236,7 +237,8 @@ export function readPickle(bytes: Uint8Array, persistentLoad: PersistentLoad, st
 
   const malformed = (why: string): PickleRefused => new PickleRefused('malformed', why, `the pickle is damaged at byte ${opAt}: ${why}`, opAt);
   const need = (n: number): number => {
-    if (n < 0 || pos + n > bytes.length) throw malformed('it ends in the middle of an opcode (truncated)');
+    if (n < 0) throw malformed('a length is negative');
+    if (pos + n > bytes.length) throw new PickleRefused('truncated', 'end of data', `the pickle is damaged at byte ${opAt}: it ends in the middle of an opcode (truncated)`, opAt);
     const at = pos;
     pos += n;
     return at;
@@ -260,6 +262,7 @@ export function readPickle(bytes: Uint8Array, persistentLoad: PersistentLoad, st
   };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, pos);
+    if (end < 0 && bytes.length - pos <= 256) throw new PickleRefused('truncated', 'end of data', `the pickle is damaged at byte ${opAt}: it ends inside a GLOBAL name (truncated)`, opAt);
     if (end < 0 || end - pos > 256) throw malformed('a GLOBAL name has no end of line');
     const s = text(pos, end - pos);
     pos = end + 1;
