@@ -75,6 +75,7 @@ export const OPTIONS = {
   'eval-data': { type: 'string' },
   'eval-languages': { type: 'string' },
   'eval-limit': { type: 'string' },
+  split: { type: 'string' },
   export: { type: 'string' },
   api: { type: 'string' },
   source: { type: 'string' },

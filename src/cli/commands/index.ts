@@ -5,6 +5,7 @@ import { analyze } from './analyze';
 import { buildDemo } from './build-demo';
 import { correlate } from './correlate';
 import { corpus } from './corpus';
+import { dataset } from './dataset';
 import { demo } from './demo';
 import { evaluate } from './eval';
 import { fertility } from './fertility';
@@ -18,4 +19,4 @@ import { serve } from './serve';
 import { sweep } from './sweep';
 import { system } from './system';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, system, model, activations, analyze, finetune, evaluate, correlate, sweep, phrases, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, dataset, system, model, activations, analyze, finetune, evaluate, correlate, sweep, phrases, makeRandomSaes, makeRandomModel, serve];

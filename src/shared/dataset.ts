@@ -1,0 +1,37 @@
+// Parallel-corpus imports (FLORES, tables) into the canonical corpus file. Types only.
+
+export const DATASET_FORMATS = ['flores', 'flores-parquet', 'jsonl', 'csv', 'tsv', 'parquet'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+export const FLORES_SPLIT_NAMES = ['dev', 'devtest'] as const;
+
+export interface DatasetLanguageReport {
+  code: string;
+  /** The language as the files name it (`hin_Deva`, a column name, a `language` value). */
+  label: string;
+  files: string[];
+  /** Rows read; of them empty, repeating a segment, or whose segment another language lacks. */
+  read: number;
+  empty: number;
+  duplicate: number;
+  incomplete: number;
+  /** Texts whose tabs or line breaks were written as spaces (the corpus holds one line per text). */
+  flattened: number;
+  kept: number;
+}
+
+export interface DatasetImportResult {
+  format: DatasetFormat;
+  split: string | null;
+  source: string;
+  files: string[];
+  languages: DatasetLanguageReport[];
+  /** Languages in the files that were not imported, and why. */
+  skipped: { label: string; files: string[]; rows: number; why: string }[];
+  segments: { read: number; kept: number };
+  /** The corpus file (segment<TAB>language<TAB>text) every analysis and fine-tune reads. */
+  corpus: string;
+  /** The report beside it (this result without the preview). */
+  report: string;
+  /** The first kept segments, for a preview. */
+  preview: { segment: string; texts: Record<string, string> }[];
+}

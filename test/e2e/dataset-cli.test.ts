@@ -1,0 +1,80 @@
+// `linguascope dataset import` as a user runs it: FLORES+ parquet and a wide CSV become a corpus
+// file the analysis reads as --corpus, with the per-language report printed and written; bad input
+// exits 2 with one line naming the file, and writes nothing.
+// Needs `npm run build` (npm test runs it first).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'linguascope.js');
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'parallel');
+const tmp = tempDir();
+const DB = join(tmp.dir, 'cli.db');
+afterAll(() => tmp.cleanup());
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LINGUASCOPE_DB: DB }, timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => l && !l.startsWith('linguascope: building the app')) };
+}
+
+describe('linguascope dataset import', () => {
+  it('imports FLORES+ parquet, reports per language, and the corpus feeds an analysis', () => {
+    const out = join(tmp.dir, 'flores');
+    const run = cli('dataset', 'import', join(FIXTURES, 'flores_plus'), '--languages', 'en,hi,ml', '--split', 'dev', '--out', out);
+    expect(run.code, run.stderr.join('\n')).toBe(0);
+    expect(run.stdout).toContain('flores-parquet (dev): 3 of 3 segments kept, in en, hi, ml');
+    expect(run.stdout).toMatch(/not imported: cmn_Hans \(3 rows\): zh was not chosen/);
+    expect(run.stdout).toMatch(/not imported: cmn_Hant \(3 rows\): no registered language/);
+    const tsv = readFileSync(join(out, 'corpus.tsv'), 'utf8').trim().split('\n');
+    expect(tsv[0]).toBe('segment\tlanguage\ttext');
+    expect(tsv).toHaveLength(1 + 3 * 3);
+    const report = JSON.parse(readFileSync(join(out, 'import.json'), 'utf8'));
+    expect(report.languages.map((l: { code: string; kept: number }) => [l.code, l.kept])).toEqual([['en', 3], ['hi', 3], ['ml', 3]]);
+
+    const model = join(tmp.dir, 'model');
+    const saes = join(tmp.dir, 'saes');
+    expect(cli('make-random-model', '--arch', 'gemma2', '--preset', 'tiny', '--dtype', 'f32', '--out', model, '--seed', '3').code).toBe(0);
+    expect(cli('make-random-saes', '--model', model, '--width', '32', '--layers', '1', '--out', saes, '--seed', '5').code).toBe(0);
+    const reportDir = join(tmp.dir, 'report');
+    const analysis = cli('analyze', '--model', model, '--saes', saes, '--languages', 'en,hi,ml', '--corpus', join(out, 'corpus.tsv'), '--bootstrap', '0', '--out', reportDir);
+    expect(analysis.code, analysis.stderr.join('\n')).toBe(0);
+    expect(JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')).segments).toBe(3);
+  }, 600_000);
+
+  it('imports a wide CSV; re-importing replaces its own folder', () => {
+    const out = join(tmp.dir, 'csv');
+    for (let i = 0; i < 2; i++) {
+      const run = cli('dataset', 'import', join(FIXTURES, 'wide.csv'), '--out', out);
+      expect(run.code, run.stderr.join('\n')).toBe(0);
+      expect(run.stdout).toContain('csv: 4 of 5 segments kept, in en, ml, hi');
+    }
+  }, 600_000);
+
+  it.each([
+    ['a FLORES folder missing a language', (d: string) => (mkdirSync(join(d, 'devtest'), { recursive: true }), writeFileSync(join(d, 'devtest', 'eng_Latn.devtest'), 'A\n'), ['--languages', 'en,hi']), /has no text in hi/],
+    ['misaligned FLORES files', (d: string) => (mkdirSync(join(d, 'devtest'), { recursive: true }), writeFileSync(join(d, 'devtest', 'eng_Latn.devtest'), 'A\nB\n'), writeFileSync(join(d, 'devtest', 'hin_Deva.devtest'), 'अ\n'), []), /hin_Deva\.devtest has 1 lines where eng_Latn\.devtest has 2/],
+    ['a missing path', (d: string) => (void d, []), /does not exist|not found|no such/i],
+  ])('%s: exit 2, one line, nothing written', (_, make, message) => {
+    const dir = join(tmp.dir, `bad-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(dir);
+    const src = join(dir, 'src');
+    if (!message.source.includes('exist')) mkdirSync(src);
+    const extra = make(src);
+    const out = join(dir, 'out');
+    const run = cli('dataset', 'import', src, '--out', out, ...extra);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('usage errors cost nothing: no action, no path, no --out, a bad split', () => {
+    for (const args of [['dataset'], ['dataset', 'import'], ['dataset', 'import', FIXTURES], ['dataset', 'import', FIXTURES, '--out', 'x', '--split', 'test']]) {
+      const run = cli(...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toHaveLength(1);
+    }
+  });
+});
