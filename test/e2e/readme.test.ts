@@ -137,6 +137,13 @@ const CHECKS: Record<string, (run: Run) => void> = {
     expect(items[0]).toMatchObject({ task: 'arc', doc_id: 0 });
     expect(items[0].after.loglikelihoods).toHaveLength(items[0].loglikelihoods.length);
   },
+  'npx linguascope dataset import test/fixtures/parallel/flores_plus --split dev --languages en,hi,ml --out linguascope-examples/flores': ({ stdout }) => {
+    expect(stdout).toMatch(/^flores-parquet \(dev\): 3 of 3 segments kept, in en, hi, ml$/m);
+    expect(stdout).toMatch(/^not imported: cmn_Hans \(3 rows\): zh was not chosen$/m);
+    const corpus = readFileSync(file('flores', 'corpus.tsv'), 'utf8').trim().split('\n');
+    expect(corpus).toHaveLength(10);
+    expect(json(file('flores', 'import.json')).languages.map((l: { kept: number }) => l.kept)).toEqual([3, 3, 3]);
+  },
 };
 
 describe('README: every npx linguascope line, as printed', () => {
