@@ -6,16 +6,12 @@
 // numbers; the sinusoidal table equals the one transformers stores.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMarianFixture as loadFixtureModel, MARIAN_FIXTURES as root, MARIAN_OPUS_LAYOUT_DIR as OPUS_DIR } from '../../../../test/helpers/marian-fixture';
 import { readTensorAsFloat32, readWeightIndex } from '../../io/safetensors';
 import { readMarianConfig } from './config';
-import { MarianModel, type DecoderCache } from './model';
-import { checkMarianWeights, sinusoidalPositions } from './weights';
-
-const root = fileURLToPath(new URL('../../../../test/fixtures/marian/', import.meta.url));
-export const MODEL_DIR = join(root, 'generate-model');
-const OPUS_DIR = join(root, 'generate-model-opus-layout');
+import type { DecoderCache, MarianModel } from './model';
+import { sinusoidalPositions } from './weights';
 
 interface Expected {
   pad: number;
@@ -27,11 +23,6 @@ const expected = JSON.parse(readFileSync(join(root, 'generate-expected.json'), '
 
 /** The issue's bound. Measured here (2-core Xeon, ORT 1.30 CPU): see the report in the tests' names. */
 const TOLERANCE = 1e-4;
-
-export async function loadFixtureModel(dir = MODEL_DIR): Promise<MarianModel> {
-  const { config } = readMarianConfig(dir);
-  return MarianModel.load(config, checkMarianWeights(config, readWeightIndex(dir), dir), { intraOpThreads: 1 });
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
