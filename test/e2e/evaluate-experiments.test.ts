@@ -1,14 +1,16 @@
 // The study's experiments on the Evaluate step, as a user runs them: the real renderer in real
 // Chromium against the real backend (browser harness, a SQLite file) on the bundled demo model.
-// (a) An analysis (Run step, 4 segments) and an evaluation (a tiny generic multiple-choice set in five
-// languages) are made from the pages; the correlation panel pairs them: its per-layer r and ρ with
-// their intervals and n equal the backend's own eval.correlate answer read through the API in this
-// test (same run, the same results.json), the scatter labels each language the answer plots, and
-// its CSV holds the answer's points. (b) Bad grid input is named in place before anything is sent
-// (a list that does not parse, a repeated or negative α, a layer beyond the model, a repeated or
-// empty set, no loss space) and the backend's typed refusal of a foreign sweep folder is shown in
-// place with its code; then a 2-point sweep of 2-step fine-tunes, each evaluated, shows one
-// comparison row per point equal to sweep.json. axe-core on the step. Needs `npm run build`.
+// (a) An analysis (Run step, 4 segments) and an evaluation (a tiny generic multiple-choice set in
+// five languages) are made from the pages; the correlation panel pairs them: its per-layer r and ρ
+// with their intervals and n equal the backend's own eval.correlate answer read through the API in
+// this test (same run, the same results.json), the scatter labels each language the answer plots,
+// and its CSV holds the answer's points; a run deleted meanwhile is refused in place
+// (RUN_NOT_FOUND). (b) Bad grid input is named in place before anything is sent (a list that does
+// not parse, a repeated or negative α, a layer beyond the model, a repeated or empty set, no loss
+// space) and the backend's typed refusal of a foreign sweep folder is shown in place with its code;
+// then a 2-point sweep of 2-step fine-tunes on 12 segments, each evaluated, shows one comparison row
+// per point equal to sweep.json, and again after a reload. axe-core on the step. Needs
+// `npm run build`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -127,9 +129,21 @@ describe("browser harness: the Evaluate step's experiments (correlation with an 
     await svg.saveAs(svgPath);
     for (const code of plotted) expect(readFileSync(svgPath, 'utf8')).toContain(`>${code}</`);
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
+
+    // A run deleted meanwhile (another window) is the backend's typed refusal, in place.
+    await api.runs.delete({ id: run.id });
+    await panel.getByRole('button', { name: 'Correlate' }).click();
+    const alert = panel.locator('p.error[role=alert]');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.getAttribute('data-code')).toBe('RUN_NOT_FOUND');
+    expect(await page.getByTestId('correlation-results').count()).toBe(0);
   }, 240_000);
 
   it('names bad grid input in place, shows the backend\'s typed refusal of a foreign folder, then runs a 2-point sweep: one comparison row per point', async () => {
+    // Every point shares the Fine-tune step's segment limit (12 UDHR segments: quick points).
+    await step('8. Fine-tune').click();
+    await page.getByLabel('fine-tune segment limit').fill('12');
+    await step('9. Evaluate').click();
     const panel = page.getByTestId('sweep-panel');
     const problems = page.getByTestId('sweep-problems');
     const run = () => panel.getByRole('button', { name: 'Run sweep' }).click();
@@ -194,6 +208,17 @@ describe("browser harness: the Evaluate step's experiments (correlation with an 
     expect(await page.getByTestId('sweep-gain-retention').getAttribute('data-points')).toBe(String(drawn));
     await page.screenshot({ path: join(ARTIFACTS, 'evaluate-experiments.png'), fullPage: true });
     expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
+
+    // A reload shows the tab's sweep again (the backend's stored value of the same job) with the grid as typed.
+    const api = await session!.harness.backendApi();
+    const sweeps = async () => (await api.jobs.list({})).filter((j) => j.method === 'sweep.run').map((j) => j.jobId);
+    const before = await sweeps();
+    await page.reload();
+    await page.getByTestId('sweep-comparison').waitFor({ timeout: 60_000 });
+    expect(await page.locator('table[data-testid=sweep-table] tbody tr').count()).toBe(result.points.length);
+    expect(await page.getByTestId('sweep-panel').getByLabel('α values').inputValue()).toBe('0.5, 2');
+    expect(await page.getByTestId('sweep-panel').getByLabel('sweep folder').inputValue()).toBe(SWEEP);
+    expect(await sweeps()).toEqual(before);
     expect(session!.problems).toEqual([]);
   }, 240_000);
 });

@@ -176,6 +176,11 @@ export function SweepPanel() {
           Cancelled; finished points and checkpoints are kept: run the same sweep again to go on from there.
         </p>
       )}
+      {!running && job.note && (
+        <p className="notice" role="status" data-testid="sweep-note">
+          {job.note}
+        </p>
+      )}
       {!running && job.result && <SweepComparison result={job.result} />}
     </section>
   );
