@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
+import { buildZip, storedEntry } from '../../../test/helpers/zip';
 import { ApiError } from '../../shared/errors';
 import { readSafetensorsHeader, readTensorBytes, readWeightIndex } from './safetensors';
 import { readFolderWeights, readTorchBin } from './torch-bin';
@@ -156,6 +157,13 @@ describe('sharded pytorch_model.bin checkpoints', () => {
   });
 });
 
+/** A torch.save-shaped zip (test/helpers/zip.ts) holding `pickle` as data.pkl, read; returns the refusal. */
+async function readTorchBinWithPickle(pickle: Buffer): Promise<ApiError> {
+  const file = join(scratch.dir, `pickle-${Math.random().toString(36).slice(2)}.bin`);
+  writeFileSync(file, buildZip([storedEntry('archive/data.pkl', pickle), storedEntry('archive/byteorder', Buffer.from('little'))]));
+  return refusal(file);
+}
+
 describe('hostile and damaged files are refused by name, nothing run', () => {
   const refusedGlobals: Array<[string, string]> = [
     ['os-system.bin', 'os.system'],
@@ -228,6 +236,15 @@ describe('hostile and damaged files are refused by name, nothing run', () => {
     const body = Buffer.concat([Buffer.from('\x80\x02cos\nsystem\nX', 'latin1'), Buffer.from(Uint32Array.of(command.length).buffer), Buffer.from(command), Buffer.from('\x85R.', 'latin1')]);
     expect(() => readPickle(body, () => storageFromPersistentId(null, 0))).toThrow(expect.objectContaining({ reason: 'global', what: 'os.system', position: 2 }));
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a refused global that is not a short plain name is described, not quoted (messages never carry file content)', async () => {
+    const canary = 'CANARY1x';
+    const pickle = Buffer.from(`\x80\x02c${canary} text from some file\nsystem\n)R.`, 'latin1');
+    const error = await readTorchBinWithPickle(pickle);
+    expect(error.details).toMatchObject({ reason: 'global' });
+    expect(error.message).not.toContain(canary.slice(0, 7));
+    expect(error.message).toMatch(/a value of \d+ characters/);
   });
 
   it('a storage class outside the tensor storages (e.g. complex) is refused by name', () => {

@@ -45,8 +45,10 @@ function invalid(file: string, message: string, details: Record<string, unknown>
 function refused(file: string, error: PickleRefused, where: string): ApiError {
   const details = { reason: error.reason, refused: error.what, position: error.position };
   if (error.reason === 'malformed' || error.reason === 'truncated') return invalid(file, `${where}: ${error.message}`, details);
+  // The refused name is quoted only when it is a short plain token: it comes from the file.
   const kind = error.reason === 'opcode' ? 'pickle opcode' : 'Python global';
-  return invalid(file, `${where} uses the ${kind} ${quoteToken(error.what, 80)}, outside the tensor subset a weight file needs; refused without running anything (${error.message})`, details);
+  const verb = error.reason === 'opcode' ? 'uses' : 'imports or calls';
+  return invalid(file, `${where} ${verb} the ${kind} ${quoteToken(error.what, 80)} (at byte ${error.position}), outside the tensor subset a weight file needs; refused, nothing in the file was run`, details);
 }
 
 function readAt(fd: number, position: number, length: number): Uint8Array {
