@@ -160,3 +160,16 @@ describe('reading the export', () => {
     expect((await readFeatureRows(s, [2050])).rows.get(2050)?.maxActApprox).toBe(gemma.maxActApprox['2050']);
   });
 });
+
+describe('a file of another source', () => {
+  it('is refused on its first line, even when it holds none of the features asked for', async () => {
+    const dir = copy('other-source-unrelated');
+    copyFileSync(join(FIXTURE, 'v1/linguascope-demo/3-demo-res-512/features/batch-0.jsonl.gz'), join(dir, 'v1/gemma-2-2b/20-gemmascope-res-16k/features/batch-1.jsonl.gz'));
+    copyFileSync(join(FIXTURE, 'v1/linguascope-demo/3-demo-res-512/activations/batch-0.jsonl.gz'), join(dir, 'v1/gemma-2-2b/20-gemmascope-res-16k/activations/batch-2.jsonl.gz'));
+    const s = locateSource(dir, gemma.sourceId);
+    const a = await rejection(readActivationRecords(s, [2050]));
+    expect(a.message).toMatch(/activations\/batch-2\.jsonl\.gz line 1: is a record of source '3-demo-res-512'/);
+    const f = await rejection(readFeatureRows(s, [5]));
+    expect(f.message).toMatch(/features\/batch-1\.jsonl\.gz line 1: is a record of source '3-demo-res-512'/);
+  });
+});

@@ -9,7 +9,16 @@
 import { ApiError } from '../../../shared/errors';
 import { readJsonLines, type ReadLinesOptions } from './jsonl-gz';
 import { batchFile, listBatches, type SourceFolder } from './layout';
-import { parseActivation, parseExplanation, parseFeature, parseIndex, type ActivationRecord, type Expected, type FeatureRow, type RecordWhere } from './records';
+import { checkBelongs, parseActivation, parseExplanation, parseFeature, parseIndex, type ActivationRecord, type Expected, type FeatureRow, type RecordWhere } from './records';
+
+/** The index of a line, after checking that the line is an object of the expected source. */
+function lineIndex(value: unknown, where: RecordWhere, expected: Expected): number {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError('NEURONPEDIA_INVALID', `${where.label} line ${where.line}: is not a JSON object`, { file: where.file, line: where.line });
+  }
+  checkBelongs(value as Record<string, unknown>, where, expected);
+  return parseIndex((value as { index?: unknown }).index, where);
+}
 
 export const ACTIVATION_BATCH = 1024;
 
@@ -32,7 +41,7 @@ export async function readActivationRecords(source: SourceFolder, indices: reado
       const where: RecordWhere = { file, label, line };
       // The index is checked on every line (the batch must hold only its range); the rest of a
       // record only where it is used, so one odd record of an unrelated feature costs nothing.
-      const index = parseIndex((value as { index?: unknown } | null)?.index, where);
+      const index = lineIndex(value, where, expectedOf(source));
       if (index < lo || index > hi) {
         throw new ApiError('NEURONPEDIA_INVALID', `${label} line ${line}: holds feature ${index}, but activation batch ${n} holds features ${lo}-${hi} — the file is misplaced or not from this export`, { file, line, field: 'index' });
       }
@@ -44,10 +53,9 @@ export async function readActivationRecords(source: SourceFolder, indices: reado
   return out;
 }
 
-async function firstIndexText(file: string, label: string, options: ReadOptions): Promise<string | null> {
+async function firstIndexText(file: string, label: string, expected: Expected, options: ReadOptions): Promise<string | null> {
   for await (const { line, value } of readJsonLines(file, { ...options, label })) {
-    const raw = (value as { index?: unknown } | null)?.index;
-    return String(parseIndex(raw, { file, label, line }));
+    return String(lineIndex(value, { file, label, line }, expected));
   }
   return null;
 }
@@ -63,7 +71,7 @@ export async function readFeatureRows(source: SourceFolder, indices: readonly nu
     read.add(b.n);
     for await (const { line, value } of readJsonLines(b.file, { ...options, label: b.label })) {
       const where = { file: b.file, label: b.label, line };
-      const index = parseIndex((value as { index?: unknown } | null)?.index, where);
+      const index = lineIndex(value, where, expectedOf(source));
       if (wanted.has(index)) rows.set(index, parseFeature(value, where, expectedOf(source)));
       if (rows.size === wanted.size) break;
     }
@@ -71,7 +79,7 @@ export async function readFeatureRows(source: SourceFolder, indices: readonly nu
   };
   // Text order: the batch holding index t is the last one whose first index sorts <= t.
   const firsts: string[] = [];
-  for (const b of batches) firsts.push((await firstIndexText(b.file, b.label, options)) ?? '');
+  for (const b of batches) firsts.push((await firstIndexText(b.file, b.label, expectedOf(source), options)) ?? '');
   const guess = new Set<number>();
   for (const i of wanted) {
     const t = String(i);

@@ -65,7 +65,9 @@ export function parseIndex(value: unknown, where: RecordWhere, field = 'index'):
   throw fail(where, `"${field}" must be a feature number written as a decimal string, found ${quoteValue(value)}`, field);
 }
 
-function checkBelongs(record: Record<string, unknown>, where: RecordWhere, expected: Expected): void {
+/** Refuses a line whose `layer` (source) or `modelId` is not the expected one; fields a line lacks
+ * are not checked. Run on every line read, so a file of another source is refused wherever it sits. */
+export function checkBelongs(record: Record<string, unknown>, where: RecordWhere, expected: Expected): void {
   const layer = record.layer;
   if (layer !== undefined && layer !== null && layer !== expected.sourceId) {
     throw fail(where, `is a record of source ${quoteToken(layer)}, not '${expected.sourceId}' — the file belongs to another source`, 'layer');
