@@ -1,10 +1,11 @@
 // Projects and the run history as a user meets them, in real Chromium against the real backend on
 // one SQLite file: the bundled demo runs from the Run step at once; the app reopens on the same
 // step with the same choices after a reload and after the backend restarts; two runs with
-// different settings are compared side by side; two windows editing one project; a damaged
-// project row; a model folder that moved. Needs `npm run build`.
+// different settings are compared side by side; an evaluation made through the API is listed with
+// its kind, refused for comparison and opened from the store; two windows editing one project; a
+// damaged project row; a model folder that moved. Needs `npm run build`.
 import Database from 'better-sqlite3';
-import { cpSync, mkdirSync, renameSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +82,8 @@ describe('projects and run history in the browser', () => {
     }
     await page.getByRole('button', { name: 'Run history' }).click();
     await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
-    expect(await page.locator('table.runs tbody tr td:nth-child(7)').allTextContents()).toEqual(['mean', 'max']);
+    expect(await page.locator('table.runs tbody tr td.run-digest').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-reduction')))).toEqual(['mean', 'max']);
+    expect(await page.locator('table.runs tbody tr td.run-kind').allTextContents()).toEqual(['analysis', 'analysis']);
     await page.getByRole('button', { name: 'Run history' }).click();
     // Saved with the step and the run shown.
     await expect.poll(() => stored('LinguaScope demo')?.state.step, { timeout: 10_000 }).toBe('results');
@@ -153,6 +155,49 @@ describe('projects and run history in the browser', () => {
     await expect.poll(() => page.locator('table.runs .run-name').allTextContents()).toEqual(['max over tokens']);
     await page.getByRole('button', { name: 'Run history' }).click();
   });
+
+  it('an evaluation is a stored run: listed with its kind, refused for comparison with why, opened read-only from the store, deleted', async () => {
+    const data = join(tmp.dir, 'mc');
+    const items: Record<string, [string, string[], number][]> = {
+      en: [['The sun rises in the', ['east', 'west'], 0], ['Two plus two is', ['five', 'four'], 1], ['A cat says', ['woof', 'meow'], 1]],
+      hi: [['सूरज उगता है', ['पूर्व में', 'पश्चिम में'], 0], ['दो और दो होते हैं', ['पाँच', 'चार'], 1]],
+    };
+    for (const [lang, rows] of Object.entries(items)) {
+      mkdirSync(join(data, 'data', lang), { recursive: true });
+      writeFileSync(join(data, 'data', lang, 'test.jsonl'), rows.map(([context, choices, gold]) => JSON.stringify({ context, choices, gold })).join('\n') + '\n');
+    }
+    const api = await session!.harness.backendApi();
+    const result = await api.eval.run({ model: join(DEMO, 'model'), data, task: 'mc', languages: ['en', 'hi'] });
+    await page.getByRole('button', { name: 'Run history' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
+    const row = page.locator('table.runs tbody tr').first();
+    expect(await row.getAttribute('data-kind')).toBe('evaluation');
+    expect(await page.locator('table.runs tbody tr td.run-kind').allTextContents()).toEqual(['evaluation', 'analysis']);
+    expect(await row.locator('td.run-digest').textContent()).toMatch(/^lm-eval-okapi, mc; mean acc \d+\.\d %$/);
+    // Only analyses compare: its box is disabled and says why.
+    const box = row.locator('input[type=checkbox]');
+    expect(await box.isDisabled()).toBe(true);
+    expect(await box.getAttribute('title')).toBe('only analyses can be compared (this is an evaluation)');
+    expect(await row.getByTestId('compare-refusal').textContent()).toContain('analyses only');
+    // Opened from the store: the Evaluate step's results, cell by cell equal to what eval.run returned.
+    await row.getByRole('button', { name: 'Open' }).click();
+    const view = page.getByTestId('run-view');
+    await view.waitFor({ timeout: 30_000 });
+    expect(await view.getAttribute('data-kind')).toBe('evaluation');
+    const pct = (v: number) => (100 * v).toFixed(2);
+    for (const r of result.results) {
+      const cells = await view.locator(`table.eval-table tr[data-task="${r.task}"][data-language="${r.language}"] td`).allTextContents();
+      expect(cells).toEqual([String(r.n), `${pct(r.before.acc)} ± ${pct(r.before.acc_stderr)}`, `${pct(r.before.acc_norm)} ± ${pct(r.before.acc_norm_stderr)}`]);
+    }
+    expect(await view.getByTestId('eval-preset-note').textContent()).toBe(result.presetNote);
+    expect(await view.getByRole('button', { name: 'Evaluate', exact: true }).count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'run-evaluation.png'), fullPage: true });
+    // Deleting it closes the view and leaves the analysis.
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr td.run-kind').allTextContents()).toEqual(['analysis']);
+    expect(await page.getByTestId('run-view').count()).toBe(0);
+    await page.getByRole('button', { name: 'Run history' }).click();
+  }, 120_000);
 
   it('creates, renames and duplicates projects; each reopens with its own choices', async () => {
     await page.getByRole('button', { name: 'Projects' }).click();
