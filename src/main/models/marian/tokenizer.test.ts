@@ -78,7 +78,13 @@ describe('broken opus-mt tokenizer files are refused by name', () => {
     return dir;
   }
 
+  /** A ModelProto that parses but that the C++ library refuses: a piece with empty text. */
+  const piece = (text: string, type: number): Buffer => Buffer.concat([Buffer.from([0x0a, text.length]), Buffer.from(text), Buffer.from([0x18, type])]);
+  const field1 = (body: Buffer): Buffer => Buffer.concat([Buffer.from([0x0a, body.length]), body]);
+  const emptyPiece = Buffer.concat([field1(piece('<unk>', 2)), field1(piece('', 1))]);
+
   const broken: Array<[string, string, string | Buffer | null, string, RegExp]> = [
+    ['spm-empty-piece', 'source.spm', emptyPiece, 'TOKENIZER_UNREADABLE', /source\.spm: the SentencePiece library cannot load it \(.*piece must not be empty/],
     ['spm-json', 'source.spm', '{"not": "a model"}', 'TOKENIZER_UNREADABLE', /source\.spm: is not a SentencePiece model/],
     ['spm-empty', 'target.spm', '', 'TOKENIZER_UNREADABLE', /target\.spm: is not a SentencePiece model \(it has no pieces\)/],
     ['spm-truncated', 'source.spm', readFileSync(join(folder, 'source.spm')).subarray(0, 5000), 'TOKENIZER_UNREADABLE', /source\.spm: is not a SentencePiece model \(.*truncated\)/],

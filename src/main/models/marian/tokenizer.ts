@@ -66,7 +66,9 @@ function readVocab(file: string): Map<string, number> {
   return vocab;
 }
 
-async function loadSpm(file: string): Promise<{ model: SpmModel; processor: SentencePieceProcessor }> {
+/** Reads and checks a .spm; the library's processor is returned only when `keep` (segmentation
+ * needs source.spm's; target.spm is loaded only to check the C++ library accepts it). */
+async function loadSpm(file: string, keep: boolean): Promise<{ model: SpmModel; processor: SentencePieceProcessor | null }> {
   if (!existsSync(file)) throw new ApiError('TOKENIZER_NOT_FOUND', `${basename(file)}: no such file; an opus-mt folder holds source.spm, target.spm and vocab.json`, { file });
   const bytes = readRegularFile(file, TOKENIZER_CODES, MAX_SPM_BYTES, 'SentencePiece model');
   let model: SpmModel;
@@ -86,7 +88,9 @@ async function loadSpm(file: string): Promise<{ model: SpmModel; processor: Sent
   const state = status.ToString();
   status.delete();
   if (state !== 'OK') throw unreadable(file, `the SentencePiece library cannot load it (${state.replace(/^.*\] /, '').slice(0, 120)})`);
-  return { model, processor };
+  if (keep) return { model, processor };
+  (processor.processor as { delete(): void }).delete();
+  return { model, processor: null };
 }
 
 /** Python's str.isspace characters, which str.strip() removes (JavaScript's trim() differs). */
@@ -132,9 +136,9 @@ export class MarianTokenizer {
     for (const token of [unk, eos, pad]) {
       if (!vocab.has(token)) throw unreadable(vocabFile, `has no ${quoteToken(token)} token, which MarianTokenizer requires`);
     }
-    const { processor } = await loadSpm(join(folder, 'source.spm'));
-    const { model: target } = await loadSpm(join(folder, 'target.spm'));
-    return new MarianTokenizer(folder, processor, target, vocab, unk, eos, pad);
+    const { processor } = await loadSpm(join(folder, 'source.spm'), true);
+    const { model: target } = await loadSpm(join(folder, 'target.spm'), false);
+    return new MarianTokenizer(folder, processor!, target, vocab, unk, eos, pad);
   }
 
   get unkId(): number {
