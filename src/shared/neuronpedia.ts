@@ -52,7 +52,10 @@ export interface NeuronpediaFeatureSummary {
   /** Records with a value at or above threshold · maximum. */
   passing: number;
   phrases: number;
-  dropped: { unmappable: number; empty: number; duplicate: number };
+  /** unmappable: a token of the window maps to no id; empty: the window decodes to whitespace;
+   * duplicate: the same text as an earlier phrase of the feature; specialPeak: the record peaked
+   * only on a special token (BOS). */
+  dropped: { unmappable: number; empty: number; duplicate: number; specialPeak: number };
 }
 
 export interface NeuronpediaPhrasesResult {

@@ -65,6 +65,7 @@ const FORMULAS = {
   window: 'tokens [peak - before, peak + after], the start moved forward to a word start (not past the peak), the end grown by at most 8 tokens to finish a word; decoded by the tokenizer, special tokens dropped, surrounding whitespace trimmed',
   tokens: "a token string is looked up as itself, with backslash-n as newline, in byte-level form (space -> Ġ, newline -> Ċ), in SentencePiece form (space -> ▁); a phrase with a token no form matches is dropped (counted as unmappable)",
   duplicates: 'per feature, a phrase whose text equals an earlier one is dropped',
+  special: 'a peak on a special token (BOS) gives no phrase (counted as specialPeak)',
 };
 
 interface Loaded {
@@ -140,7 +141,7 @@ export class PhrasesService {
         records: f.records.length,
         passing: f.passing.length,
         phrases: 0,
-        dropped: { unmappable: 0, empty: 0, duplicate: 0 },
+        dropped: { unmappable: 0, empty: 0, duplicate: 0, specialPeak: 0 },
       };
       summaries.set(f.feature, summary);
       const recordNumber = new Map<ActivationRecord, number>();
@@ -155,7 +156,10 @@ export class PhrasesService {
         // Unresolved tokens keep their string as the piece for the word-boundary test only; any
         // window holding one is dropped below.
         const tokens: ResolvedToken[] = resolved.map((t, i) => t ?? { id: -1, piece: r.tokens[i], special: false });
-        for (const w of recordWindows(r, tokens, f.bar, settings)) {
+        const windows = recordWindows(r, tokens, f.bar, settings);
+        // A passing record that gives no window peaked on a special token (BOS) only.
+        if (windows.length === 0) summary.dropped.specialPeak++;
+        for (const w of windows) {
           const ids = tokens.slice(w.start, w.end + 1).map((t) => t.id);
           if (ids.includes(-1)) {
             summary.dropped.unmappable++;

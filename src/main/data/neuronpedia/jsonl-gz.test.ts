@@ -148,4 +148,14 @@ describe('readJsonLines', () => {
     expect((await failure(folder)).code).toBe('NEURONPEDIA_NOT_FOUND');
     expect((await failure(join(tmp.dir, 'absent.jsonl.gz'))).code).toBe('NEURONPEDIA_NOT_FOUND');
   });
+  it('stops with CANCELLED when the job is cancelled mid-file', async () => {
+    const path = file('batch-0.jsonl.gz', gz(Array.from({ length: 50_000 }, (_, i) => `{"i":${i},"pad":"${'p'.repeat(40)}"}`).join('\n')));
+    const controller = new AbortController();
+    let seen = 0;
+    const run = (async () => {
+      for await (const _ of readJsonLines(path, { signal: controller.signal })) if (++seen === 10) controller.abort();
+    })();
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(seen).toBeLessThan(50_000);
+  });
 });

@@ -91,4 +91,10 @@ describe('the threshold rules', () => {
     expect(featureMaximum([], 20, 'recomputed')).toBeNull();
     expect(featureMaximum([r], null, 'maxActApprox')).toBeNull();
   });
+  it('gives no phrase for a peak on a special token (BOS)', () => {
+    const bos = rec(['<bos>', '▁The', '▁cat'], [50, 9, 1]);
+    const t = res(bos.tokens);
+    expect(recordWindows(bos, t, 8, DEFAULT_SELECTION)).toEqual([]);
+    expect(recordWindows(bos, t, 8, { ...DEFAULT_SELECTION, thresholdRule: 'token' }).map((w) => w.peak)).toEqual([1]);
+  });
 });

@@ -66,16 +66,17 @@ export interface PhraseWindow {
   end: number;
 }
 
-/** The phrase windows of one record whose tokens all resolved. */
+/** The phrase windows of one record. A peak on a special token (BOS, where some SAE features
+ * fire hugely on every text) describes no English text: it gives no phrase (the caller counts it). */
 export function recordWindows(record: ActivationRecord, tokens: readonly ResolvedToken[], bar: number, s: SelectionSettings): PhraseWindow[] {
   if (s.thresholdRule === 'record-max') {
-    if (record.maxValue < bar) return [];
+    if (record.maxValue < bar || tokens[record.maxValueTokenIndex].special) return [];
     const [start, end] = cutWindow(tokens, record.maxValueTokenIndex, s.before, s.after);
     return [{ peak: record.maxValueTokenIndex, value: record.maxValue, start, end }];
   }
   const peaks = record.values
     .map((value, i) => ({ value, i }))
-    .filter((p) => p.value >= bar)
+    .filter((p) => p.value >= bar && !tokens[p.i].special)
     .sort((a, b) => b.value - a.value || a.i - b.i);
   const out: PhraseWindow[] = [];
   for (const p of peaks) {
