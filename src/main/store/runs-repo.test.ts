@@ -1,6 +1,6 @@
 // The run history's store on a real SQLite file: a database made by the schema before evaluations,
 // fine-tunes and sweeps were runs migrates with its analysis runs intact (same ids, same list
-// fields, same stored summary); each new kind is stored, listed with its digest, filtered by kind
+// fields, same stored summary) and ids never reused; each new kind is stored, listed with its digest, filtered by kind
 // and opened as stored; the table refuses a kind it does not know and a method of another kind;
 // damaged rows of every kind are errors for that run alone; an analysis-only reader refuses the
 // other kinds by name.
@@ -122,6 +122,11 @@ describe('RunsRepo: the migration from the analysis-only table', () => {
     expect(ev.id).toBeGreaterThan(third.id);
     expect(repo.list().map((r) => [r.kind, r.name])).toEqual([['evaluation', 'eval'], ['analysis', 'export'], ['analysis', 'kept']]);
     expect(() => repo.get(second.id)).toThrowError(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+    // Nor is the newest run's id after it is deleted: a project naming it cannot reopen on another run.
+    repo.delete(ev.id);
+    const next = repo.addResult(finetune(5));
+    expect(next.id).toBeGreaterThan(ev.id);
+    expect(() => repo.get(ev.id)).toThrowError(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
     db.close();
   });
 });

@@ -3,9 +3,10 @@
 -- table is rebuilt with the wider one and every stored row copied as it is (ids kept, so a
 -- project's runId still finds its run). For the new kinds `summary_json` holds the result as the
 -- method returned it, `digest_json` that kind's list fields, `fingerprints_json` the input hashes
--- the result names. The method must belong to the kind.
+-- the result names. The method must belong to the kind. AUTOINCREMENT: a deleted run's id is never
+-- given to a later run, so a project's runId cannot come to name another run (of another kind).
 CREATE TABLE runs_all_kinds (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   kind TEXT NOT NULL CHECK (kind IN ('analysis', 'evaluation', 'finetune', 'sweep')),
   method TEXT NOT NULL,
   name TEXT NOT NULL,
