@@ -91,6 +91,30 @@ describe('parseMarianConfig', () => {
   }
 });
 
+describe('a config.json as opus-mt conversions on the Hub carry it (transformers 4 keys)', () => {
+  // The keys transformers 4's opus-mt conversion wrote into config.json (sizes illustrative):
+  // BART-era keys transformers ignores, at their harmless values, and generation keys.
+  const hub: Record<string, unknown> = {
+    _num_labels: 3, activation_dropout: 0.0, activation_function: 'swish', add_bias_logits: false, add_final_layer_norm: false,
+    architectures: ['MarianMTModel'], attention_dropout: 0.0, bad_words_ids: [[61949]], bos_token_id: 0, classif_dropout: 0.0,
+    classifier_dropout: 0.0, d_model: 512, decoder_attention_heads: 8, decoder_ffn_dim: 2048, decoder_layerdrop: 0.0, decoder_layers: 6,
+    decoder_start_token_id: 61949, decoder_vocab_size: 61950, dropout: 0.1, encoder_attention_heads: 8, encoder_ffn_dim: 2048,
+    encoder_layerdrop: 0.0, encoder_layers: 6, eos_token_id: 0, extra_pos_embeddings: 61950, forced_eos_token_id: 0,
+    gradient_checkpointing: false, id2label: { '0': 'LABEL_0', '1': 'LABEL_1', '2': 'LABEL_2' }, init_std: 0.02, is_encoder_decoder: true,
+    label2id: { LABEL_0: 0, LABEL_1: 1, LABEL_2: 2 }, max_length: 512, max_position_embeddings: 512, model_type: 'marian',
+    normalize_before: false, normalize_embedding: false, num_beams: 4, num_hidden_layers: 6, pad_token_id: 61949, scale_embedding: true,
+    share_encoder_decoder_embeddings: true, static_position_embeddings: true, transformers_version: '4.22.0.dev0', use_cache: true, vocab_size: 61950,
+  };
+
+  it('parses, and its legacy generation keys drive generation when there is no generation_config.json', () => {
+    const config = parseMarianConfig(hub, FILE);
+    expect(config).toMatchObject({ vocabSize: 61950, dModel: 512, encoderLayers: 6, padTokenId: 61949, decoderStartTokenId: 61949, maxPositions: 512 });
+    expect(parseMarianGeneration(hub, null, config, '/m/generation_config.json')).toMatchObject({ numBeams: 4, maxLength: 512, badWordsIds: [[61949]], forcedEosTokenId: 0 });
+    // a later generation_config.json with renormalize_logits, as some Hub repositories have
+    expect(parseMarianGeneration(hub, { num_beams: 4, max_length: 512, renormalize_logits: true }, config, '/m/generation_config.json')).toMatchObject({ renormalizeLogits: true });
+  });
+});
+
 describe('parseMarianGeneration', () => {
   const config = parseMarianConfig(rawConfig, FILE);
   const generationRaw = JSON.parse(readFileSync(join(binFolder, 'generation_config.json'), 'utf8')) as Record<string, unknown>;
