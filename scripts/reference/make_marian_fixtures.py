@@ -205,6 +205,19 @@ def make_tokenizer(folder: Path, work: Path, vocab: dict[str, int]) -> MarianTok
     return tok
 
 
+# The paper's ten languages, by UDHR file: their text goes through both spm models (English and
+# Hindi/Chinese are known; the others exercise unknown characters and normalisation).
+TEN_LANGUAGES = ["eng", "cmn_hans", "spa", "ita", "rus", "ind", "cat", "mar", "mal", "hin"]
+
+
+def ten_language_sentences() -> list[str]:
+    out = []
+    for code in TEN_LANGUAGES:
+        para = udhr_lines(code)[2]
+        out.append(re.split(r"(?<=[.;。])\s*", para)[0][:200])
+    return out
+
+
 def source_texts(eng: list[str]) -> list[str]:
     sentences = []
     for para in eng[2:40]:
@@ -238,7 +251,7 @@ def source_texts(eng: list[str]) -> list[str]:
         "everyone everyone everyone everyone",
         "x" * 40,
     ]
-    return sentences + prefixed + edge
+    return sentences + prefixed + edge + ten_language_sentences()
 
 
 def tokenizer_cases(tok: MarianTokenizer, texts: list[str], hin: list[str], cmn: list[str], vocab: dict[str, int]) -> dict:
@@ -247,7 +260,7 @@ def tokenizer_cases(tok: MarianTokenizer, texts: list[str], hin: list[str], cmn:
         ids = tok(text)["input_ids"]
         encode.append({"text": text, "pieces": tok.tokenize(text), "ids": ids})
     decode = []
-    targets = [hin[i] for i in (3, 8, 15)] + [cmn[i] for i in (3, 8, 15)] + ["unknown 🙂 target"]
+    targets = [hin[i] for i in (3, 8, 15)] + [cmn[i] for i in (3, 8, 15)] + ["unknown 🙂 target"] + ten_language_sentences()
     for text in targets:
         ids = tok(text_target=text)["input_ids"]
         decode.append({"ids": ids, "target_text": text})
