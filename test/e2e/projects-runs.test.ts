@@ -156,7 +156,7 @@ describe('projects and run history in the browser', () => {
     await page.getByRole('button', { name: 'Run history' }).click();
   });
 
-  it('an evaluation is a stored run: listed with its kind, refused for comparison with why, opened read-only from the store, deleted', async () => {
+  it('an evaluation is a stored run: listed with its kind, refused for comparison with why, opened read-only from the store, deleted; a project naming it reopens without results and says so', async () => {
     const data = join(tmp.dir, 'mc');
     const items: Record<string, [string, string[], number][]> = {
       en: [['The sun rises in the', ['east', 'west'], 0], ['Two plus two is', ['five', 'four'], 1], ['A cat says', ['woof', 'meow'], 1]],
@@ -168,6 +168,17 @@ describe('projects and run history in the browser', () => {
     }
     const api = await session!.harness.backendApi();
     const result = await api.eval.run({ model: join(DEMO, 'model'), data, task: 'mc', languages: ['en', 'hi'] });
+    // A project naming it as the run its Results step shows (a hand-edited state) reopens without
+    // results and says why.
+    const [{ id: evalRunId }] = await api.runs.list({ kind: 'evaluation' });
+    const demo = stored('LinguaScope demo')!;
+    const analysisRunId = demo.state.runId;
+    const db = new Database(dbPath);
+    db.prepare('UPDATE projects SET state_json = ? WHERE id = ?').run(JSON.stringify({ ...demo.state, runId: evalRunId }), demo.id);
+    db.close();
+    await page.reload();
+    await expect.poll(() => page.getByTestId('project-notice').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(new RegExp(`not an analysis \\(run ${evalRunId} is a stored evaluation\\)`));
+    await expect.poll(() => stored('LinguaScope demo')?.state.runId, { timeout: 10_000 }).toBeNull();
     await page.getByRole('button', { name: 'Run history' }).click();
     await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
     const row = page.locator('table.runs tbody tr').first();
@@ -192,11 +203,14 @@ describe('projects and run history in the browser', () => {
     expect(await view.getByTestId('eval-preset-note').textContent()).toBe(result.presetNote);
     expect(await view.getByRole('button', { name: 'Evaluate', exact: true }).count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'run-evaluation.png'), fullPage: true });
-    // Deleting it closes the view and leaves the analysis.
+    // Deleting it closes the view and leaves the analysis, which opens in Results again (the project
+    // names it once more).
     await row.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => page.locator('table.runs tbody tr td.run-kind').allTextContents()).toEqual(['analysis']);
     expect(await page.getByTestId('run-view').count()).toBe(0);
-    await page.getByRole('button', { name: 'Run history' }).click();
+    await page.locator('table.runs tbody tr').first().getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.getByTestId('settings-used').textContent(), { timeout: 30_000 }).toContain("max over the phrase's tokens");
+    await expect.poll(() => stored('LinguaScope demo')?.state.runId, { timeout: 10_000 }).toBe(analysisRunId);
   }, 120_000);
 
   it('creates, renames and duplicates projects; each reopens with its own choices', async () => {

@@ -74,8 +74,17 @@ function hydrate(opened: OpenedProject): void {
   if (state.runId !== null) {
     const runId = state.runId;
     api.runs.get({ id: runId }).then(
-      // The Results step's run is an analysis (runs of other kinds open in the Run history panel).
-      (run) => run.kind === 'analysis' && wizard.get().runId === runId && !wizard.get().summary && wizard.set({ summary: run.summary, request: requestOfRun(run) }),
+      (run) => {
+        if (wizard.get().runId !== runId) return;
+        // The Results step shows analyses; a project naming a run of another kind (runs of other
+        // kinds open in the Run history panel) reopens without results, and says so.
+        if (run.kind !== 'analysis') {
+          wizard.set({ runId: null });
+          project.set({ notice: `The results this project showed are not an analysis (run ${runId} is a stored ${run.kind}); open it from the Run history.` });
+          return;
+        }
+        if (!wizard.get().summary) wizard.set({ summary: run.summary, request: requestOfRun(run) });
+      },
       (e: unknown) => {
         if (wizard.get().runId !== runId) return;
         wizard.set({ runId: null });
