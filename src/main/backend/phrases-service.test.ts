@@ -163,4 +163,12 @@ describe('phrases.neuronpedia inputs and selections', { timeout: 60_000 }, () =>
     const again = await service.neuronpedia({ export: FIXTURE, source: gemma.sourceId, features: [42], tokenizer: gemmaTokenizer, out: ours }, ctx());
     expect(new Set(readLines(again.out).map((l) => l.feature))).toEqual(new Set([42]));
   });
+
+  it("warns that the tokenizer is not the export model's when most token strings are not in its vocabulary", async () => {
+    const result = await service.neuronpedia({ export: FIXTURE, source: gemma.sourceId, features: [5], tokenizer: join(ROOT, demo.tokenizer), out: out() }, ctx());
+    expect(result.warnings.some((w) => /distinct token strings .* not in the tokenizer's vocabulary — is .* the tokenizer of gemma-2-2b\?/.test(w))).toBe(true);
+    expect(result.features[0].dropped.unmappable).toBeGreaterThan(0);
+    const right = await service.neuronpedia({ export: FIXTURE, source: gemma.sourceId, features: [5], tokenizer: gemmaTokenizer, out: out() }, ctx());
+    expect(right.warnings.some((w) => /not in the tokenizer's vocabulary/.test(w))).toBe(false);
+  });
 });

@@ -127,6 +127,15 @@ export class PhrasesService {
       if (id !== null && id !== undefined) vocab.set(form, { id, special: looked.special[i] });
     });
     throwIfCancelled(ctx.signal);
+    // Strings no form of which is in the vocabulary: a few are the runner's placeholders; many mean
+    // the tokenizer is not the model's the export was made with.
+    const unmapped = [...strings].filter((t) => resolveToken(t, vocab) === null);
+    if (unmapped.length > 0) {
+      const share = unmapped.length / strings.size;
+      warnings.push(
+        `${unmapped.length} of ${strings.size} distinct token strings of the passing records are not in the tokenizer's vocabulary${share > 0.2 ? ` — is ${request.tokenizer} the tokenizer of ${loaded.modelId}?` : ''}; phrases holding them were dropped`,
+      );
+    }
 
     // Windows, then one decode call for all of them.
     interface Pending { feature: number; line: Omit<PhraseLine, 'text'>; ids: number[] }

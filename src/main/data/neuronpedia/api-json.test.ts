@@ -7,10 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/helpers/temp';
 import { ApiError } from '../../../shared/errors';
 import { readApiFeature } from './api-json';
+import type { Expected } from './records';
 
 const FIXTURE = join(__dirname, '../../../../test/fixtures/neuronpedia');
 const file = join(FIXTURE, 'api-linguascope-demo-3-demo-res-512-300.json');
-const expected = { modelId: null, sourceId: '3-demo-res-512' };
+const expected: Expected = { modelId: null, sourceId: '3-demo-res-512' };
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 let n = 0;
