@@ -105,7 +105,9 @@ describe("browser harness: the Evaluate step's experiments (correlation with an 
     const plotted = answer.points.filter((p) => p.measure[0] !== null).map((p) => p.language);
     const scatter = page.getByTestId('correlation-scatter');
     await expect.poll(() => scatter.getAttribute('data-points')).toBe(String(plotted.length));
-    expect((await scatter.locator('.recharts-label-list text').allTextContents()).sort()).toEqual([...plotted].sort());
+    // Languages drawn on one spot share a label ("en, es").
+    const labels = (await scatter.locator('.recharts-label-list text').allTextContents()).flatMap((t) => t.split(', ')).filter(Boolean);
+    expect(labels.sort()).toEqual([...plotted].sort());
     expect(await scatter.locator('.recharts-scatter-symbol').count()).toBe(plotted.length);
     // Its CSV: the answer's measure and accuracy (in percent) per language; SVG and PNG as files.
     const figure = page.locator('figure', { has: scatter });

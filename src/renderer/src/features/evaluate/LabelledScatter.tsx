@@ -1,9 +1,10 @@
-// A scatter chart whose every point carries its name beside it (a language code, a grid point), so
-// the chart reads without hovering; exported through ChartFrame like every chart of the app.
+// A scatter chart whose every point carries its name beside it (a language code, a grid point; points
+// on one spot share one label, "#1, #2"), so the chart reads without hovering; exported through
+// ChartFrame like every chart of the app.
 import { CartesianGrid, Cell, LabelList, ReferenceLine, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LegendGroup } from '../../../../shared/chart-parts';
 import { ChartFrame } from '../../components/ChartFrame';
-import { paddedDomain, tickDecimals } from './scatter-axes';
+import { mergedLabels, paddedDomain, tickDecimals } from './scatter-axes';
 
 export interface LabelledPoint {
   /** Drawn beside the point. */
@@ -37,6 +38,8 @@ export function LabelledScatter<T extends object>({ title, basename, points, row
   const xDomain = paddedDomain(points.map((p) => p.x));
   const yDomain = paddedDomain(points.map((p) => p.y));
   const [dx, dy] = [tickDecimals(xDomain), tickDecimals(yDomain)];
+  const labels = mergedLabels(points, xDomain, yDomain);
+  const drawn = points.map((p, i) => ({ ...p, shown: labels[i] }));
   return (
     <ChartFrame title={title} basename={basename} rows={rows} columns={columns} formula={formula} legend={legend}>
       <div data-testid={testId} data-points={points.length}>
@@ -47,11 +50,11 @@ export function LabelledScatter<T extends object>({ title, basename, points, row
           {referenceX !== undefined && <ReferenceLine x={referenceX} stroke="#6b7280" strokeDasharray="4 4" />}
           {referenceY !== undefined && <ReferenceLine y={referenceY} stroke="#6b7280" strokeDasharray="4 4" />}
           <Tooltip formatter={(v) => tooltipNumber(v)} />
-          <Scatter data={points as LabelledPoint[]} isAnimationActive={false}>
+          <Scatter data={drawn} isAnimationActive={false}>
             {points.map((p) => (
               <Cell key={p.label} fill={p.color} />
             ))}
-            <LabelList dataKey="label" position="top" fill="#111827" fontSize={12} />
+            <LabelList dataKey="shown" position="top" fill="#111827" fontSize={12} />
           </Scatter>
         </ScatterChart>
       </div>

@@ -1,7 +1,7 @@
 // The scatter's axes: every point inside the frame with room around it, equal values still given
 // a range, and tick labels that differ however close the points are.
 import { describe, expect, it } from 'vitest';
-import { paddedDomain, tickDecimals } from './scatter-axes';
+import { mergedLabels, paddedDomain, tickDecimals } from './scatter-axes';
 
 describe('scatter axes', () => {
   it('widens the range by 8 % of the span, a single value by 5 % of its size (1 at 0), and ignores non-numbers', () => {
@@ -34,4 +34,16 @@ describe('scatter axes', () => {
       expect(new Set(ticks).size, String(domain)).toBe(6);
     }
   });
+
+  it('joins the labels of points drawn on top of each other on the first, and leaves apart points alone', () => {
+    const points = [
+      { label: '#1', x: 99.81, y: -0.78 },
+      { label: '#2', x: 99.8101, y: -0.7801 },
+      { label: '#3', x: 101, y: -0.78 },
+      { label: '#4', x: 99.81, y: -0.7799 },
+    ];
+    expect(mergedLabels(points, [95, 105], [-0.82, -0.74])).toEqual(['#1, #2, #4', '', '#3', '']);
+    expect(mergedLabels([{ label: 'en', x: 0, y: 50 }, { label: 'hi', x: 40, y: 60 }], [-4, 64], [0, 100])).toEqual(['en', 'hi']);
+  });
 });
+
