@@ -3,6 +3,7 @@
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
 import { FLORES_SPLIT_NAMES, type DatasetImportResult } from './dataset';
+import type { TranslateResult } from './translate';
 import { CORRELATION_MEASURES, CORRELATION_METRICS, EVAL_PRESET_NAMES, EVAL_TASKS, type CorrelationResult, type EvalResult, type SweepResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
 import { MAXIMUM_SOURCES, THRESHOLD_RULES, type NeuronpediaPhrasesResult } from './neuronpedia';
@@ -285,6 +286,27 @@ const sweepRunInput = z
     jobId,
   })
   .strict();
+const translateRunInput = z
+  .object({
+    /** A Helsinki-NLP opus-mt folder as downloaded (config, spm files, vocab.json, safetensors or pytorch_model.bin). */
+    model: localPath,
+    /** The texts, or a UTF-8 file with one text per line. */
+    texts: z.array(z.string().max(16_384)).min(1).max(100_000).optional(),
+    inFile: localPath.optional(),
+    /** A multi-target model's language token, e.g. >>cmn_Hans<<. */
+    targetToken: z.string().regex(/^>>[A-Za-z0-9_]{2,16}<<$/).optional(),
+    beams: z.number().int().min(1).max(32).optional(),
+    maxLength: z.number().int().min(2).max(4096).optional(),
+    batch: z.number().int().min(1).max(256).optional(),
+    /** Reference translations, one per line, for BLEU and chrF++. */
+    references: localPath.optional(),
+    /** The target language's code (for BLEU's tokenizer: zh for Chinese). */
+    language: languageCode.optional(),
+    outFile: localPath.optional(),
+    jobId,
+  })
+  .strict()
+  .refine((v) => (v.texts === undefined) !== (v.inFile === undefined), { message: 'give either texts or inFile' });
 const datasetImportInput = z
   .object({
     /** A FLORES folder, a FLORES+ parquet folder, or a .jsonl/.csv/.tsv/.parquet table (or a folder of them). */
@@ -520,6 +542,7 @@ export const backendContract = {
   'model.merge': method<typeof mergeInput, { outDir: string; files: string[] }>(mergeInput),
   // Multiple-choice benchmarks scored as lm-evaluation-harness scores them, base and adapter.
   'dataset.import': method<typeof datasetImportInput, DatasetImportResult>(datasetImportInput),
+  'translate.run': method<typeof translateRunInput, TranslateResult>(translateRunInput),
   'eval.run': method<typeof evalRunInput, EvalResult>(evalRunInput),
   // Across languages, per layer: a disparity measure against accuracy (Pearson, Spearman, bootstrap
   // intervals over languages); with outDir the CSVs and charts are written there.
@@ -563,7 +586,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'phrases.neuronpedia'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'translate.run', 'phrases.neuronpedia'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

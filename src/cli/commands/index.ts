@@ -18,5 +18,6 @@ import { phrases } from './phrases';
 import { serve } from './serve';
 import { sweep } from './sweep';
 import { system } from './system';
+import { translate } from './translate';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, dataset, system, model, activations, analyze, finetune, evaluate, correlate, sweep, phrases, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, dataset, system, model, activations, analyze, finetune, evaluate, correlate, sweep, translate, phrases, makeRandomSaes, makeRandomModel, serve];

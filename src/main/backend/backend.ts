@@ -31,6 +31,9 @@ import { EvalService } from './eval-service';
 import { evalHandlers } from './handlers/eval';
 import { EvalCacheRepo } from '../store/eval-cache-repo';
 import { datasetHandlers } from './handlers/dataset';
+import { translateHandlers } from './handlers/translate';
+import { TranslateService } from './translate-service';
+import { TranslationCacheRepo } from '../store/translation-cache-repo';
 import { correlateHandlers } from './handlers/eval-correlate';
 import { sweepHandlers } from './handlers/sweep';
 import { SweepService } from './sweep-service';
@@ -85,6 +88,7 @@ export function createBackend(options: BackendOptions): Backend {
     ...correlateHandlers(new RunsRepo(db)),
     ...sweepHandlers(new SweepService(finetune, evals), new RunsRepo(db)),
     ...phrasesHandlers(new PhrasesService(tokenizers, new RunsRepo(db))),
+    ...translateHandlers(new TranslateService(runtime, new FileHashRepo(db), new TranslationCacheRepo(db))),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),
