@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHarnessPage, type HarnessPage } from '../helpers/browser';
+import { writePairsCorpus } from '../helpers/pairs-corpus';
 import { tempDir } from '../helpers/temp';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -316,6 +317,43 @@ describe('projects and run history in the browser', () => {
     expect(await page.locator('.project-bar [role=alert]').getAttribute('data-code')).toBe('PROJECT_CORRUPT');
     expect(await page.locator('.project-bar [role=alert]').textContent()).toMatch(/"LinguaScope demo \(copy\)" .* is damaged \(runSettings/);
   });
+
+  it('a fine-tune and a sweep are stored runs: labelled, not comparable, opened read-only as a figures table and the sweep comparison', async () => {
+    const api = await session!.harness.backendApi();
+    const common = {
+      model: join(DEMO, 'model'),
+      saes: join(DEMO, 'saes'),
+      languages: ['en', 'hi'],
+      corpus: writePairsCorpus(tmp.dir),
+      settings: { steps: 2, data: { batchPairs: 4, heldOut: 0.3 }, lora: { rank: 4, alpha: 8 }, monitor: { evalEvery: 2, checkpointEvery: 2 } },
+    };
+    const ft = await api.finetune.run({ ...common, outDir: join(tmp.dir, 'ft') });
+    const sweep = await api.sweep.run({ ...common, alphas: [1], adaptLayerSets: [[0, 1]], spaces: ['sae-codes'], outDir: join(tmp.dir, 'sweep') });
+    await page.getByRole('button', { name: 'Run history' }).click();
+    const row = (kind: string) => page.locator(`table.runs tbody tr[data-kind=${kind}]`);
+    await expect.poll(() => row('sweep').count(), { timeout: 30_000 }).toBe(1);
+    expect(await row('finetune').count()).toBe(1);
+    expect(await row('finetune').locator('td.run-kind').textContent()).toBe('fine-tune');
+    expect(await row('finetune').locator('td.run-digest').textContent()).toMatch(new RegExp(`^${ft.outcome}, 2/2 steps; mean gain `));
+    expect(await row('sweep').locator('td.run-digest').textContent()).toBe(`1 points (1 trained now) in ${join(tmp.dir, 'sweep')}`);
+    for (const kind of ['finetune', 'sweep']) expect(await row(kind).locator('input[type=checkbox]').isDisabled()).toBe(true);
+    await row('finetune').getByRole('button', { name: 'Open' }).click();
+    const view = page.getByTestId('run-view');
+    await expect.poll(() => view.getAttribute('data-kind'), { timeout: 30_000 }).toBe('finetune');
+    const gain = ft.report.gain_percent.hi;
+    expect(await view.locator('table.run-figures tbody tr', { hasText: 'activation gain hi %' }).locator('td').allTextContents()).toEqual([
+      gain.value === null ? '—' : gain.value.toFixed(2),
+      gain.ci ? `[${gain.ci[0].toFixed(2)}, ${gain.ci[1].toFixed(2)}]` : 'none',
+    ]);
+    expect(await view.getByTestId('finetune-run-summary').textContent()).toContain(ft.adapterDir);
+    await row('sweep').getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => view.getAttribute('data-kind'), { timeout: 30_000 }).toBe('sweep');
+    expect(await view.locator('[data-testid=sweep-table] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-point')))).toEqual(sweep.points.map((p) => p.name));
+    await page.screenshot({ path: join(ARTIFACTS, 'run-sweep.png'), fullPage: true });
+    await view.getByRole('button', { name: 'Close' }).click();
+    expect(await page.getByTestId('run-view').count()).toBe(0);
+    await page.getByRole('button', { name: 'Run history' }).click();
+  }, 240_000);
 
   it('raised no console error or page error', () => {
     expect([...problems, ...(session?.problems ?? [])]).toEqual([]);

@@ -80,7 +80,7 @@ const SWEEP = {
 
 const timing = (day: number) => ({ jobId: null, startedAt: `2026-01-0${day}T00:00:00.000Z`, finishedAt: `2026-01-0${day}T00:00:02.000Z`, seconds: 2 });
 const analysis = (day: number, name = `analysis ${day}`) => ({ method: 'analysis.run' as const, name, ...timing(day), request: REQUEST, summary: SUMMARY });
-const evaluation = (day: number): NewResultRun => ({ kind: 'evaluation', name: 'eval', ...timing(day), request: { model: '/models/gemma', adapter: '/runs/ft/adapter', data: '/bench' }, result: EVAL });
+const evaluation = (day: number): Extract<NewResultRun, { kind: 'evaluation' }> => ({ kind: 'evaluation', name: 'eval', ...timing(day), request: { model: '/models/gemma', adapter: '/runs/ft/adapter', data: '/bench' }, result: EVAL });
 const finetune = (day: number): NewResultRun => ({ kind: 'finetune', name: 'ft', ...timing(day), request: { model: '/models/gemma', saes: '/saes', languages: ['en', 'hi', 'ml'], outDir: '/runs/ft' }, result: FINETUNE });
 const sweep = (day: number): NewResultRun => ({
   kind: 'sweep',

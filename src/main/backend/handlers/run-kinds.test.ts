@@ -122,7 +122,7 @@ describe('eval.run and finetune.run become stored runs', () => {
 
   it('an evaluation run is refused where an analysis is needed (eval.correlate), by name', async () => {
     const [e] = await api.runs.list({ kind: 'evaluation' });
-    const error = await rejection(api.eval.correlate({ analysis: { runId: e.id }, eval: { result: ev } }));
+    const error = await rejection(api.eval.correlate({ analysis: { runId: e.id }, eval: { result: JSON.parse(JSON.stringify(ev)) } }));
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { id: e.id, kind: 'evaluation' } });
     expect(error.message).toMatch(/is an evaluation, not a disparity analysis; choose an analysis run/);
   });
