@@ -106,7 +106,7 @@ describe("browser harness: the Evaluate step's experiments (correlation with an 
     const scatter = page.getByTestId('correlation-scatter');
     await expect.poll(() => scatter.getAttribute('data-points')).toBe(String(plotted.length));
     // Languages drawn on one spot share a label ("en, es").
-    const labels = (await scatter.locator('.recharts-label-list text').allTextContents()).flatMap((t) => t.split(', ')).filter(Boolean);
+    const labels = (await scatter.locator('.recharts-label-list text').allTextContents()).flatMap((t) => t.split(/,\s/)).filter(Boolean);
     expect(labels.sort()).toEqual([...plotted].sort());
     expect(await scatter.locator('.recharts-scatter-symbol').count()).toBe(plotted.length);
     // Its CSV: the answer's measure and accuracy (in percent) per language; SVG and PNG as files.

@@ -94,7 +94,7 @@ export function SweepComparison({ result }: { result: SweepResult }) {
         <LabelledScatter
           title="Activation gain against accuracy change (acc, adapted − base), per grid point and language"
           basename="sweep_gain_accuracy"
-          points={ga.map((p) => ({ label: `${p.point} ${p.language}`, x: p.activation_gain_percent, y: p.accuracy_change_pp, color: styles.get(p.language)?.color ?? '#6b7280' }))}
+          points={ga.map((p) => ({ label: `${p.point}\u00a0${p.language}`, x: p.activation_gain_percent, y: p.accuracy_change_pp, color: styles.get(p.language)?.color ?? '#6b7280' }))}
           rows={ga}
           columns={GAIN_ACCURACY_COLUMNS}
           xLabel="activation gain %"

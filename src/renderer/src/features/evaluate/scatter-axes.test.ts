@@ -42,7 +42,7 @@ describe('scatter axes', () => {
       { label: '#3', x: 101, y: -0.78 },
       { label: '#4', x: 99.81, y: -0.7799 },
     ];
-    expect(mergedLabels(points, [95, 105], [-0.82, -0.74])).toEqual(['#1, #2, #4', '', '#3', '']);
+    expect(mergedLabels(points, [95, 105], [-0.82, -0.74])).toEqual(['#1,\u00a0#2,\u00a0#4', '', '#3', '']);
     expect(mergedLabels([{ label: 'en', x: 0, y: 50 }, { label: 'hi', x: 40, y: 60 }], [-4, 64], [0, 100])).toEqual(['en', 'hi']);
   });
 });

@@ -25,9 +25,10 @@ export function tickDecimals([lo, hi]: readonly [number, number]): number {
 }
 
 /** Points that would be drawn on top of each other (closer than `near` of each axis' range) share
- * one label, the names joined ("#1, #2") on the first of them, so no label hides another. */
+ * one label, the names joined ("#1, #2", a no-break space: recharts wraps a label at spaces to the
+ * symbol's width) on the first of them, so no label hides another. */
 export function mergedLabels(points: readonly { label: string; x: number; y: number }[], xDomain: readonly [number, number], yDomain: readonly [number, number], near = 0.02): string[] {
   const [sx, sy] = [xDomain[1] - xDomain[0] || 1, yDomain[1] - yDomain[0] || 1];
   const owner = points.map((p, i) => points.findIndex((q, j) => j <= i && Math.abs(q.x - p.x) / sx < near && Math.abs(q.y - p.y) / sy < near));
-  return points.map((_, i) => (owner[i] === i ? points.filter((_, j) => owner[j] === i).map((q) => q.label).join(', ') : ''));
+  return points.map((_, i) => (owner[i] === i ? points.filter((_, j) => owner[j] === i).map((q) => q.label).join(',\u00a0') : ''));
 }
