@@ -37,7 +37,7 @@ describe('linguascope phrases neuronpedia', { timeout: 600_000 }, () => {
   it('writes the reference phrases of the demo source, with the demo SAE matched', () => {
     const out = join(tmp.dir, 'demo.jsonl');
     const r = cli('phrases', 'neuronpedia', '--export', FIXTURE, '--source', demo.sourceId, '--features', demo.features.join(','), '--tokenizer', join(DEMO, 'model'), '--sae', join(DEMO, 'saes', 'blocks.3.hook_resid_post.safetensors'), '--out', out);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^${demo.cases.default.phrases.length} phrases from 2 features of linguascope-demo/3-demo-res-512`));
     expect(r.stdout).not.toMatch(/warning: .*SAE/);
     const got = lines(out);
@@ -48,7 +48,7 @@ describe('linguascope phrases neuronpedia', { timeout: 600_000 }, () => {
   it('takes the per-token rule, the recomputed maximum and the window from the command line', () => {
     const out = join(tmp.dir, 'token.jsonl');
     const r = cli('phrases', 'neuronpedia', '--export', join(FIXTURE, 'v1'), '--source', demo.sourceId, '--features', demo.features.join(','), '--rule', 'token', '--maximum', 'recomputed', '--window', '16,4', '--tokenizer', join(DEMO, 'model'), '--out', out, '--json');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { settings: object; warnings: string[] };
     expect(result.settings).toEqual({ threshold: 0.8, thresholdRule: 'token', maximum: 'recomputed', before: 16, after: 4 });
     expect(result.warnings.some((w) => /no SAE was named/.test(w))).toBe(true);
@@ -58,7 +58,7 @@ describe('linguascope phrases neuronpedia', { timeout: 600_000 }, () => {
   it('selects by explanation search and warns when the SAE is not the source\'s', () => {
     const out = join(tmp.dir, 'search.jsonl');
     const r = cli('phrases', 'neuronpedia', '--export', FIXTURE, '--source', demo.sourceId, '--search', 'NEWLINES', '--tokenizer', join(DEMO, 'model'), '--sae', join(DEMO, 'saes', 'blocks.2.hook_resid_post.safetensors'), '--out', out);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/feature 300: .* — newlines/);
     expect(r.stdout).toMatch(/warning: your SAE .* is at layer 2, but linguascope-demo\/3-demo-res-512 is layer 3/);
     expect(new Set(lines(out).map((l) => l.feature))).toEqual(new Set([300]));
@@ -75,7 +75,7 @@ describe('linguascope phrases neuronpedia', { timeout: 600_000 }, () => {
     spoil(dir);
     const out = join(tmp.dir, 'kept.jsonl');
     const first = cli('phrases', 'neuronpedia', '--export', FIXTURE, '--source', demo.sourceId, '--features', '7', '--tokenizer', join(DEMO, 'model'), '--out', out);
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     const before = readFileSync(out, 'utf8');
     const r = cli('phrases', 'neuronpedia', '--export', dir, '--source', demo.sourceId, '--features', '7,300', '--tokenizer', join(DEMO, 'model'), '--out', out);
     expect(r.code).toBe(2);
