@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousAxeViolations } from '../helpers/axe';
 import { openHarnessPage, type HarnessPage } from '../helpers/browser';
 import { writePairsCorpus } from '../helpers/pairs-corpus';
 import { tempDir } from '../helpers/temp';
@@ -203,6 +204,8 @@ describe('projects and run history in the browser', () => {
     }
     expect(await view.getByTestId('eval-preset-note').textContent()).toBe(result.presetNote);
     expect(await view.getByRole('button', { name: 'Evaluate', exact: true }).count()).toBe(0);
+    // The list with an evaluation row (its disabled box and reason) and the opened view: no serious axe violation.
+    expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
     await page.screenshot({ path: join(ARTIFACTS, 'run-evaluation.png'), fullPage: true });
     // Deleting it closes the view and leaves the analysis, which opens in Results again (the project
     // names it once more).
@@ -349,6 +352,7 @@ describe('projects and run history in the browser', () => {
     await row('sweep').getByRole('button', { name: 'Open' }).click();
     await expect.poll(() => view.getAttribute('data-kind'), { timeout: 30_000 }).toBe('sweep');
     expect(await view.locator('[data-testid=sweep-table] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-point')))).toEqual(sweep.points.map((p) => p.name));
+    expect(JSON.stringify(await seriousAxeViolations(page), null, 1)).toBe('[]');
     await page.screenshot({ path: join(ARTIFACTS, 'run-sweep.png'), fullPage: true });
     await view.getByRole('button', { name: 'Close' }).click();
     expect(await page.getByTestId('run-view').count()).toBe(0);
