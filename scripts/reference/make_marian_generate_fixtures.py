@@ -8,7 +8,7 @@ test/fixtures/marian/generate-expected.json:
   - encoder last hidden states for a right-padded batch,
   - decoder logits for a teacher-forced target batch (decoder_input_ids start at the pad token),
   - greedy generate() outputs, and beam (3 and 4 beams; length_penalty 0.6, 1.0, 1.4;
-    early_stopping False, True and "never") outputs with sequences_scores, for ten id sequences one by one and as one
+    early_stopping False, True and "never"; with and without forced EOS and renormalize_logits) outputs with sequences_scores, for ten id sequences one by one and as one
     padded batch,
   - the folder's own generation_config (num_beams 4, renormalize_logits, bad_words_ids [[pad]]).
 
@@ -153,6 +153,11 @@ def main():
         "beam4_lp0.6_early": dict(num_beams=4, length_penalty=0.6, early_stopping=True),
         "beam4_lp1.4_early": dict(num_beams=4, length_penalty=1.4, early_stopping=True),
         "beam3_lp1.4_never": dict(num_beams=3, length_penalty=1.4, early_stopping="never"),
+        # Without forced EOS a hypothesis can be cut at max_length without an EOS; without
+        # renormalize_logits the banned pad token's probability is not redistributed.
+        "greedy_no_forced_eos": dict(num_beams=1, forced_eos_token_id=None),
+        "beam4_no_forced_eos": dict(num_beams=4, length_penalty=1.0, early_stopping=False, forced_eos_token_id=None),
+        "beam4_not_renormalized": dict(num_beams=4, length_penalty=1.0, early_stopping=False, renormalize_logits=False),
         "folder_config": dict(),  # the folder's generation_config.json as it is
     }
     generate_cases = []

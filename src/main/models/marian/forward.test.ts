@@ -50,9 +50,42 @@ describe('Marian forward vs transformers', () => {
   it('teacher-forced decoder logits equal transformers within 1e-4', async () => {
     const encoded = await model.encode(expected.sources);
     const ids = expected.decoder.decoder_input_ids;
-    const { logits } = await model.step(encoded, ids, model.emptyCache(ids.length));
+    const logits = (await model.step(encoded, ids, model.emptyCache(ids.length))).scores!;
     expect([ids.length, ids[0].length, model.config.vocabSize]).toEqual(expected.decoder.shape);
     expect(maxAbsDiff(logits, expected.decoder.logits)).toBeLessThan(TOLERANCE);
+  });
+
+  it('log_probs is the log-softmax of the logits (1e-5)', async () => {
+    const encoded = await model.encode(expected.sources);
+    const ids = expected.decoder.decoder_input_ids;
+    const V = model.config.vocabSize;
+    const logits = (await model.step(encoded, ids, model.emptyCache(ids.length))).scores!;
+    const logProbs = (await model.step(encoded, ids, model.emptyCache(ids.length), undefined, { scores: 'log_probs' })).scores!;
+    const reference = new Float64Array(logits.length);
+    for (let r = 0; r < logits.length / V; r++) {
+      const row = logits.subarray(r * V, (r + 1) * V);
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+      row.forEach((x, v) => (reference[r * V + v] = x - lse));
+    }
+    expect(maxAbsDiff(logProbs, reference)).toBeLessThan(1e-5);
+  });
+
+  it('top_log_probs/top_ids are each row\'s largest log-probabilities (lower id first on ties) and watched_log_probs the asked ids', async () => {
+    const encoded = await model.encode(expected.sources);
+    const ids = expected.decoder.decoder_input_ids;
+    const V = model.config.vocabSize;
+    const K = 7;
+    const watch = [299, 0, 17];
+    const logProbs = (await model.step(encoded, ids, model.emptyCache(ids.length), undefined, { scores: 'log_probs' })).scores!;
+    const top = await model.step(encoded, ids, model.emptyCache(ids.length), undefined, { top: K, watch });
+    for (let r = 0; r < logProbs.length / V; r++) {
+      const row = Array.from(logProbs.subarray(r * V, (r + 1) * V));
+      const order = [...row.keys()].sort((a, b) => row[b] - row[a] || a - b).slice(0, K);
+      expect(Array.from(top.topIds!.subarray(r * K, (r + 1) * K))).toEqual(order);
+      expect(maxAbsDiff(top.topLogProbs!.subarray(r * K, (r + 1) * K), order.map((i) => row[i]))).toBe(0);
+      expect(Array.from(top.watched!.subarray(r * watch.length, (r + 1) * watch.length))).toEqual(watch.map((i) => row[i]));
+    }
   });
 
   it('the KV-cached step, one token at a time, equals the full recompute (1e-5)', async () => {
@@ -60,13 +93,13 @@ describe('Marian forward vs transformers', () => {
     const ids = expected.decoder.decoder_input_ids;
     const S = ids[0].length;
     const V = model.config.vocabSize;
-    const full = (await model.step(encoded, ids, model.emptyCache(ids.length))).logits;
+    const full = (await model.step(encoded, ids, model.emptyCache(ids.length))).scores!;
     let cache: DecoderCache = model.emptyCache(ids.length);
     const stepped = new Float32Array(full.length);
     for (let t = 0; t < S; t++) {
       const out = await model.step(encoded, ids.map((row) => [row[t]]), cache);
       cache = out.cache;
-      for (let r = 0; r < ids.length; r++) stepped.set(out.logits.subarray(r * V, (r + 1) * V), (r * S + t) * V);
+      for (let r = 0; r < ids.length; r++) stepped.set(out.scores!.subarray(r * V, (r + 1) * V), (r * S + t) * V);
     }
     expect(cache.length).toBe(S);
     expect(maxAbsDiff(stepped, full)).toBeLessThan(1e-5);
@@ -81,8 +114,8 @@ describe('Marian forward vs transformers', () => {
     const swapped = await model.step(encoded, [[prefixes[1][2]], [prefixes[0][2]]], first.cache, [1, 0]);
     const direct = await model.step(encoded, [prefixes[1], prefixes[0]], model.emptyCache(2));
     for (let r = 0; r < 2; r++) {
-      const last = direct.logits.subarray((r * 3 + 2) * V, (r * 3 + 3) * V);
-      expect(maxAbsDiff(swapped.logits.subarray(r * V, (r + 1) * V), last)).toBeLessThan(1e-5);
+      const last = direct.scores!.subarray((r * 3 + 2) * V, (r * 3 + 3) * V);
+      expect(maxAbsDiff(swapped.scores!.subarray(r * V, (r + 1) * V), last)).toBeLessThan(1e-5);
     }
   });
 
@@ -91,7 +124,7 @@ describe('Marian forward vs transformers', () => {
     try {
       const encoded = await opus.encode(expected.sources);
       const ids = expected.decoder.decoder_input_ids;
-      const { logits } = await opus.step(encoded, ids, opus.emptyCache(ids.length));
+      const logits = (await opus.step(encoded, ids, opus.emptyCache(ids.length))).scores!;
       expect(maxAbsDiff(logits, expected.decoder.logits)).toBeLessThan(TOLERANCE);
     } finally {
       await opus.release();

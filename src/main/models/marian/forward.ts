@@ -19,13 +19,18 @@
 //   in:  decoder_ids (R, S) int64; positions (S, d) for positions P..P+S-1; self_mask (1, 1, S, P+S)
 //        bool (causal); source_mask (R, T) bool; cross_key.L / cross_value.L (R, Hdec, T, Dh);
 //        past_key.L / past_value.L (R', Hdec, P, Dh) (P may be 0); reorder (R) int64: the past row
-//        each output row continues (beam search reorders beams; identity otherwise)
-//   out: logits (R, S, V); present_key.L / present_value.L (R, Hdec, P+S, Dh)
+//        each output row continues (beam search reorders beams; identity otherwise); top_k (1)
+//        int64; watch_ids (W) int64
+//   out: logits (R, S, V); log_probs (R, S, V) = log_softmax(logits); top_log_probs, top_ids
+//        (R, S, top_k): the largest log-probabilities, descending, lower id first on ties;
+//        watched_log_probs (R, S, W) = log_probs[..., watch_ids]; present_key.L / present_value.L
+//        (R, Hdec, P+S, Dh). Decoding fetches only the top entries and the watched (bannable)
+//        tokens, so no V-wide pass over a row runs in JavaScript.
 import { Graph, type Value } from '../../engine/graph';
 import { attention } from '../../engine/nn';
 import { add, div, mul, sigmoid, sqrt, sub } from '../../engine/ops/elementwise';
 import { linear } from '../../engine/ops/linalg';
-import { reduceMean } from '../../engine/ops/reduce';
+import { logSoftmax, reduceMean } from '../../engine/ops/reduce';
 import { int64s, reshapeTo, shapeOf } from '../../engine/ops/shapes';
 import { concat, gather, reshape, transpose, unsqueeze } from '../../engine/ops/tensor';
 import { WeightFolder } from '../../engine/weights';
@@ -181,7 +186,15 @@ export function buildMarianDecoderGraph(c: MarianConfig, weights: MarianWeights)
     h = norm(b, add(h, feedForward(b, h, p)), `${p}.final_layer_norm`);
   }
   const logits = linear(h, E, w.finalLogitsBias());
-  g.output(reshapeTo(logits, concat([b.rowsLen, int64s(g, [c.vocabSize])], 0)), 'logits');
+  const outShape = concat([b.rowsLen, int64s(g, [c.vocabSize])], 0);
+  g.output(reshapeTo(logits, outShape), 'logits');
+  const logProbs = reshapeTo(logSoftmax(logits, -1), outShape);
+  g.output(logProbs, 'log_probs');
+  const topK = g.input('top_k', 'int64', [1]);
+  const [topValues, topIds] = g.op('TopK', [logProbs, topK], { axis: -1, largest: 1, sorted: 1 });
+  g.output(topValues, 'top_log_probs');
+  g.output(topIds, 'top_ids');
+  g.output(gather(logProbs, g.input('watch_ids', 'int64', ['watched']), 2), 'watched_log_probs');
   return g;
 }
 

@@ -1,7 +1,8 @@
 // Greedy and beam-search outputs against transformers' generate() on the tiny random Marian of
 // scripts/reference/make_marian_generate_fixtures.py: ten sources one by one and as one padded
 // batch, under greedy, 3 and 4 beams, length_penalty 0.6/1.0/1.4, early_stopping false/true/"never",
-// and the folder's own generation_config.json (4 beams, pad banned, forced EOS, renormalised).
+// with and without forced EOS and renormalize_logits, and the folder's own generation_config.json
+// (4 beams, pad banned, forced EOS, renormalised).
 // Token ids must be identical; sequence scores within 1e-4.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,13 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMarianFixture as loadFixtureModel, MARIAN_FIXTURES as root, MARIAN_MODEL_DIR as MODEL_DIR } from '../../../../test/helpers/marian-fixture';
 import { ApiError } from '../../../shared/errors';
 import { readMarianConfig, type MarianGeneration } from './config';
-import { generate, generatedIds, LogitsProcessors } from './generate';
+import { firstAllowed, generate, generatedIds, LogitsProcessors } from './generate';
 import type { MarianModel } from './model';
 
 
 interface Case {
   name: string;
-  settings: { num_beams?: number; length_penalty?: number; early_stopping?: boolean | 'never' } | 'generation_config.json';
+  settings:
+    | { num_beams?: number; length_penalty?: number; early_stopping?: boolean | 'never'; forced_eos_token_id?: null; renormalize_logits?: boolean }
+    | 'generation_config.json';
   single: { sequence: number[]; score: number | null }[];
   batch: { sequences: number[][]; scores: number[] | null };
 }
@@ -31,6 +34,8 @@ function settingsFor(c: Case, folder: MarianGeneration): MarianGeneration {
     numBeams: c.settings.num_beams ?? folder.numBeams,
     lengthPenalty: c.settings.length_penalty ?? folder.lengthPenalty,
     earlyStopping: c.settings.early_stopping ?? folder.earlyStopping,
+    forcedEosTokenId: 'forced_eos_token_id' in c.settings ? null : folder.forcedEosTokenId,
+    renormalizeLogits: c.settings.renormalize_logits ?? folder.renormalizeLogits,
   };
 }
 
@@ -90,20 +95,34 @@ describe('Marian generate vs transformers generate()', () => {
   });
 
   it('logits processors: multi-token bad words ban only after their prefix; a banned [eos] is ignored as transformers does', () => {
-    const p = new LogitsProcessors({ ...folder, badWordsIds: [[7, 8], [0], [3]], forcedEosTokenId: null, renormalizeLogits: false }, 10);
-    const row = () => new Float32Array(12).fill(1);
-    const a = row();
-    p.apply(a, [299, 5, 7]);
-    expect(a[8]).toBe(-Infinity);
-    expect(a[3]).toBe(-Infinity);
-    expect(a[0]).toBe(1);
-    const b = row();
-    p.apply(b, [299, 5, 6]);
-    expect(b[8]).toBe(1);
-    const forced = new LogitsProcessors({ ...folder, renormalizeLogits: true }, 4);
-    const c = row();
-    forced.apply(c, [299, 5, 6]);
-    expect(Array.from(c)).toEqual([0, ...new Array(11).fill(-Infinity)]);
+    const p = new LogitsProcessors({ ...folder, badWordsIds: [[7, 8], [0], [3], [5, 3]], forcedEosTokenId: null }, 10);
+    expect(p.bannable).toEqual([3, 8]);
+    expect(p.banned([299, 5, 7]).sort()).toEqual([3, 8]);
+    expect(p.banned([299, 5, 6])).toEqual([3]);
+    expect(p.banned([299, 5])).toEqual([3]); // [3] and [5, 3] ban the same token once
+    expect(p.forced([299, 5, 6])).toBeNull();
+    // The greedy pick: the first allowed of a row's sorted top entries.
+    expect(firstAllowed([8, 3, 2, 9], p.banned([299, 7]))).toBe(2);
+    expect(firstAllowed([8, 3], [8, 3])).toBe(-1);
+    const forced = new LogitsProcessors(folder, 4);
+    expect(forced.forced([299, 5, 6])).toBe(folder.forcedEosTokenId);
+    expect(forced.forced([299, 5])).toBeNull();
+  });
+
+  it('renormalising after a ban (subtracting log(1 − p)) equals a fresh log-softmax over the allowed tokens', () => {
+    const logits = Array.from({ length: 12 }, (_, i) => Math.sin(i * 1.7) * 4);
+    const logSoftmax = (xs: number[]) => {
+      const m = Math.max(...xs.filter((x) => x > -Infinity));
+      const lse = m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0));
+      return xs.map((x) => x - lse);
+    };
+    const lp = logSoftmax(logits);
+    const p = new LogitsProcessors({ ...folder, badWordsIds: [[4], [9]], forcedEosTokenId: null, renormalizeLogits: true }, 10);
+    const shift = p.shift([lp[4], lp[9]]);
+    const reference = logSoftmax(logits.map((x, i) => (i === 4 || i === 9 ? -Infinity : x)));
+    lp.forEach((v, i) => i !== 4 && i !== 9 && expect(Math.abs(v - shift - reference[i])).toBeLessThan(1e-12));
+    expect(new LogitsProcessors({ ...folder, renormalizeLogits: false }, 10).shift([lp[4]])).toBe(0);
+    expect(p.shift([])).toBe(0);
   });
 
   it('cancellation before a step is a CANCELLED error', async () => {

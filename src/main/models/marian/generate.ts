@@ -18,6 +18,12 @@
 //   (n' = its current length, or max_length − 1 when early_stopping is "never" and the penalty is
 //   positive) cannot beat the worst of k finished ones. Arithmetic is float32, as in torch.
 // Outputs are HF's `sequences`: start token first, rows padded with pad to the longest.
+//
+// No V-wide pass runs in JavaScript: each step fetches only every row's top-K log-probabilities
+// (K = what is kept + the number of bannable tokens, so enough survive the bans) and the
+// log-probabilities of the bannable tokens. A beam's best continuations over all V tokens are
+// among its row's top entries (the beam score is a constant shift per row), and renormalising
+// after banning tokens of total probability p is subtracting log(1 − p) (log1p) from the rest.
 import { ApiError } from '../../../shared/errors';
 import type { MarianGeneration } from './config';
 import type { DecoderCache, EncodedBatch, MarianModel } from './model';
@@ -52,42 +58,53 @@ function checkSettings(s: MarianGeneration, maxLength: number, maxPositions: num
   if (!Number.isSafeInteger(s.numBeams) || s.numBeams < 1) throw new ApiError('INVALID_ARGUMENT', `num_beams must be a positive integer, got ${s.numBeams}`);
 }
 
-/** log-softmax over one row, float32 result (computed in float64). */
-function logSoftmaxInPlace(row: Float32Array): void {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
-  if (max === -Infinity) return;
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
-  const lse = max + Math.log(sum);
-  for (let i = 0; i < row.length; i++) row[i] = f(row[i] - lse);
-}
-
-/** The processors of the file comment, on one row's scores, in place. `tokens`: the row so far. */
+/** The processors of the file comment, per row: which tokens are banned, whether one is forced. */
 export class LogitsProcessors {
-  private readonly banned: number[][];
+  private readonly bannedWords: number[][];
+  /** Every token some bad word can ban (the last token of each), sorted: the decoder reports
+   * their log-probabilities each step. */
+  readonly bannable: number[];
 
   constructor(
     private readonly s: MarianGeneration,
     private readonly maxLength: number,
   ) {
-    this.banned = s.badWordsIds.filter((seq) => !(seq.length === 1 && s.eosTokenIds.includes(seq[0])));
+    this.bannedWords = s.badWordsIds.filter((seq) => !(seq.length === 1 && s.eosTokenIds.includes(seq[0])));
+    this.bannable = [...new Set(this.bannedWords.map((seq) => seq[seq.length - 1]))].sort((a, b) => a - b);
   }
 
-  apply(row: Float32Array, tokens: readonly number[]): void {
-    for (const seq of this.banned) {
+  /** Tokens bad_words_ids forbids after `tokens`, without repeats. */
+  banned(tokens: readonly number[]): number[] {
+    const out = new Set<number>();
+    for (const seq of this.bannedWords) {
       const prefix = seq.length - 1;
       if (prefix > tokens.length) continue;
       let match = true;
       for (let i = 0; i < prefix && match; i++) match = tokens[tokens.length - prefix + i] === seq[i];
-      if (match) row[seq[prefix]] = -Infinity;
+      if (match) out.add(seq[prefix]);
     }
-    if (this.s.forcedEosTokenId !== null && tokens.length === this.maxLength - 1) {
-      row.fill(-Infinity);
-      row[this.s.forcedEosTokenId] = 0;
-    }
-    if (this.s.renormalizeLogits) logSoftmaxInPlace(row);
+    return [...out];
   }
+
+  /** The forced EOS when the next token is the last one max_length allows, else null. */
+  forced(tokens: readonly number[]): number | null {
+    return this.s.forcedEosTokenId !== null && tokens.length === this.maxLength - 1 ? this.s.forcedEosTokenId : null;
+  }
+
+  /** What renormalize_logits subtracts from the allowed log-probabilities once tokens with
+   * log-probabilities `bannedLogProbs` are banned: log(1 − Σ exp(lp)); 0 without renormalising. */
+  shift(bannedLogProbs: readonly number[]): number {
+    if (!this.s.renormalizeLogits || !bannedLogProbs.length) return 0;
+    let removed = 0;
+    for (const lp of bannedLogProbs) removed += Math.exp(lp);
+    return Math.log1p(-removed);
+  }
+}
+
+/** The first of `ids` (a row's top entries, best first) not in `banned`; -1 when none is. */
+export function firstAllowed(ids: ArrayLike<number>, banned: readonly number[]): number {
+  for (let i = 0; i < ids.length; i++) if (!banned.includes(ids[i])) return ids[i];
+  return -1;
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -104,25 +121,28 @@ export async function generate(model: MarianModel, sources: readonly (readonly n
 }
 
 async function greedy(model: MarianModel, encoded: EncodedBatch, s: MarianGeneration, maxLength: number, options: GenerateOptions): Promise<GenerateResult> {
-  const V = model.config.vocabSize;
   const R = encoded.rows;
   const processors = new LogitsProcessors(s, maxLength);
+  // The best token and one more per bannable token: the best allowed one is among them.
+  const K = 1 + processors.bannable.length;
   const sequences = Array.from({ length: R }, () => [s.decoderStartTokenId]);
   const unfinished = new Array<boolean>(R).fill(true);
   let cache: DecoderCache = model.emptyCache(R);
   let next = sequences.map((seq) => [seq[0]]);
   while (true) {
     throwIfCancelled(options.signal);
-    const out = await model.step(encoded, next, cache);
+    const out = await model.step(encoded, next, cache, undefined, { top: K, watch: processors.bannable });
     cache = out.cache;
+    const k = out.topIds!.length / R;
     for (let r = 0; r < R; r++) {
-      const row = out.logits.slice(r * V, (r + 1) * V);
-      processors.apply(row, sequences[r]);
-      let best = 0;
-      for (let v = 1; v < V; v++) if (row[v] > row[best]) best = v; // first maximum, as torch.argmax
-      const token = unfinished[r] ? best : s.padTokenId;
-      sequences[r].push(token);
-      if (s.eosTokenIds.includes(token) || sequences[r].length >= maxLength) unfinished[r] = false;
+      // Argmax of the processed logits (renormalize_logits, a log-softmax, does not move it):
+      // the forced token, else the first allowed of the sorted top entries (ties: lower id
+      // first in both TopK and torch.argmax).
+      const seq = sequences[r];
+      const chosen = processors.forced(seq) ?? firstAllowed(out.topIds!.subarray(r * k, (r + 1) * k), processors.banned(seq));
+      const token = unfinished[r] ? chosen : s.padTokenId;
+      seq.push(token);
+      if (s.eosTokenIds.includes(token) || seq.length >= maxLength) unfinished[r] = false;
     }
     options.onStep?.(sequences[0].length);
     if (!unfinished.some(Boolean)) break;
@@ -180,34 +200,51 @@ async function beamSearch(model: MarianModel, encoded: EncodedBatch, s: MarianGe
   const lp = s.lengthPenalty;
   const processors = new LogitsProcessors(s, maxLength);
   const keep = Math.max(2, 1 + s.eosTokenIds.length) * k; // candidates kept per step, as transformers
+  const K = keep + processors.bannable.length; // per row: enough that `keep` survive the bans
   const beams = Array.from({ length: B }, () => new SentenceBeams(k, s.decoderStartTokenId));
   const expanded = model.expand(encoded, k);
   let cache: DecoderCache = model.emptyCache(B * k);
   let reorder: number[] | undefined;
   let curLen = 1;
-  const scores = new Float32Array(k * V);
 
   while (true) {
     throwIfCancelled(options.signal);
     const tokens = beams.flatMap((b) => b.running.map((h) => [h.tokens[h.tokens.length - 1]]));
-    const out = await model.step(expanded, tokens, cache, reorder);
+    const out = await model.step(expanded, tokens, cache, reorder, { top: K, watch: processors.bannable });
     cache = out.cache;
+    const Kout = out.topIds!.length / (B * k);
+    const W = processors.bannable.length;
     const nextReorder: number[] = [];
     for (let b = 0; b < B; b++) {
       const sb = beams[b];
-      // Accumulated scores over (beam, token): running score + processed log-probabilities.
+      // Continuations of every beam: running score + processed log-probability, from the row's
+      // top entries; `flat` = beam·V + token orders ties as transformers' flattened topk.
+      const continuations: { beam: number; token: number; score: number; flat: number }[] = [];
       for (let j = 0; j < k; j++) {
-        const row = out.logits.slice((b * k + j) * V, (b * k + j + 1) * V);
-        logSoftmaxInPlace(row);
-        processors.apply(row, sb.running[j].tokens);
-        for (let v = 0; v < V; v++) scores[j * V + v] = f(row[v] + sb.running[j].score);
+        const r = b * k + j;
+        const hyp = sb.running[j];
+        const forced = processors.forced(hyp.tokens);
+        if (forced !== null) {
+          continuations.push({ beam: j, token: forced, score: f(0 + hyp.score), flat: j * V + forced });
+          continue;
+        }
+        const banned = processors.banned(hyp.tokens);
+        const shift = processors.shift(banned.map((t) => out.watched![r * W + processors.bannable.indexOf(t)]));
+        let taken = 0;
+        for (let i = 0; i < Kout && taken < keep; i++) {
+          const token = out.topIds![r * Kout + i];
+          if (banned.includes(token)) continue;
+          continuations.push({ beam: j, token, score: f(f(out.topLogProbs![r * Kout + i] - shift) + hyp.score), flat: j * V + token });
+          taken++;
+        }
       }
-      const picked = topK(scores, keep);
-      const candidates = picked.map((i) => {
-        const beam = Math.floor(i / V);
-        const token = i % V;
-        return { beam, tokens: [...sb.running[beam].tokens, token], score: scores[i], hit: s.eosTokenIds.includes(token) || curLen + 1 >= maxLength };
-      });
+      continuations.sort((x, y) => y.score - x.score || x.flat - y.flat);
+      const candidates = continuations.slice(0, keep).map((o) => ({
+        beam: o.beam,
+        tokens: [...sb.running[o.beam].tokens, o.token],
+        score: o.score,
+        hit: s.eosTokenIds.includes(o.token) || curLen + 1 >= maxLength,
+      }));
       sb.lastHits = candidates.map((c) => c.hit);
 
       // Running beams for the next step: the best k, finished candidates pushed to −1e9.

@@ -30,6 +30,21 @@ export interface EncodedBatch {
   crossValues: HostTensor[];
 }
 
+/** What a decoder step returns besides the cache: the full scores of every row (tests, teacher
+ * forcing), or only each row's top `k` log-probabilities and those of the `watch` tokens (decoding). */
+export type StepOutputs = { scores: 'logits' | 'log_probs' } | { top: number; watch: readonly number[] };
+
+export interface StepResult {
+  /** (rows, S, V) row-major, with `scores`. */
+  scores?: Float32Array;
+  /** (rows, S, k), descending; ids as numbers. With `top`. */
+  topLogProbs?: Float32Array;
+  topIds?: Int32Array;
+  /** (rows, S, W): log-probabilities of the watched tokens. With `top`. */
+  watched?: Float32Array;
+  cache: DecoderCache;
+}
+
 /** The decoder's self-attention keys/values after `length` tokens, (rows, H, length, Dh) per layer. */
 export interface DecoderCache {
   rows: number;
@@ -132,10 +147,16 @@ export class MarianModel {
 
   /**
    * Runs the decoder over `tokens` (rows × S, the same S for every row) after the cached ones.
-   * `reorder[r]` is the cache row that output row r continues (default: r). Returns logits
-   * (rows, S, V) row-major and the grown cache.
+   * `reorder[r]` is the cache row that output row r continues (default: r). Returns what
+   * `outputs` asks for (StepOutputs) and the grown cache.
    */
-  async step(encoded: EncodedBatch, tokens: readonly (readonly number[])[], cache: DecoderCache, reorder?: readonly number[]): Promise<{ logits: Float32Array; cache: DecoderCache }> {
+  async step(
+    encoded: EncodedBatch,
+    tokens: readonly (readonly number[])[],
+    cache: DecoderCache,
+    reorder?: readonly number[],
+    outputs: StepOutputs = { scores: 'logits' },
+  ): Promise<StepResult> {
     const R = encoded.rows;
     if (tokens.length !== R) throw new ApiError('INVALID_ARGUMENT', `decoder step: ${tokens.length} rows of tokens for ${R} encoded rows`);
     const S = tokens[0]?.length ?? 0;
@@ -154,18 +175,26 @@ export class MarianModel {
       self_mask: { dtype: 'bool', dims: [1, 1, S, P + S], data: causalMask(P, S) },
       source_mask: { dtype: 'bool', dims: [R, encoded.sourceLength], data: encoded.sourceMask },
       reorder: int64(order, [R]),
+      top_k: int64(['top' in outputs ? Math.min(outputs.top, this.config.vocabSize) : 1], [1]),
+      watch_ids: int64('top' in outputs && outputs.watch.length ? outputs.watch : [0], ['top' in outputs && outputs.watch.length ? outputs.watch.length : 1]),
     };
+    if ('top' in outputs) this.checkIds(outputs.watch, 'watched tokens');
     for (let L = 0; L < this.config.decoderLayers; L++) {
       feeds[crossKey(L)] = encoded.crossKeys[L];
       feeds[crossValue(L)] = encoded.crossValues[L];
       feeds[pastKey(L)] = cache.keys[L];
       feeds[pastValue(L)] = cache.values[L];
     }
-    const out = await this.decoder.run(feeds);
     const layers = [...Array(this.config.decoderLayers).keys()];
+    const wanted = 'top' in outputs ? ['top_log_probs', 'top_ids', 'watched_log_probs'] : [outputs.scores];
+    const out = await this.decoder.run(feeds, [...wanted, ...layers.flatMap((L) => [presentKey(L), presentValue(L)])]);
+    const cacheOut: DecoderCache = { rows: R, length: P + S, keys: layers.map((L) => out[presentKey(L)]), values: layers.map((L) => out[presentValue(L)]) };
+    if (!('top' in outputs)) return { scores: out[outputs.scores].data as Float32Array, cache: cacheOut };
     return {
-      logits: out.logits.data as Float32Array,
-      cache: { rows: R, length: P + S, keys: layers.map((L) => out[presentKey(L)]), values: layers.map((L) => out[presentValue(L)]) },
+      topLogProbs: out.top_log_probs.data as Float32Array,
+      topIds: Int32Array.from(out.top_ids.data as BigInt64Array, Number),
+      watched: out.watched_log_probs.data as Float32Array,
+      cache: cacheOut,
     };
   }
 
