@@ -77,6 +77,8 @@ export const OPTIONS = {
   'eval-limit': { type: 'string' },
   split: { type: 'string' },
   in: { type: 'string' },
+  target: { type: 'string', multiple: true },
+  'source-language': { type: 'string' },
   'target-token': { type: 'string' },
   beams: { type: 'string' },
   'max-length': { type: 'string' },

@@ -2,7 +2,7 @@
 // Input schemas are validated at the backend boundary (zod); output types are the DTOs in dto.ts.
 // This file is the single source of truth for the backend, the preload, the renderer and the CLI.
 import { z } from 'zod';
-import { FLORES_SPLIT_NAMES, type DatasetImportResult } from './dataset';
+import { FLORES_SPLIT_NAMES, type DatasetImportResult, type DatasetTranslateResult } from './dataset';
 import type { TranslateResult } from './translate';
 import { CORRELATION_MEASURES, CORRELATION_METRICS, EVAL_PRESET_NAMES, EVAL_TASKS, type CorrelationResult, type EvalResult, type SweepResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
@@ -307,6 +307,18 @@ const translateRunInput = z
   })
   .strict()
   .refine((v) => (v.texts === undefined) !== (v.inFile === undefined), { message: 'give either texts or inFile' });
+const datasetTranslateInput = z
+  .object({
+    /** A corpus file (.tsv, rows in sourceLanguage) or a phrases JSONL from phrases.neuronpedia. */
+    source: localPath,
+    sourceLanguage: languageCode.optional(),
+    targets: z.array(z.object({ language: languageCode, model: localPath, targetToken: z.string().regex(/^>>[A-Za-z0-9_]{2,16}<<$/).optional() }).strict()).min(1).max(50),
+    beams: z.number().int().min(1).max(32).optional(),
+    batch: z.number().int().min(1).max(256).optional(),
+    outDir: localPath,
+    jobId,
+  })
+  .strict();
 const datasetImportInput = z
   .object({
     /** A FLORES folder, a FLORES+ parquet folder, or a .jsonl/.csv/.tsv/.parquet table (or a folder of them). */
@@ -542,6 +554,7 @@ export const backendContract = {
   'model.merge': method<typeof mergeInput, { outDir: string; files: string[] }>(mergeInput),
   // Multiple-choice benchmarks scored as lm-evaluation-harness scores them, base and adapter.
   'dataset.import': method<typeof datasetImportInput, DatasetImportResult>(datasetImportInput),
+  'dataset.translate': method<typeof datasetTranslateInput, DatasetTranslateResult>(datasetTranslateInput),
   'translate.run': method<typeof translateRunInput, TranslateResult>(translateRunInput),
   'eval.run': method<typeof evalRunInput, EvalResult>(evalRunInput),
   // Across languages, per layer: a disparity measure against accuracy (Pearson, Spearman, bootstrap
@@ -586,7 +599,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'translate.run', 'phrases.neuronpedia'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'dataset.translate', 'translate.run', 'phrases.neuronpedia'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

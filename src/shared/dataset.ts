@@ -35,3 +35,27 @@ export interface DatasetImportResult {
   /** The first kept segments, for a preview. */
   preview: { segment: string; texts: Record<string, string> }[];
 }
+
+/** dataset.translate: source texts translated into each target language by its opus-mt folder. */
+export interface DatasetTranslateResult {
+  source: string;
+  sourceLanguage: string;
+  /** corpus.tsv: the source and every target language, one row per (segment, language). */
+  corpus: string;
+  report: string;
+  segments: { read: number; kept: number };
+  languages: {
+    code: string;
+    model: string;
+    fingerprint: string;
+    settings: { numBeams: number; maxLength: number; lengthPenalty: number; targetToken: string | null; batch: number };
+    count: number;
+    cached: number;
+    /** Translations that came out empty (their segments are left out). */
+    empty: number;
+    seconds: number;
+  }[];
+  /** phrases.json (segment -> SAE feature and its Neuronpedia provenance), for a phrases source. */
+  features: string | null;
+  preview: { segment: string; texts: Record<string, string> }[];
+}

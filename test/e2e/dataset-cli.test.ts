@@ -70,6 +70,49 @@ describe('linguascope dataset import', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('translates a corpus and a phrases file with opus-mt folders into a corpus the analysis reads', () => {
+    const marian = join(import.meta.dirname, '..', 'fixtures', 'marian', 'tiny-en-mul-bin');
+    const corpus = join(tmp.dir, 'flores', 'corpus.tsv');
+    const out = join(tmp.dir, 'translated');
+    const run = cli('dataset', 'translate', corpus, '--target', `zh=${marian}@>>cmn_Hans<<`, '--target', `ca=${marian}`, '--beams', '2', '--out', out);
+    expect(run.code, run.stderr.join('\n')).toBe(0);
+    expect(run.stdout).toContain('3 of 3 segments in en, zh, ca');
+    const rows = readFileSync(join(out, 'corpus.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const en = rows.filter((r) => r[1] === 'en').map((r) => r[2]);
+    // Each target row is what `translate` gives for the same text and settings (itself checked
+    // against transformers in translate-cli.test.ts).
+    writeFileSync(join(tmp.dir, 'en.txt'), `${en.join('\n')}\n`);
+    const direct = cli('translate', '--model', marian, '--in', join(tmp.dir, 'en.txt'), '--target-token', '>>cmn_Hans<<', '--beams', '2', '--json');
+    expect(direct.code, direct.stderr.join('\n')).toBe(0);
+    expect(JSON.parse(direct.stdout).cached).toBe(3);
+    const zh = rows.filter((r) => r[1] === 'zh').map((r) => r[2]);
+    expect(zh).toEqual(JSON.parse(direct.stdout).lines.map((l: { text: string }) => l.text.replace(/[\t\r\n]+/g, ' ').trim()));
+
+    const phrases = join(tmp.dir, 'phrases.jsonl');
+    writeFileSync(phrases, ['All human beings are born free', 'Everyone has the right to life', 'No one shall be held in slavery'].map((text, i) => JSON.stringify({ feature: i < 2 ? 42 : 7, language: 'en', text, provenance: { producer: 'linguascope', kind: 'neuronpedia', feature: i < 2 ? 42 : 7 } })).join('\n') + '\n');
+    const byFeature = join(tmp.dir, 'by-feature');
+    const fromPhrases = cli('dataset', 'translate', phrases, '--target', `hi=${marian}@>>hin<<`, '--out', byFeature);
+    expect(fromPhrases.code, fromPhrases.stderr.join('\n')).toBe(0);
+    const features = JSON.parse(readFileSync(join(byFeature, 'phrases.json'), 'utf8'));
+    expect(features.map((f: { segment: string; feature: number }) => [f.segment, f.feature])).toEqual([['f42.1', 42], ['f42.2', 42], ['f7.1', 7]]);
+  }, 600_000);
+
+  it.each([
+    ['a target language given twice', (m: string) => ['--target', `hi=${m}`, '--target', `hi=${m}`], /language hi is given twice/],
+    ['a target folder that is not there', () => ['--target', 'hi=/nonexistent/opus-mt-en-hi'], /no such folder/],
+    ['an unknown target language', (m: string) => ['--target', `qq=${m}`], /qq/],
+  ])('dataset translate refuses %s: exit 2, one line, nothing written', (_, args, message) => {
+    const marian = join(import.meta.dirname, '..', 'fixtures', 'marian', 'tiny-en-mul-bin');
+    const out = join(tmp.dir, `bad-translate-${Math.random().toString(36).slice(2)}`);
+    const corpus = join(tmp.dir, 'small-corpus.tsv');
+    writeFileSync(corpus, 'segment\tlanguage\ttext\n1\ten\tAll human beings are born free\n');
+    const run = cli('dataset', 'translate', corpus, ...args(marian), '--out', out);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  }, 300_000);
+
   it('usage errors cost nothing: no action, no path, no --out, a bad split', () => {
     for (const args of [['dataset'], ['dataset', 'import'], ['dataset', 'import', FIXTURES], ['dataset', 'import', FIXTURES, '--out', 'x', '--split', 'test']]) {
       const run = cli(...args);

@@ -33,6 +33,7 @@ import { EvalCacheRepo } from '../store/eval-cache-repo';
 import { datasetHandlers } from './handlers/dataset';
 import { translateHandlers } from './handlers/translate';
 import { TranslateService } from './translate-service';
+import { DatasetTranslateService } from './dataset-translate-service';
 import { TranslationCacheRepo } from '../store/translation-cache-repo';
 import { correlateHandlers } from './handlers/eval-correlate';
 import { sweepHandlers } from './handlers/sweep';
@@ -65,6 +66,7 @@ export function createBackend(options: BackendOptions): Backend {
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db), tokenizers);
   const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db), tokenizers);
   const finetune = new FinetuneService(analysis, runtime, new RunsRepo(db));
+  const translator = new TranslateService(runtime, new FileHashRepo(db), new TranslationCacheRepo(db));
   const evals = new EvalService(runtime, tokenizers, new EvalCacheRepo(db), new FileHashRepo(db));
   const handlers: HandlerMap = {
     'app.info': async () => ({
@@ -77,7 +79,7 @@ export function createBackend(options: BackendOptions): Backend {
     'system.capabilities': async () => capabilities(runtime),
     ...languageHandlers(registry),
     ...corpusHandlers(registry),
-    ...datasetHandlers(registry),
+    ...datasetHandlers(registry, new DatasetTranslateService(registry, translator)),
     ...fertilityHandlers(fertility, tokenizers),
     'model.inspect': async ({ path }) => models.inspect(path),
     'model.activations': async (arg, ctx) => models.activations(arg, ctx),
@@ -88,7 +90,7 @@ export function createBackend(options: BackendOptions): Backend {
     ...correlateHandlers(new RunsRepo(db)),
     ...sweepHandlers(new SweepService(finetune, evals), new RunsRepo(db)),
     ...phrasesHandlers(new PhrasesService(tokenizers, new RunsRepo(db))),
-    ...translateHandlers(new TranslateService(runtime, new FileHashRepo(db), new TranslationCacheRepo(db))),
+    ...translateHandlers(translator),
     ...demoHandlers(runtime),
     ...projectHandlers(new ProjectsRepo(db), registry),
     ...runHandlers(new RunsRepo(db)),

@@ -4,7 +4,7 @@
 // files' sha256, the generation settings, the target-language token, the text), so a killed run
 // resumes and a repeated one is instant. With reference translations, corpus BLEU and chrF++ as
 // sacrebleu computes them, so a weak translation model is visible before it skews a disparity.
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { ParsedInput } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
@@ -71,6 +71,22 @@ function fingerprintFiles(folder: OpusMtFolder): string[] {
   return [...side, ...folder.weights.files];
 }
 
+export interface TranslateOptions {
+  model: string;
+  targetToken?: string;
+  beams?: number;
+  maxLength?: number;
+  batch?: number;
+}
+
+export interface TranslatedTexts {
+  lines: TranslateLine[];
+  fingerprint: string;
+  settings: TranslateResult['settings'];
+  cached: number;
+  seconds: number;
+}
+
 export class TranslateService {
   constructor(
     private readonly runtime: RuntimeHost,
@@ -88,12 +104,41 @@ export class TranslateService {
     }
     const outFile = request.outFile !== undefined ? checkOutputFile(request.outFile, isOurTranslationFile) : null;
 
-    const folder = await openOpusMtFolder(request.model);
-    const targetToken = request.targetToken ?? null;
+    const { lines, fingerprint, settings, cached, seconds } = await this.translateTexts(
+      { model: request.model, targetToken: request.targetToken, beams: request.beams, maxLength: request.maxLength, batch: request.batch },
+      texts,
+      ctx,
+    );
+    const language = request.language ?? (request.targetToken ? request.targetToken.replace(/^>>|<<$/g, '') : null);
+    const metrics = references
+      ? {
+          references: request.references!,
+          bleu: corpusBleu(lines.map((l) => l.text), references, bleuTokenizerFor(language ?? '')),
+          chrfpp: corpusChrf(lines.map((l) => l.text), references),
+        }
+      : null;
+    const out = outFile ? writeOutputFile(outFile, lines.map((l) => `${JSON.stringify(l)}\n`).join(''), isOurTranslationFile) : null;
+    return {
+      model: resolve(request.model),
+      fingerprint,
+      settings,
+      count: texts.length,
+      cached,
+      seconds,
+      lines: out ? lines.slice(0, 20) : lines,
+      out,
+      metrics,
+    };
+  }
+
+  /** Translates `texts` (checked by the caller) with one opus-mt folder, through the cache. */
+  async translateTexts(options: TranslateOptions, texts: readonly string[], ctx: JobContext): Promise<TranslatedTexts> {
+    const folder = await openOpusMtFolder(options.model);
+    const targetToken = options.targetToken ?? null;
     if (targetToken !== null && !folder.tokenizer.vocab.has(targetToken)) {
       throw new ApiError('INVALID_ARGUMENT', `${targetToken} is not a target-language token of ${basename(folder.path)}'s vocabulary (vocab.json); multi-target opus-mt models list theirs as >>xxx<<`, { token: targetToken });
     }
-    const settings = { ...folder.generation, ...(request.beams !== undefined ? { numBeams: request.beams } : {}), ...(request.maxLength !== undefined ? { maxLength: request.maxLength, maxNewTokens: null } : {}) };
+    const settings = { ...folder.generation, ...(options.beams !== undefined ? { numBeams: options.beams } : {}), ...(options.maxLength !== undefined ? { maxLength: options.maxLength, maxNewTokens: null } : {}) };
     const weights = checkMarianWeights(folder.config, folder.weights, folder.path);
     const hashes = await hashFiles(this.fileHashes, fingerprintFiles(folder), ctx);
     const fingerprint = digest(fingerprintFiles(folder).map((f) => `${basename(f)}:${hashes.get(f)}`));
@@ -115,7 +160,7 @@ export class TranslateService {
     const todo = texts.map((_, i) => i).filter((i) => !outputs.has(i));
     // Sorted by source length so a batch pads little; the output keeps the input order.
     todo.sort((a, b) => sources[a].length - sources[b].length || a - b);
-    const batch = request.batch ?? DEFAULT_BATCH;
+    const batch = options.batch ?? DEFAULT_BATCH;
     const t0 = performance.now();
     if (todo.length) {
       const model = await MarianModel.load(folder.config, weights, {}, (m, o) => this.runtime.load(m, o, ctx.signal));
@@ -137,25 +182,13 @@ export class TranslateService {
       const ids = outputs.get(i)!;
       return { source, source_ids: sources[i], text: folder.tokenizer.decode(ids, { skipSpecialTokens: true }), ids };
     });
-    const language = request.language ?? (targetToken ? targetToken.replace(/^>>|<<$/g, '') : null);
-    const metrics = references
-      ? {
-          references: request.references!,
-          bleu: corpusBleu(lines.map((l) => l.text), references, bleuTokenizerFor(language ?? '')),
-          chrfpp: corpusChrf(lines.map((l) => l.text), references),
-        }
-      : null;
-    const out = outFile ? writeOutputFile(outFile, lines.map((l) => `${JSON.stringify(l)}\n`).join(''), isOurTranslationFile) : null;
     return {
-      model: folder.path,
+      lines,
       fingerprint,
       settings: { numBeams: settings.numBeams, maxLength: effectiveMaxLength(settings), lengthPenalty: settings.lengthPenalty, targetToken, batch },
-      count: texts.length,
       cached: texts.length - todo.length,
       seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
-      lines: out ? lines.slice(0, 20) : lines,
-      out,
-      metrics,
     };
   }
+
 }

@@ -7,12 +7,14 @@ import { ApiError } from '../../../shared/errors';
 import { corpusTsv, importParallel } from '../../data/parallel/import';
 import type { LanguageRegistry } from '../../data/registry';
 import { checkOutputFolder, writeOutputFolder } from '../../io/output';
+import type { DatasetTranslateService } from '../dataset-translate-service';
 import type { HandlerMap } from '../handler';
 
 const PREVIEW_SEGMENTS = 20;
 
-export function datasetHandlers(registry: LanguageRegistry): HandlerMap<'dataset.import'> {
+export function datasetHandlers(registry: LanguageRegistry, translate: DatasetTranslateService): HandlerMap<'dataset.import' | 'dataset.translate'> {
   return {
+    'dataset.translate': async (arg, ctx) => translate.run(arg, ctx),
     'dataset.import': async ({ path, languages, split, outDir }, ctx) => {
       // Before any reading: an output folder we may not write is refused first.
       const target = checkOutputFolder(outDir);

@@ -1,0 +1,125 @@
+// dataset.translate: an aligned dataset made by translating source-language texts with the user's
+// opus-mt folders, one per target language. The source is a corpus file (its rows in the source
+// language) or a phrases JSONL from `phrases neuronpedia` (English phrases per SAE feature; each
+// becomes segment `f{feature}.{n}`, and phrases.json beside the corpus maps segments to features and
+// their Neuronpedia provenance, so an analysis can measure each feature on its own phrases).
+// Output: a folder of ours with corpus.tsv (source + targets, read by analysis and fine-tune),
+// translation.json (per language: the model, its fingerprint, settings, cached count) and, with
+// references, nothing else is guessed: quality figures come from `translate --references`.
+import { basename, join } from 'node:path';
+import type { ParsedInput } from '../../shared/contract';
+import type { DatasetTranslateResult } from '../../shared/dataset';
+import { ApiError } from '../../shared/errors';
+import type { PhraseLine } from '../../shared/neuronpedia';
+import { readCorpusFile } from '../data/corpus-file';
+import type { LanguageRegistry } from '../data/registry';
+import { CORPUS_CODES, readRegularFile } from '../io/input-file';
+import { checkOutputFolder, writeOutputFolder } from '../io/output';
+import type { JobContext } from './handler';
+import type { TranslateService } from './translate-service';
+
+export type DatasetTranslateRequest = ParsedInput<'dataset.translate'>;
+
+const MAX_PHRASES_BYTES = 64 * 2 ** 20;
+const PREVIEW = 20;
+
+interface SourceRow {
+  segment: string;
+  text: string;
+  feature: number | null;
+  provenance: PhraseLine['provenance'] | null;
+}
+
+function readPhrases(file: string): SourceRow[] {
+  const bytes = readRegularFile(file, CORPUS_CODES, MAX_PHRASES_BYTES, 'phrases file');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError('INVALID_ARGUMENT', `${basename(file)} is not valid UTF-8`, { file });
+  }
+  const rows: SourceRow[] = [];
+  const perFeature = new Map<number, number>();
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: Partial<PhraseLine>;
+    try {
+      value = JSON.parse(line) as Partial<PhraseLine>;
+    } catch {
+      throw new ApiError('INVALID_ARGUMENT', `${basename(file)} line ${i + 1} is not valid JSON`, { file, line: i + 1 });
+    }
+    if (typeof value !== 'object' || value === null || typeof value.text !== 'string' || !Number.isSafeInteger(value.feature) || (value.feature as number) < 0 || value.text.trim() === '') {
+      throw new ApiError('INVALID_ARGUMENT', `${basename(file)} line ${i + 1} is not a phrase line ({"feature", "language", "text", "provenance"} as \`phrases neuronpedia\` writes)`, { file, line: i + 1 });
+    }
+    if (value.language !== undefined && value.language !== 'en') {
+      throw new ApiError('INVALID_ARGUMENT', `${basename(file)} line ${i + 1} is a ${String(value.language).slice(0, 16)} phrase; the phrases to translate are English`, { file, line: i + 1 });
+    }
+    const feature = value.feature as number;
+    const n = (perFeature.get(feature) ?? 0) + 1;
+    perFeature.set(feature, n);
+    rows.push({ segment: `f${feature}.${n}`, text: value.text.replace(/[\t\r\n]+/g, ' ').trim(), feature, provenance: value.provenance ?? null });
+  });
+  if (rows.length === 0) throw new ApiError('INVALID_ARGUMENT', `${basename(file)} holds no phrase`, { file });
+  return rows;
+}
+
+export class DatasetTranslateService {
+  constructor(
+    private readonly registry: LanguageRegistry,
+    private readonly translator: TranslateService,
+  ) {}
+
+  async run(request: DatasetTranslateRequest, ctx: JobContext): Promise<DatasetTranslateResult> {
+    const target = checkOutputFolder(request.outDir);
+    const sourceLanguage = request.sourceLanguage ?? 'en';
+    const codes = [sourceLanguage, ...request.targets.map((t) => t.language)];
+    this.registry.resolve(codes);
+    const dup = codes.find((c, i) => codes.indexOf(c) !== i);
+    if (dup) throw new ApiError('INVALID_ARGUMENT', `language ${dup} is given twice (the source and each target once)`, { language: dup });
+
+    const known = new Set(this.registry.list().map((l) => l.code));
+    const rows: SourceRow[] = request.source.endsWith('.jsonl')
+      ? readPhrases(request.source)
+      : readCorpusFile(request.source, [sourceLanguage], (c) => known.has(c)).segments.map((s) => ({ segment: s.key, text: s.text[sourceLanguage], feature: null, provenance: null }));
+    const texts = rows.map((r) => r.text);
+
+    const translations: Record<string, string[]> = {};
+    const languages: DatasetTranslateResult['languages'] = [];
+    for (const [i, t] of request.targets.entries()) {
+      ctx.progress(`translating into ${t.language} (${i + 1} of ${request.targets.length})`, i, request.targets.length);
+      const done = await this.translator.translateTexts({ model: t.model, targetToken: t.targetToken, beams: request.beams, batch: request.batch }, texts, ctx);
+      translations[t.language] = done.lines.map((l) => l.text.replace(/[\t\r\n]+/g, ' ').trim());
+      const empty = translations[t.language].filter((x) => x === '').length;
+      languages.push({ code: t.language, model: t.model, fingerprint: done.fingerprint, settings: done.settings, count: texts.length, cached: done.cached, empty, seconds: done.seconds });
+    }
+    // A segment whose translation came out empty (a model emitting only EOS) cannot be aligned: left
+    // out, and counted per language above.
+    const kept = rows.filter((_, i) => request.targets.every((t) => translations[t.language][i] !== ''));
+    const index = new Map(rows.map((r, i) => [r.segment, i]));
+    const lines = ['segment\tlanguage\ttext'];
+    for (const r of kept) {
+      lines.push(`${r.segment}\t${sourceLanguage}\t${r.text}`);
+      for (const t of request.targets) lines.push(`${r.segment}\t${t.language}\t${translations[t.language][index.get(r.segment)!]}`);
+    }
+    const features = rows.some((r) => r.feature !== null)
+      ? kept.map((r) => ({ segment: r.segment, feature: r.feature!, provenance: r.provenance }))
+      : null;
+    const result: DatasetTranslateResult = {
+      source: request.source,
+      sourceLanguage,
+      corpus: join(target, 'corpus.tsv'),
+      report: join(target, 'translation.json'),
+      segments: { read: rows.length, kept: kept.length },
+      languages,
+      features: features ? join(target, 'phrases.json') : null,
+      preview: kept.slice(0, PREVIEW).map((r) => ({ segment: r.segment, texts: { [sourceLanguage]: r.text, ...Object.fromEntries(request.targets.map((t) => [t.language, translations[t.language][index.get(r.segment)!]])) } })),
+    };
+    ctx.progress('writing', request.targets.length, request.targets.length);
+    writeOutputFolder(target, 'translated dataset', [
+      { name: 'corpus.tsv', content: `${lines.join('\n')}\n` },
+      { name: 'translation.json', content: `${JSON.stringify({ ...result, preview: undefined }, null, 2)}\n` },
+      ...(features ? [{ name: 'phrases.json', content: `${JSON.stringify(features, null, 1)}\n` }] : []),
+    ]);
+    return result;
+  }
+}
