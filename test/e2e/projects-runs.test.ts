@@ -337,8 +337,9 @@ describe('projects and run history in the browser', () => {
     await expect.poll(() => row('sweep').count(), { timeout: 30_000 }).toBe(1);
     expect(await row('finetune').count()).toBe(1);
     expect(await row('finetune').locator('td.run-kind').textContent()).toBe('fine-tune');
+    expect(await row('sweep').locator('.run-name').textContent()).toBe('sweep of 1 point, sweep');
     expect(await row('finetune').locator('td.run-digest').textContent()).toMatch(new RegExp(`^${ft.outcome}, 2/2 steps; mean gain `));
-    expect(await row('sweep').locator('td.run-digest').textContent()).toBe(`1 points (1 trained now) in ${join(tmp.dir, 'sweep')}`);
+    expect(await row('sweep').locator('td.run-digest').textContent()).toBe(`1 point (1 trained now) in ${join(tmp.dir, 'sweep')}`);
     for (const kind of ['finetune', 'sweep']) expect(await row(kind).locator('input[type=checkbox]').isDisabled()).toBe(true);
     await row('finetune').getByRole('button', { name: 'Open' }).click();
     const view = page.getByTestId('run-view');

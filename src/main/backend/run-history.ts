@@ -87,7 +87,7 @@ export function defaultResultRunName(run: KindResult): string {
     return `${basename(r.config.model)} fine-tune, ${r.config.languages.join('/')}, ${r.steps} steps, ${r.outcome}`;
   }
   const r = run.result;
-  return `sweep of ${r.points.length} points, ${basename(r.outDir)}`;
+  return `sweep of ${r.points.length} ${r.points.length === 1 ? 'point' : 'points'}, ${basename(r.outDir)}`;
 }
 
 type ResultOf<K extends NewResultRun['kind']> = Extract<NewResultRun, { kind: K }>['result'];

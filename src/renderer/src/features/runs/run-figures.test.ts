@@ -22,6 +22,7 @@ describe('run history text by kind', () => {
     expect(digestLine({ ...finetune, meanGainPercent: -1.25, retentionPercent: null })).toBe('early-stopped, 3/10 steps; mean gain -1.3 %, English retention —');
     expect(digestLine({ ...finetune, meanGainPercent: null })).toMatch(/mean gain —/);
     expect(digestLine(sweep)).toBe('4 points (1 trained now) in /sweeps/a');
+    expect(digestLine({ ...sweep, points: 1, outDir: null })).toBe('1 point (1 trained now)');
   });
 
   it('lets only undamaged analyses be compared, saying why not', () => {

@@ -20,7 +20,7 @@ export function digestLine(r: RunListItem): string {
     case 'finetune':
       return `${r.outcome}, ${r.steps}/${r.stepsPlanned} steps; mean gain ${signed(r.meanGainPercent)}, English retention ${r.retentionPercent === null ? '—' : `${r.retentionPercent.toFixed(1)} %`}`;
     case 'sweep':
-      return `${r.points} points (${r.pointsRan} trained now)${r.outDir ? ` in ${r.outDir}` : ''}`;
+      return `${r.points} ${r.points === 1 ? 'point' : 'points'} (${r.pointsRan} trained now)${r.outDir ? ` in ${r.outDir}` : ''}`;
   }
 }
 
