@@ -274,6 +274,26 @@ describe('RunsRepo: evaluations, fine-tunes and sweeps', () => {
     expect(repo.list().map((r) => r.id)).toEqual([s.id, f.id, e.id, a.id]);
   });
 
+  it("a kind this version does not know (a newer version's, on a shared file) is listed with why, refused when opened, renamable and deletable", () => {
+    // A newer schema would allow it; here the CHECK is suspended to write such a row.
+    db.pragma('ignore_check_constraints = ON');
+    const { lastInsertRowid } = db
+      .prepare(
+        `INSERT INTO runs (kind, method, name, started_at, finished_at, seconds, request_json, fingerprints_json, digest_json, summary_json, summary_sha256) VALUES ('training', 'train.run', 'lm', '2026-01-09T00:00:00.000Z', '2026-01-09T00:00:01.000Z', 1, '{}', '{}', '{"steps": 9}', '{}', '')`,
+      )
+      .run();
+    db.pragma('ignore_check_constraints = OFF');
+    const id = Number(lastInsertRowid);
+    const [listed] = repo.list();
+    expect(listed).toMatchObject({ id, kind: 'training', name: 'lm', languages: [] });
+    expect(listed.problem).toMatch(/is a "training" run, which this version of LinguaScope cannot open/);
+    expect(() => repo.get(id)).toThrowError(expect.objectContaining({ code: 'RUN_CORRUPT', details: { id } }));
+    expect(repo.list({ kind: 'analysis' }).map((r) => r.id)).toEqual([a.id]);
+    expect(repo.rename(id, 'later').name).toBe('later');
+    repo.delete(id);
+    expect(repo.list().map((r) => r.id)).toEqual([s.id, f.id, e.id, a.id]);
+  });
+
   it('a second connection on the same file sees the same runs (a file, not memory)', () => {
     const other = new Database(path, { readonly: true });
     expect((other.prepare('SELECT kind, COUNT(*) AS n FROM runs GROUP BY kind ORDER BY kind').all() as { kind: string; n: number }[]).map((r) => [r.kind, r.n])).toEqual([

@@ -128,8 +128,14 @@ function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary
   if (row.kind === 'analysis') {
     return { ...common, kind: 'analysis', method: row.method as AnalysisRunListItem['method'], ...EMPTY_DIGEST, ...(parsed as Partial<Digest> | null), problem };
   }
-  // The method follows from the kind (the table's CHECK); the digest is that kind's.
   const kind = row.kind;
+  if (!Object.hasOwn(METHOD_OF, kind)) {
+    // A kind this version does not know (a newer LinguaScope's, on a shared database file): listed
+    // so it can be deleted, never opened. Its list fields are unknown, so none is given.
+    const why = `run "${row.name}" (id ${row.id}) is a ${JSON.stringify(String(kind)).slice(0, 60)} run, which this version of LinguaScope cannot open; open it with the version that made it, or delete it`;
+    return { ...common, kind, method: row.method, languages: [], problem: why } as unknown as RunListItem;
+  }
+  // The method follows from the kind (the table's CHECK); the digest is that kind's.
   return { ...common, kind, method: METHOD_OF[kind], ...EMPTY_DIGESTS[kind], ...parsed, problem } as RunListItem;
 }
 

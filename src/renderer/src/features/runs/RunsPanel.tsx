@@ -12,7 +12,7 @@ import { requestOfRun } from '../../state/project-state';
 import { wizard } from '../../state/wizard';
 import { RunCompare } from './RunCompare';
 import { RunView } from './RunView';
-import { compareRefusal, digestLine, KIND_LABEL } from './run-figures';
+import { compareRefusal, digestLine, kindLabel } from './run-figures';
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -57,7 +57,7 @@ export function RunsPanel() {
     act(async () => {
       const [a, b] = await Promise.all(picked.map((id) => api.runs.get({ id })));
       // The boxes of other kinds are disabled; a run replaced since it was ticked is refused here.
-      for (const r of [a, b]) if (r.kind !== 'analysis') throw new Error(`"${r.name}" is ${r.kind === 'evaluation' ? 'an' : 'a'} ${KIND_LABEL[r.kind]}: only analyses can be compared`);
+      for (const r of [a, b]) if (r.kind !== 'analysis') throw new Error(`"${r.name}" is ${r.kind === 'evaluation' ? 'an' : 'a'} ${kindLabel(r.kind)}: only analyses can be compared`);
       setViewed(null);
       setCompared([a as AnalysisRunRecord, b as AnalysisRunRecord]);
     }, false);
@@ -109,7 +109,7 @@ export function RunsPanel() {
                         </span>
                       )}
                     </td>
-                    <td className="run-kind">{KIND_LABEL[r.kind]}</td>
+                    <td className="run-kind">{kindLabel(r.kind)}</td>
                     <td>
                       {renaming?.id === r.id ? (
                         <form

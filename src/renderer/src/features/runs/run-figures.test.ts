@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunListItem } from '../../../../shared/dto';
 import type { FinetuneResult } from '../../../../shared/finetune';
-import { compareRefusal, digestLine, finetuneFigureRows } from './run-figures';
+import { compareRefusal, digestLine, finetuneFigureRows, kindLabel } from './run-figures';
 
 const common = { id: 1, name: 'r', startedAt: '', finishedAt: '', seconds: 1, outDir: null, summarySha256: 'a'.repeat(64), problem: null };
 const analysis = { ...common, kind: 'analysis', method: 'analysis.run', model: '/m', languages: ['en', 'hi'], layers: [0, 1, 2], segments: 5, corpus: 'udhr', settings: { reduction: 'max' }, gapRange: [-2.04, 13.96] } as unknown as RunListItem;
@@ -31,6 +31,13 @@ describe('run history text by kind', () => {
     expect(compareRefusal(evaluation)).toBe('only analyses can be compared (this is an evaluation)');
     expect(compareRefusal(finetune)).toBe('only analyses can be compared (this is a fine-tune)');
     expect(compareRefusal(sweep)).toBe('only analyses can be compared (this is a sweep)');
+    // A kind a newer version stored: listed by the backend with its problem, labelled as stored.
+    const unknown = { ...common, kind: 'training', method: 'train.run', languages: [], problem: 'cannot open' } as unknown as RunListItem;
+    expect(compareRefusal(unknown)).toBe('a damaged run cannot be compared');
+    expect(digestLine(unknown)).toBe('');
+    expect(kindLabel('training')).toBe('training');
+    expect(kindLabel('finetune')).toBe('fine-tune');
+    expect(kindLabel('constructor')).toBe('constructor');
   });
 
   it("states a fine-tune's held-out figures with their intervals", () => {

@@ -21,14 +21,20 @@ export function digestLine(r: RunListItem): string {
       return `${r.outcome}, ${r.steps}/${r.stepsPlanned} steps; mean gain ${signed(r.meanGainPercent)}, English retention ${r.retentionPercent === null ? '—' : `${r.retentionPercent.toFixed(1)} %`}`;
     case 'sweep':
       return `${r.points} ${r.points === 1 ? 'point' : 'points'} (${r.pointsRan} trained now)${r.outDir ? ` in ${r.outDir}` : ''}`;
+    default:
+      // A kind a newer version stored (the backend lists it with why it cannot be opened).
+      return '';
   }
 }
+
+/** The kind's label; a kind this version does not know is shown as stored. */
+export const kindLabel = (kind: string): string => (Object.hasOwn(KIND_LABEL, kind) ? KIND_LABEL[kind as RunKind] : kind);
 
 /** Why a run cannot be ticked for comparison, or null when it can: the comparison overlays two
  * analyses' per-layer gap and mean activation, which the other kinds do not have. */
 export function compareRefusal(r: RunListItem): string | null {
   if (r.problem) return 'a damaged run cannot be compared';
-  if (r.kind !== 'analysis') return `only analyses can be compared (this is ${r.kind === 'evaluation' ? 'an' : 'a'} ${KIND_LABEL[r.kind]})`;
+  if (r.kind !== 'analysis') return `only analyses can be compared (this is ${r.kind === 'evaluation' ? 'an' : 'a'} ${kindLabel(r.kind)})`;
   return null;
 }
 
