@@ -175,6 +175,21 @@ describe('RunsRepo: evaluations, fine-tunes and sweeps', () => {
     expect(JSON.parse((db.prepare('SELECT fingerprints_json FROM runs WHERE id = ?').get(e.id) as { fingerprints_json: string }).fingerprints_json)).toEqual({ files: [{ path: '/bench/en.jsonl', sha256: 'b'.repeat(64) }] });
   });
 
+  it("takes only the kind's own fields from a stored digest (a stored id, kind or name does not reach the list)", () => {
+    const run = repo.addResult(evaluation(5));
+    const hostile = { kind: 'analysis', id: 999, name: 'spoofed', method: 'analysis.run', problem: null, segments: 3, preset: 'okapi-original' };
+    db.prepare('UPDATE runs SET digest_json = ? WHERE id = ?').run(JSON.stringify(hostile), run.id);
+    const listed = repo.item(run.id);
+    expect(listed).toMatchObject({ id: run.id, kind: 'evaluation', method: 'eval.run', name: 'eval', preset: 'okapi-original', problem: null });
+    expect(listed).not.toHaveProperty('segments');
+    const old = repo.add(analysis(5));
+    db.prepare('UPDATE runs SET digest_json = ? WHERE id = ?').run(JSON.stringify({ ...hostile, kind: 'sweep', segments: 4 }), old.id);
+    expect(repo.item(old.id)).toMatchObject({ id: old.id, kind: 'analysis', method: 'analysis.run', name: 'analysis 5', segments: 4 });
+    expect(repo.item(old.id)).not.toHaveProperty('preset');
+    repo.delete(run.id);
+    repo.delete(old.id);
+  });
+
   it('renames and deletes a run of any kind', () => {
     expect(repo.rename(f.id, 'hi + ml, early stop')).toMatchObject({ id: f.id, kind: 'finetune', name: 'hi + ml, early stop', steps: 6 });
     const extra = repo.addResult(sweep(5));

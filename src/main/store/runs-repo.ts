@@ -107,6 +107,14 @@ const damaged = (row: Pick<Row, 'id' | 'name'>, what: string) =>
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The stored digest's fields of the kind's digest, over its empty one: a stored key of another
+ * name (id, kind, name…) never reaches the list item. */
+function digestFields<T extends object>(empty: T, stored: Record<string, unknown> | null): T {
+  const out = { ...empty } as Record<string, unknown>;
+  for (const key of Object.keys(empty)) if (stored && Object.hasOwn(stored, key)) out[key] = stored[key];
+  return out as T;
+}
+
 function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary_json'>): RunListItem {
   let parsed: Record<string, unknown> | null = null;
   try {
@@ -126,7 +134,7 @@ function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary
     summarySha256: row.summary_sha256,
   };
   if (row.kind === 'analysis') {
-    return { ...common, kind: 'analysis', method: row.method as AnalysisRunListItem['method'], ...EMPTY_DIGEST, ...(parsed as Partial<Digest> | null), problem };
+    return { ...common, kind: 'analysis', method: row.method as AnalysisRunListItem['method'], ...digestFields(EMPTY_DIGEST, parsed), problem };
   }
   const kind = row.kind;
   if (!Object.hasOwn(METHOD_OF, kind)) {
@@ -136,7 +144,7 @@ function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary
     return { ...common, kind, method: row.method, languages: [], problem: why } as unknown as RunListItem;
   }
   // The method follows from the kind (the table's CHECK); the digest is that kind's.
-  return { ...common, kind, method: METHOD_OF[kind], ...EMPTY_DIGESTS[kind], ...parsed, problem } as RunListItem;
+  return { ...common, kind, method: METHOD_OF[kind], ...digestFields<object>(EMPTY_DIGESTS[kind], parsed), problem } as RunListItem;
 }
 
 const notFound = (id: number) => new ApiError('RUN_NOT_FOUND', `run ${id} does not exist (it was deleted, or never recorded); choose another run`, { id });
