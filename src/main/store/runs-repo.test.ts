@@ -242,6 +242,10 @@ describe('RunsRepo: evaluations, fine-tunes and sweeps', () => {
       ['request_json', '42'],
       ['digest_json', '{oops'],
       ['digest_json', '"text"'],
+      // Fields of the wrong shape, which would break whoever lists them.
+      ['digest_json', '{"languages": "en"}'],
+      ['digest_json', '{"model": 7}'],
+      ['digest_json', '{"languages": null}'],
     ];
     const makers = [evaluation, finetune, sweep];
     const bad: number[] = [];
@@ -281,6 +285,8 @@ describe('RunsRepo: evaluations, fine-tunes and sweeps', () => {
     // deleted); the others list normally and fail when opened.
     const listed = repo.list();
     expect(listed.filter((r) => r.problem !== null).map((r) => r.id)).toEqual([...badDigest].reverse());
+    // A damaged row lists with the empty digest, so the list itself stays readable.
+    for (const r of listed.filter((x) => x.problem !== null)) expect(Array.isArray(r.languages) && typeof r.model === 'string').toBe(true);
     expect(listed.find((r) => r.id === badDigest[0])?.problem).toMatch(/stored description of run .* cannot be read/);
     // The undamaged runs open as before; the damaged ones delete.
     expect(repo.get(e.id)).toMatchObject({ result: EVAL });

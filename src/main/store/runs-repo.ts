@@ -107,11 +107,23 @@ const damaged = (row: Pick<Row, 'id' | 'name'>, what: string) =>
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** What a digest field holds: 'array', 'object', 'string', 'number', 'boolean' or 'null'. */
+const shapeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** The list fields that may be null, with what they hold otherwise. */
+const NULLABLE: Record<string, string> = { gapRange: 'array', adapter: 'string', meanGainPercent: 'number', retentionPercent: 'number' };
+
 /** The stored digest's fields of the kind's digest, over its empty one: a stored key of another
- * name (id, kind, name…) never reaches the list item. */
-function digestFields<T extends object>(empty: T, stored: Record<string, unknown> | null): T {
+ * name (id, kind, name…) never reaches the list item, and a field of the wrong shape (which would
+ * break whoever lists it) makes the digest unreadable: null. */
+function digestFields<T extends object>(empty: T, stored: Record<string, unknown> | null): T | null {
   const out = { ...empty } as Record<string, unknown>;
-  for (const key of Object.keys(empty)) if (stored && Object.hasOwn(stored, key)) out[key] = stored[key];
+  for (const [key, fallback] of Object.entries(empty)) {
+    if (!stored || !Object.hasOwn(stored, key)) continue;
+    const shape = shapeOf(stored[key]);
+    if (shape !== shapeOf(fallback) && !(fallback === null && shape === NULLABLE[key]) && !(shape === 'null' && NULLABLE[key])) return null;
+    out[key] = stored[key];
+  }
   return out as T;
 }
 
@@ -123,7 +135,8 @@ function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary
   } catch {
     // reported below
   }
-  const problem = parsed ? null : damaged(row, 'description');
+  const fields = <T extends object>(empty: T) => digestFields(empty, parsed);
+  const problem = parsed && fields(row.kind === 'analysis' ? EMPTY_DIGEST : (EMPTY_DIGESTS[row.kind as ResultKind] ?? {})) ? null : damaged(row, 'description');
   const common = {
     id: row.id,
     name: row.name,
@@ -134,7 +147,7 @@ function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary
     summarySha256: row.summary_sha256,
   };
   if (row.kind === 'analysis') {
-    return { ...common, kind: 'analysis', method: row.method as AnalysisRunListItem['method'], ...digestFields(EMPTY_DIGEST, parsed), problem };
+    return { ...common, kind: 'analysis', method: row.method as AnalysisRunListItem['method'], ...(fields(EMPTY_DIGEST) ?? EMPTY_DIGEST), problem };
   }
   const kind = row.kind;
   if (!Object.hasOwn(METHOD_OF, kind)) {
@@ -144,7 +157,7 @@ function listItem(row: Omit<Row, 'request_json' | 'fingerprints_json' | 'summary
     return { ...common, kind, method: row.method, languages: [], problem: why } as unknown as RunListItem;
   }
   // The method follows from the kind (the table's CHECK); the digest is that kind's.
-  return { ...common, kind, method: METHOD_OF[kind], ...digestFields<object>(EMPTY_DIGESTS[kind], parsed), problem } as RunListItem;
+  return { ...common, kind, method: METHOD_OF[kind], ...(fields<object>(EMPTY_DIGESTS[kind]) ?? EMPTY_DIGESTS[kind]), problem } as RunListItem;
 }
 
 const notFound = (id: number) => new ApiError('RUN_NOT_FOUND', `run ${id} does not exist (it was deleted, or never recorded); choose another run`, { id });
