@@ -85,7 +85,27 @@ export function resultReadable(kind: ResultKind, result: unknown): boolean {
     );
   }
   if (kind === 'finetune') {
-    return typeof result.outcome === 'string' && isObject(result.config) && isObject(result.report) && isObject(result.report.gain_percent) && isObject(result.final);
+    const { config, report } = result;
+    return (
+      typeof result.outcome === 'string' &&
+      typeof result.adapterDir === 'string' &&
+      typeof result.steps === 'number' &&
+      isObject(result.final) &&
+      isObject(config) &&
+      Array.isArray(config.adaptLayers) &&
+      Array.isArray(config.lossLayers) &&
+      isObject(report) &&
+      isObject(report.gain_percent) &&
+      Object.values(report.gain_percent).every(isObject) &&
+      isObject(report.retention_percent) &&
+      isObject(report.retention_cosine)
+    );
   }
-  return typeof result.outDir === 'string' && Array.isArray(result.points) && result.points.every((p) => isObject(p) && typeof p.name === 'string');
+  return (
+    typeof result.outDir === 'string' &&
+    Array.isArray(result.points) &&
+    result.points.every(
+      (p) => isObject(p) && typeof p.name === 'string' && Array.isArray(p.adaptLayers) && isObject(p.gain_percent) && isObject(p.retention_percent) && Array.isArray(p.accuracy),
+    )
+  );
 }

@@ -69,8 +69,8 @@ const FINETUNE = {
 const SWEEP = {
   outDir: '/sweeps/s1',
   points: [
-    { name: 'alpha-0.5', status: 'ran' },
-    { name: 'alpha-2', status: 'done before' },
+    { name: 'alpha-0.5', status: 'ran', adaptLayers: [0], gain_percent: {}, retention_percent: { value: null, ci: null }, accuracy: [] },
+    { name: 'alpha-2', status: 'done before', adaptLayers: [0], gain_percent: {}, retention_percent: { value: null, ci: null }, accuracy: [] },
   ],
   base: {},
   evalData: null,
@@ -262,7 +262,10 @@ describe('RunsRepo: evaluations, fine-tunes and sweeps', () => {
     const shapes: [NewResultRun, unknown][] = [
       [evaluation(6), { ...EVAL, results: [{ task: 'arc', language: 'en' }] }],
       [finetune(6), { ...FINETUNE, report: null }],
+      [finetune(6), { ...FINETUNE, config: { ...FINETUNE.config, adaptLayers: '0,1' } }],
+      [finetune(6), { ...FINETUNE, report: { ...FINETUNE.report, retention_cosine: 0.9 } }],
       [sweep(6), { ...SWEEP, points: [3] }],
+      [sweep(6), { ...SWEEP, points: [{ ...SWEEP.points[0], accuracy: null }] }],
       [evaluation(6), FINETUNE],
     ];
     for (const [run, doc] of shapes) {
