@@ -40,7 +40,9 @@ export interface DatasetImportResult {
 export interface DatasetTranslateResult {
   source: string;
   sourceLanguage: string;
-  /** corpus.tsv: the source and every target language, one row per (segment, language). */
+  /** The languages the source already had (kept as they were), the source language first. */
+  languagesKept: string[];
+  /** corpus.tsv: those and every target language, one row per (segment, language). */
   corpus: string;
   report: string;
   segments: { read: number; kept: number };

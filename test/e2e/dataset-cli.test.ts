@@ -76,7 +76,7 @@ describe('linguascope dataset import', () => {
     const out = join(tmp.dir, 'translated');
     const run = cli('dataset', 'translate', corpus, '--target', `zh=${marian}@>>cmn_Hans<<`, '--target', `ca=${marian}`, '--beams', '2', '--out', out);
     expect(run.code, run.stderr.join('\n')).toBe(0);
-    expect(run.stdout).toContain('3 of 3 segments in en, zh, ca');
+    expect(run.stdout).toContain('3 of 3 segments in en, ml, hi, zh, ca');
     const rows = readFileSync(join(out, 'corpus.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
     const en = rows.filter((r) => r[1] === 'en').map((r) => r[2]);
     // Each target row is what `translate` gives for the same text and settings (itself checked
@@ -101,6 +101,8 @@ describe('linguascope dataset import', () => {
     ['a target language given twice', (m: string) => ['--target', `hi=${m}`, '--target', `hi=${m}`], /language hi is given twice/],
     ['a target folder that is not there', () => ['--target', 'hi=/nonexistent/opus-mt-en-hi'], /no such folder/],
     ['an unknown target language', (m: string) => ['--target', `qq=${m}`], /qq/],
+    ['a target language the corpus already has', (m: string) => ['--target', `en=${m}`], /language en is given twice/],
+    ['a source language the corpus lacks', (m: string) => ['--source-language', 'hi', '--target', `zh=${m}`], /has no hi text to translate from \(it has en\)/],
   ])('dataset translate refuses %s: exit 2, one line, nothing written', (_, args, message) => {
     const marian = join(import.meta.dirname, '..', 'fixtures', 'marian', 'tiny-en-mul-bin');
     const out = join(tmp.dir, `bad-translate-${Math.random().toString(36).slice(2)}`);

@@ -144,6 +144,19 @@ const CHECKS: Record<string, (run: Run) => void> = {
     expect(corpus).toHaveLength(10);
     expect(json(file('flores', 'import.json')).languages.map((l: { kept: number }) => l.kept)).toEqual([3, 3, 3]);
   },
+  "npx linguascope translate --model test/fixtures/marian/tiny-en-mul-bin --in test/fixtures/translate/texts.txt --target-token '>>hin<<' --beams 4 --references test/fixtures/translate/references.txt --out linguascope-examples/translations.jsonl": ({ stdout }) => {
+    const expected = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'translate', 'expected.json'), 'utf8')).cases.find((c: { target_token: string | null; beams: number }) => c.target_token === '>>hin<<' && c.beams === 4);
+    const lines = readFileSync(file('translations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l: { ids: number[] }) => l.ids)).toEqual(expected.rows.map((r: { ids: number[] }) => r.ids));
+    expect(stdout).toMatch(/^6 texts \(\d from the cache\) with .*tiny-en-mul-bin: beam 4, max length 24, >>hin<</m);
+    expect(stdout).toMatch(/^BLEU \d+\.\d\d .*chrF\+\+ \d+\.\d\d/m);
+  },
+  "npx linguascope dataset translate linguascope-examples/flores/corpus.tsv --target 'zh=test/fixtures/marian/tiny-en-mul-bin@>>cmn_Hans<<' --out linguascope-examples/flores-zh": ({ stdout }) => {
+    expect(stdout).toMatch(/^3 of 3 segments in en, ml, hi, zh$/m);
+    const rows = readFileSync(file('flores-zh', 'corpus.tsv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(1 + 3 * 4);
+    expect(json(file('flores-zh', 'translation.json')).languages[0].settings.targetToken).toBe('>>cmn_Hans<<');
+  },
 };
 
 describe('README: every npx linguascope line, as printed', () => {

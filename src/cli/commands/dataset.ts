@@ -24,7 +24,7 @@ function printImport(r: DatasetImportResult): void {
 }
 
 function printTranslated(r: DatasetTranslateResult): void {
-  console.log(`${r.segments.kept} of ${r.segments.read} segments in ${[r.sourceLanguage, ...r.languages.map((l) => l.code)].join(', ')}`);
+  console.log(`${r.segments.kept} of ${r.segments.read} segments in ${[...r.languagesKept, ...r.languages.map((l) => l.code)].join(', ')}`);
   for (const l of r.languages) console.log(`${l.code}: ${l.count} texts with ${l.model}${l.settings.targetToken ? ` (${l.settings.targetToken})` : ''}, ${l.cached} from the cache, ${l.empty} empty, ${l.seconds} s`);
   console.log(`corpus: ${r.corpus}`);
   if (r.features) console.log(`features: ${r.features}`);

@@ -11,7 +11,7 @@ import type { ParsedInput } from '../../shared/contract';
 import type { DatasetTranslateResult } from '../../shared/dataset';
 import { ApiError } from '../../shared/errors';
 import type { PhraseLine } from '../../shared/neuronpedia';
-import { readCorpusFile } from '../data/corpus-file';
+import { importParallel } from '../data/parallel/import';
 import type { LanguageRegistry } from '../data/registry';
 import { CORPUS_CODES, readRegularFile } from '../io/input-file';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
@@ -77,10 +77,26 @@ export class DatasetTranslateService {
     const dup = codes.find((c, i) => codes.indexOf(c) !== i);
     if (dup) throw new ApiError('INVALID_ARGUMENT', `language ${dup} is given twice (the source and each target once)`, { language: dup });
 
-    const known = new Set(this.registry.list().map((l) => l.code));
-    const rows: SourceRow[] = request.source.endsWith('.jsonl')
-      ? readPhrases(request.source)
-      : readCorpusFile(request.source, [sourceLanguage], (c) => known.has(c)).segments.map((s) => ({ segment: s.key, text: s.text[sourceLanguage], feature: null, provenance: null }));
+    // A corpus file keeps every registered language it already has (segments complete in all of
+    // them); the targets are added. A phrases file holds English only.
+    let kept: Record<string, string>[] = [];
+    let rows: SourceRow[];
+    let present: string[] = [sourceLanguage];
+    if (request.source.endsWith('.jsonl')) {
+      rows = readPhrases(request.source);
+    } else {
+      const corpus = await importParallel(request.source, this.registry.list());
+      present = corpus.languages.map((l) => l.code);
+      if (!present.includes(sourceLanguage)) {
+        throw new ApiError('LANGUAGE_NOT_IN_CORPUS', `${basename(request.source)} has no ${sourceLanguage} text to translate from (it has ${present.join(', ')})`, { file: request.source, language: sourceLanguage });
+      }
+      const again = request.targets.find((t) => present.includes(t.language));
+      if (again) throw new ApiError('INVALID_ARGUMENT', `${basename(request.source)} already has ${again.language} text; translate only the languages it lacks`, { file: request.source, language: again.language });
+      present = [sourceLanguage, ...present.filter((c) => c !== sourceLanguage)];
+      rows = corpus.rows.map((r) => ({ segment: r.segment, text: r.texts[sourceLanguage], feature: null, provenance: null }));
+      kept = corpus.rows.map((r) => r.texts);
+    }
+    const existing = new Map(rows.map((r, i) => [r.segment, kept[i] ?? { [sourceLanguage]: r.text }]));
     const texts = rows.map((r) => r.text);
 
     const translations: Record<string, string[]> = {};
@@ -94,25 +110,27 @@ export class DatasetTranslateService {
     }
     // A segment whose translation came out empty (a model emitting only EOS) cannot be aligned: left
     // out, and counted per language above.
-    const kept = rows.filter((_, i) => request.targets.every((t) => translations[t.language][i] !== ''));
+    const complete = rows.filter((_, i) => request.targets.every((t) => translations[t.language][i] !== ''));
     const index = new Map(rows.map((r, i) => [r.segment, i]));
+    const textsOf = (r: SourceRow): Record<string, string> => ({
+      ...Object.fromEntries(present.map((c) => [c, existing.get(r.segment)![c]])),
+      ...Object.fromEntries(request.targets.map((t) => [t.language, translations[t.language][index.get(r.segment)!]])),
+    });
     const lines = ['segment\tlanguage\ttext'];
-    for (const r of kept) {
-      lines.push(`${r.segment}\t${sourceLanguage}\t${r.text}`);
-      for (const t of request.targets) lines.push(`${r.segment}\t${t.language}\t${translations[t.language][index.get(r.segment)!]}`);
-    }
+    for (const r of complete) for (const [code, text] of Object.entries(textsOf(r))) lines.push(`${r.segment}\t${code}\t${text}`);
     const features = rows.some((r) => r.feature !== null)
-      ? kept.map((r) => ({ segment: r.segment, feature: r.feature!, provenance: r.provenance }))
+      ? complete.map((r) => ({ segment: r.segment, feature: r.feature!, provenance: r.provenance }))
       : null;
     const result: DatasetTranslateResult = {
       source: request.source,
       sourceLanguage,
       corpus: join(target, 'corpus.tsv'),
       report: join(target, 'translation.json'),
-      segments: { read: rows.length, kept: kept.length },
+      languagesKept: present,
+      segments: { read: rows.length, kept: complete.length },
       languages,
       features: features ? join(target, 'phrases.json') : null,
-      preview: kept.slice(0, PREVIEW).map((r) => ({ segment: r.segment, texts: { [sourceLanguage]: r.text, ...Object.fromEntries(request.targets.map((t) => [t.language, translations[t.language][index.get(r.segment)!]])) } })),
+      preview: complete.slice(0, PREVIEW).map((r) => ({ segment: r.segment, texts: textsOf(r) })),
     };
     ctx.progress('writing', request.targets.length, request.targets.length);
     writeOutputFolder(target, 'translated dataset', [
