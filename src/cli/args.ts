@@ -96,6 +96,7 @@ export const OPTIONS = {
   maximum: { type: 'string' },
   window: { type: 'string' },
   sae: { type: 'string' },
+  phrases: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

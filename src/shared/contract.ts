@@ -107,6 +107,8 @@ const analysisFields = {
   adapter: localPath.optional(),
   /** Only these aligned segments (keys), e.g. a fine-tune's held-out ones. */
   segments: z.array(z.string().min(1).max(200)).min(1).max(100_000).optional(),
+  /** A phrases.json (segment → feature, Neuronpedia source): per-feature figures on each feature's own segments. */
+  phrases: localPath.optional(),
   jobId,
 };
 const tokensInput = z

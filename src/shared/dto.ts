@@ -270,7 +270,28 @@ export interface DisparitySummary {
   /** `phrases_recomputed_for_top_features`: phrase runs beyond the extraction for the top features
    * (ranking sums over phrases this run did not extract; exact values of the top features their
    * rows did not hold, kept in the cache afterwards). */
-  cache: { phrases_computed: number; phrases_cached: number; phrases_recomputed_for_top_features?: number; bytes_per_phrase: number; seconds: number };
+  cache: { phrases_computed: number; phrases_cached: number; phrases_recomputed_for_top_features?: number; phrases_recomputed_for_per_feature?: number; bytes_per_phrase: number; seconds: number };
+  /** With a phrases.json (issue 15): each listed feature measured on its own segments only, at the
+   * SAE of the layer its Neuronpedia source names (see formulas.per_feature_*). */
+  per_feature?: PerFeatureFigure[];
+  /** The phrases.json read for `per_feature`, and warnings about SAEs that may not be the source's. */
+  per_feature_phrases?: { file: string; phrases: number; features: number; warnings: string[] };
+}
+
+/** One SAE feature on the phrases selected for it; values exact (float32 as extracted), rounded to 6
+ * significant digits; null where undefined (deficit with m(en) = 0, gap without both tiers or M_high = 0). */
+export interface PerFeatureFigure {
+  layer: number;
+  hook: string;
+  feature: number;
+  /** `{modelId}/{sourceId}` of the Neuronpedia source. */
+  source: string;
+  /** Segments measured, and those phrases.json lists that the analysis left out. */
+  segments: number;
+  segments_dropped: number;
+  mean_activation: Record<string, number | null>;
+  deficit_vs_en: Record<string, number | null>;
+  gap_percent: number | null;
 }
 
 export interface RandomSaesResult {

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { oneOf, optionalInt, requireOptions, splitList } from '../args';
 import type { CliCommand } from '../command';
 import { printAnalysisExport, progressPrinter } from '../print';
@@ -10,8 +11,10 @@ export const analyze: CliCommand = {
   name: 'analyze',
   usage: `  analyze --model DIR --saes DIR --languages en,zh,...,hi --out DIR [--corpus udhr|FILE.tsv] [--limit N]
           [--reduction mean|max] [--features english-active|all] [--bootstrap N] [--include-bos]
-          [--top-features N] [--keep-features N] [--adapter DIR]
-                                            the disparity analysis: summary.json, report.html, CSVs, SVG/PNG charts`,
+          [--top-features N] [--keep-features N] [--adapter DIR] [--phrases FILE.json]
+                                            the disparity analysis: summary.json, report.html, CSVs, SVG/PNG charts;
+                                            --phrases (the phrases.json of \`dataset translate\`): each feature also
+                                            measured on its own phrases (per_feature.csv)`,
   check(values) {
     requireOptions(values, 'analyze', ['model', 'saes', 'languages', 'out']);
     splitList(values.languages, '--languages');
@@ -43,8 +46,24 @@ export const analyze: CliCommand = {
         },
         outDir: resolve(values.out!),
         ...(values.adapter !== undefined ? { adapter: resolve(values.adapter) } : {}),
+        ...(values.phrases !== undefined ? { phrases: resolve(values.phrases) } : {}),
       })
       .finally(done);
     printAnalysisExport(result, values.json);
+    if (values.json) return;
+    const s = result.summary;
+    if (s.per_feature && s.per_feature_phrases) {
+      console.log(`per feature (${s.per_feature_phrases.file}): ${s.per_feature.length} features on their own phrases; per_feature.csv`);
+      console.log('layer feature segs  gap %   ' + s.languages.map((l) => l.code.padStart(8)).join(''));
+      for (const f of s.per_feature.slice(0, 20)) {
+        const cell = (v: number | null) => (v === null ? 'n/a' : String(Number(v.toPrecision(4))));
+        console.log(`${String(f.layer).padStart(5)} ${String(f.feature).padStart(7)} ${String(f.segments).padStart(5)} ${cell(f.gap_percent).padStart(6)}   ` + s.languages.map((l) => cell(f.mean_activation[l.code] ?? null).padStart(8)).join(''));
+      }
+      if (s.per_feature.length > 20) console.log(`… ${s.per_feature.length - 20} more in per_feature.csv`);
+      for (const w of s.per_feature_phrases.warnings.slice(0, 5)) console.log(`warning: ${w}`);
+    } else if (values.corpus !== undefined && values.corpus !== 'udhr' && existsSync(join(dirname(resolve(values.corpus)), 'phrases.json'))) {
+      // Not read unasked (see AnalysisRequest.phrases); said, so a user does not miss it.
+      console.log(`note: ${join(dirname(resolve(values.corpus)), 'phrases.json')} lies beside the corpus; add --phrases with it to measure each feature on its own phrases`);
+    }
   },
 };

@@ -20,6 +20,7 @@ export interface ReportFile {
 export const MEAN_ACTIVATION_COLUMNS = ['language', 'tier', 'layer', 'mean_activation', 'ci_low', 'ci_high', 'deficit_vs_en'] as const;
 export const GAP_PERCENT_COLUMNS = ['layer', 'gap_percent', 'ci_low', 'ci_high'] as const;
 export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'top_segments'] as const;
+export const PER_FEATURE_COLUMNS = ['layer', 'feature', 'source', 'language', 'tier', 'segments', 'segments_dropped', 'mean_activation', 'deficit_vs_en', 'gap_percent'] as const;
 
 export { FIDELITY_COLUMNS, fidelityRows };
 
@@ -32,6 +33,7 @@ const FIGURE_FORMULAS = {
   deficit: ['mean_activation', 'deficit_vs_en'],
   fidelity: ['explained_variance', 'nmse', 'l0', 'cosine', 'fidelity_warning'],
   top: ['phrase_feature_activation', 'top_features'],
+  perFeature: ['per_feature_activation', 'per_feature_mean', 'per_feature_deficit', 'per_feature_gap'],
 } as const;
 
 const TIER_ORDER: readonly Tier[] = ['reference', 'high', 'medium-low'];
@@ -194,6 +196,41 @@ export function topFeatureRows(summary: DisparitySummary): Row<typeof TOP_FEATUR
   }));
 }
 
+/** One row per (feature, language) of the per-feature figures (issue 15); none without phrases. */
+export function perFeatureRows(summary: DisparitySummary): Row<typeof PER_FEATURE_COLUMNS>[] {
+  return (summary.per_feature ?? []).flatMap((f) =>
+    summary.languages.map((l) => ({
+      layer: f.layer,
+      feature: f.feature,
+      source: f.source,
+      language: l.code,
+      tier: l.tier,
+      segments: f.segments,
+      segments_dropped: f.segments_dropped,
+      mean_activation: f.mean_activation[l.code] ?? null,
+      deficit_vs_en: f.deficit_vs_en[l.code] ?? null,
+      gap_percent: f.gap_percent,
+    })),
+  );
+}
+
+/** The per-feature section: one row per feature, a column per language (m_f(L)), and the gap. */
+function perFeatureSection(summary: DisparitySummary, ordered: readonly Lang[], formulas: Record<string, string>): ReportSection {
+  const list = summary.per_feature ?? [];
+  const phrases = summary.per_feature_phrases!;
+  return {
+    heading: 'Each feature on its own phrases',
+    paragraphs: [`${list.length} features of ${phrases.file} (${phrases.phrases} phrases), each measured only on the segments selected for it, at the SAE of the layer its Neuronpedia source names. Cells: m_f(L); per_feature.csv also holds each deficit against English.`],
+    ...(phrases.warnings.length ? { warnings: phrases.warnings } : {}),
+    table: {
+      columns: ['layer', 'feature', 'source', 'segments', ...ordered.map((l) => l.code), 'gap (%)'],
+      rows: list.map((f) => [f.layer, f.feature, f.source, f.segments, ...ordered.map((l) => (f.mean_activation[l.code] == null ? null : sig(f.mean_activation[l.code]!))), f.gap_percent === null ? null : f.gap_percent.toFixed(2)]),
+      textColumns: [2],
+    },
+    definitions: formulas,
+  };
+}
+
 /** Table cells of CSV rows: numbers formatted, except the layer and feature indices. */
 const tableRows = <C extends readonly string[]>(rows: Row<C>[], columns: C, format: (v: number) => string = sig) =>
   rows.map((r) =>
@@ -330,6 +367,7 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
       definitions: formulas(FIGURE_FORMULAS.top),
     },
   ];
+  if (summary.per_feature && summary.per_feature_phrases) sections.push(perFeatureSection(summary, ordered, formulas(FIGURE_FORMULAS.perFeature)));
   const rest = Object.keys(summary.formulas).filter((k) => !used.has(k));
   if (rest.length) sections.push({ heading: 'Other formulas', definitions: formulas(rest) });
   sections.push({
@@ -367,6 +405,7 @@ export function disparityReportFiles(summary: DisparitySummary): ReportFile[] {
     { name: 'gap_percent.csv', content: toCsv(gapPercentRows(summary), GAP_PERCENT_COLUMNS) },
     { name: 'fidelity.csv', content: toCsv(fidelityRows(summary), FIDELITY_COLUMNS) },
     { name: 'top_features.csv', content: toCsv(topFeatureRows(summary), TOP_FEATURE_COLUMNS) },
+    ...(summary.per_feature ? [{ name: 'per_feature.csv', content: toCsv(perFeatureRows(summary), PER_FEATURE_COLUMNS) }] : []),
     ...(
       [
         ['mean_activation', charts.mean],

@@ -7,6 +7,8 @@ import type { AnalysisExport, DisparitySettings, DisparitySummary, Language } fr
 import { ApiError } from '../../shared/errors';
 import { analyzeDisparity, DEFAULT_DISPARITY } from '../analysis/disparity';
 import { disparityReportFiles } from '../analysis/disparity-report';
+import { planFeatures, readFeaturePhrases, type FeaturePlan } from '../analysis/feature-phrases';
+import { perFeatureFigures, perFeatureFormulas } from '../analysis/per-feature';
 import { alignDocuments } from '../data/alignment';
 import { readCorpusFile } from '../data/corpus-file';
 import { REFERENCE_LANGUAGE } from '../data/languages';
@@ -20,7 +22,7 @@ import { openModelFolder, type ModelFolder } from '../models/model';
 import { paddedLength, SaeExtractor, type PhraseSummary } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
 import { TopFeatureSums } from '../analysis/top-features';
-import { cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, type CachedSummary } from '../store/sae-cache-repo';
+import { cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, type CachedSummary, type ExactValues } from '../store/sae-cache-repo';
 import type { FileHashRepo } from '../store/file-hash-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { JobContext } from './handler';
@@ -41,6 +43,10 @@ export interface AnalysisRequest {
   adapter?: string;
   /** Only these segments (by key), e.g. a fine-tune's held-out ones; before `limit`. */
   segments?: string[];
+  /** A phrases.json (segment → feature and Neuronpedia source, as `dataset translate` writes beside
+   * corpus.tsv): each feature is also measured on its own segments. Only when given: one lying
+   * beside the corpus is not read unasked (a fine-tune reads the same corpus without it). */
+  phrases?: string;
 }
 
 export interface Phrase {
@@ -139,6 +145,10 @@ export class AnalysisService {
       const known = new Set([...this.registry.list().map((l) => l.code), ...this.registry.corpusLanguages().flatMap((l) => [l.bcp47, l.corpusCode])]);
       ({ segments, incomplete } = readCorpusFile(source, codes, (c) => known.has(c)));
     }
+    // Read before any tokenizing, so a damaged phrases.json fails fast; planned once the kept
+    // segments are known.
+    const featurePhrases = request.phrases !== undefined ? readFeaturePhrases(request.phrases) : null;
+    const corpusKeys = new Set([...segments.map((g) => g.key), ...incomplete]);
     if (request.segments !== undefined) {
       const wanted = new Set(request.segments);
       segments = segments.filter((s) => wanted.has(s.key));
@@ -184,7 +194,14 @@ export class AnalysisService {
     if (kept.length === 0) throw new ApiError('INVALID_ARGUMENT', `no segment fits the model's context of ${max} tokens in every language`, { limit: max });
     const phrases: Phrase[] = [];
     kept.forEach((seg, si) => languages.forEach((lang, li) => phrases.push({ segment: si, language: li, text: seg.text[lang.code], tokens: seg.tokens[li] })));
-    return { settings, languages, folder, adapter, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped, incomplete };
+    const perFeature = featurePhrases
+      ? {
+          file: request.phrases!,
+          phrases: featurePhrases.length,
+          ...planFeatures(request.phrases!, featurePhrases, corpusKeys, kept.map((k) => k.key), saes.map((sae) => ({ path: sae.source, layer: saeLayer(sae), hook: sae.hookName, dSae: sae.dSae, averageL0: sae.averageL0 }))),
+        }
+      : null;
+    return { settings, languages, folder, adapter, saes, segments: kept.map(({ key, text }) => ({ key, text })), phrases, source, skipped, incomplete, perFeature };
   }
 
   private async compute(p: Prepared, ctx: JobContext): Promise<DisparitySummary> {
@@ -204,7 +221,16 @@ export class AnalysisService {
     const cached = this.cache.has(keys.flat());
     const missing = phrases.map((_, i) => i).filter((i) => keys[i].some((k) => !cached.has(k)));
     const ranking = this.ranking(p, keys);
-    if (missing.length) await this.extract(p, keys, missing, ctx, ranking?.add);
+    // The per-feature figures' exact values are taken from phrases extracted now as they pass, and
+    // stored once their rows are; rows from earlier runs lacking them are run again below.
+    const wanted = p.perFeature ? featureWants(p.perFeature.plans, languages.length) : null;
+    const exactNow: { key: string; exact: ExactValues }[] = [];
+    const onPhrase = (i: number, out: PhraseSummary[]) => {
+      ranking?.add?.(i, out);
+      for (const w of wanted?.get(i) ?? []) exactNow.push({ key: keys[i][w.layer], exact: exactValues(out[w.layer], w.features) });
+    };
+    if (missing.length) await this.extract(p, keys, missing, ctx, onPhrase);
+    if (exactNow.length) this.cache.putExact(exactNow);
     throwIfCancelled(ctx.signal);
 
     // Every figure is computed from what the cache holds.
@@ -223,10 +249,19 @@ export class AnalysisService {
     };
     const exact = ranking ? await this.rankTopFeatures(p, keys, ranking, ctx) : { sets: undefined, recomputed: 0 };
     throwIfCancelled(ctx.signal);
+    const perFeatureRecomputed = wanted ? await this.fillExact(p, keys, wanted, ctx) : 0;
+    throwIfCancelled(ctx.signal);
     ctx.progress('analysing', 0, 1);
     const summary = reader();
     const layers = saes.map((s) => saeLayer(s)!);
     const result = analyzeDisparity({ languages, layers, dSae: saes.map((s) => s.dSae), segments, summary, settings, topFeatureSets: exact.sets });
+    const perFeature = p.perFeature
+      ? perFeatureFigures(p.perFeature.plans, languages, (L, s, l, f) => {
+          const v = featureValue(summary(L, s, l), f);
+          if (!v.exact) throw new ApiError('STORE_ERROR', 'a cached exact feature value disappeared during the analysis; run it again');
+          return settings.reduction === 'mean' ? v.mean[0] : v.max[0];
+        })
+      : null;
     ctx.progress('analysing', 1, 1);
     const allKeys = keys.flat();
     const saeInfos = saes.map(saeInfo);
@@ -234,6 +269,7 @@ export class AnalysisService {
     for (const ph of phrases) tokens[languages[ph.language].code] = (tokens[languages[ph.language].code] ?? 0) + ph.tokens.length;
     const full: DisparitySummary = {
       ...result,
+      ...(p.perFeature ? { formulas: { ...result.formulas, ...perFeatureFormulas(settings) } } : {}),
       model: { ...folder.info, fingerprint: modelFp },
       ...(p.adapter ? { adapter: adapterInfo(p.adapter) } : {}),
       saes: saeInfos,
@@ -242,9 +278,13 @@ export class AnalysisService {
         phrases_computed: missing.length,
         phrases_cached: phrases.length - missing.length,
         phrases_recomputed_for_top_features: exact.recomputed,
+        ...(p.perFeature ? { phrases_recomputed_for_per_feature: perFeatureRecomputed } : {}),
         bytes_per_phrase: Math.round(this.cache.bytes(allKeys) / phrases.length),
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       },
+      ...(p.perFeature && perFeature
+        ? { per_feature: perFeature, per_feature_phrases: { file: p.perFeature.file, phrases: p.perFeature.phrases, features: perFeature.length, warnings: p.perFeature.warnings } }
+        : {}),
     };
     this.runs.record('disparity', { model: modelFp, saes: fp.saes, languages: languages.map((l) => l.code), settings }, full);
     return full;
@@ -341,6 +381,38 @@ export class AnalysisService {
     return { sets, recomputed };
   }
 
+  /** Runs again the phrases whose rows lack an exact value `wanted` asks for (rows an earlier
+   * analysis stored) and stores those values; returns how many phrases ran. */
+  private async fillExact(p: Prepared, keys: string[][], wanted: Map<number, { layer: number; features: number[] }[]>, ctx: JobContext): Promise<number> {
+    const lacking = new Map<number, { layer: number; features: number[] }[]>();
+    for (const [i, wants] of wanted) {
+      const need = wants
+        .map(({ layer, features }) => {
+          const row = this.cache.get(keys[i][layer]);
+          if (!row) throw new ApiError('STORE_ERROR', 'a cached activation summary disappeared during the analysis; run it again');
+          return { layer, features: features.filter((f) => !featureValue(row, f).exact) };
+        })
+        .filter((w) => w.features.length > 0);
+      if (need.length) lacking.set(i, need);
+    }
+    if (lacking.size === 0) return 0;
+    const batches = this.batches(p, [...lacking.keys()]);
+    ctx.progress('exact values of the phrases\' features', 0, batches.length);
+    const extractor = await SaeExtractor.load(p.folder, p.saes, this.runtime, { includeBos: p.settings.includeBos }, ctx.signal, p.adapter);
+    try {
+      for (const [b, batch] of batches.entries()) {
+        throwIfCancelled(ctx.signal);
+        const out = await extractor.run(batch.map((i) => p.phrases[i].tokens), ctx.signal);
+        this.cache.putExact(batch.flatMap((i, j) => lacking.get(i)!.map(({ layer, features }) => ({ key: keys[i][layer], exact: exactValues(out[j][layer], features) }))));
+        ctx.progress('exact values of the phrases\' features', b + 1, batches.length);
+        await yieldToEventLoop();
+      }
+    } finally {
+      await extractor.release();
+    }
+    return lacking.size;
+  }
+
   /** Runs the missing phrases through the fused graph, length-sorted batches, one transaction
    * each: English first, since every other row is summed over its English phrase's active set. */
   private async extract(p: Prepared, keys: string[][], missing: number[], ctx: JobContext, onPhrase?: (i: number, out: PhraseSummary[]) => void): Promise<void> {
@@ -394,6 +466,25 @@ export class AnalysisService {
 }
 
 type Prepared = Awaited<ReturnType<AnalysisService['prepare']>>;
+
+/** Per phrase (index into the prepared phrases, segment-major), the features per SAE whose exact
+ * values the per-feature figures read: each plan's feature on its segments in every language. */
+function featureWants(plans: readonly FeaturePlan[], languages: number): Map<number, { layer: number; features: number[] }[]> {
+  const per = new Map<number, Map<number, Set<number>>>();
+  for (const plan of plans) {
+    for (const s of plan.segments) {
+      for (let L = 0; L < languages; L++) {
+        const i = s * languages + L;
+        let bySae = per.get(i);
+        if (!bySae) per.set(i, (bySae = new Map()));
+        let set = bySae.get(plan.sae);
+        if (!set) bySae.set(plan.sae, (set = new Set()));
+        set.add(plan.feature);
+      }
+    }
+  }
+  return new Map([...per].map(([i, bySae]) => [i, [...bySae].map(([layer, f]) => ({ layer, features: [...f].sort((a, b) => a - b) }))]));
+}
 
 /** What one more batch costs beyond its padded tokens (run launch, reading every weight once),
  * in padded-token equivalents: it keeps the partition from splitting into many tiny batches. */
