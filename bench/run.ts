@@ -6,6 +6,7 @@ import { benchEval, EVAL_CHILD, evalChild } from './eval';
 import { benchFertility } from './fertility';
 import { benchFinetune, FINETUNE_CHILD, finetuneChild } from './finetune';
 import { benchForward, FORWARD_CHILD, forwardChild } from './forward';
+import { benchTranslate } from './translate';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   analyze: benchAnalyze, // its child processes: `analyze __child <mode> ...` (see bench/analyze.ts)
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   fertility: benchFertility,
   finetune: benchFinetune, // options after the name: --layers, --adapt, --steps, --no-peer (see bench/finetune.ts)
   forward: benchForward,
+  translate: benchTranslate, // options after the name: --sentences, --batch, --new-tokens, --no-peer (see bench/translate.ts)
 };
 
 const name = process.argv[2];
