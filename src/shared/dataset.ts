@@ -56,6 +56,9 @@ export interface DatasetTranslateResult {
     /** Translations that came out empty (their segments are left out). */
     empty: number;
     seconds: number;
+    /** For a language the corpus already had: its texts were kept, and the translations scored
+     * against them (corpus BLEU and chrF++ as sacrebleu computes them); null for an added language. */
+    quality: { bleu: number; chrfpp: number } | null;
   }[];
   /** phrases.json (segment -> SAE feature and its Neuronpedia provenance), for a phrases source. */
   features: string | null;

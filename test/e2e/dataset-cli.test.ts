@@ -94,6 +94,19 @@ describe('linguascope dataset import', () => {
     const fromPhrases = cli('dataset', 'translate', phrases, '--target', `hi=${marian}@>>hin<<`, '--out', byFeature);
     expect(fromPhrases.code, fromPhrases.stderr.join('\n')).toBe(0);
     const features = JSON.parse(readFileSync(join(byFeature, 'phrases.json'), 'utf8'));
+
+    // A language the corpus has: its texts are kept and the translations scored against them, as
+    // sacrebleu scores them (the same figures translate --references prints for the same lines).
+    const checked = join(tmp.dir, 'checked');
+    const check = cli('dataset', 'translate', corpus, '--target', `hi=${marian}@>>hin<<`, '--out', checked, '--json');
+    expect(check.code, check.stderr.join('\n')).toBe(0);
+    const report = JSON.parse(check.stdout);
+    expect(report.languagesKept).toEqual(['en', 'ml', 'hi']);
+    const hiRef = join(tmp.dir, 'hi-ref.txt');
+    writeFileSync(hiRef, `${rows.filter((r) => r[1] === 'hi').map((r) => r[2]).join('\n')}\n`);
+    const scored = JSON.parse(cli('translate', '--model', marian, '--in', join(tmp.dir, 'en.txt'), '--target-token', '>>hin<<', '--references', hiRef, '--language', 'hi', '--json').stdout);
+    expect(report.languages[0].quality).toEqual({ bleu: scored.metrics.bleu.score, chrfpp: scored.metrics.chrfpp.score });
+    expect(readFileSync(join(checked, 'corpus.tsv'), 'utf8').split('\n').filter((l) => l.includes('\thi\t'))).toEqual(rows.filter((r) => r[1] === 'hi').map((r) => r.join('\t')));
     expect(features.map((f: { segment: string; feature: number }) => [f.segment, f.feature])).toEqual([['f42.1', 42], ['f42.2', 42], ['f7.1', 7]]);
   }, 600_000);
 
@@ -101,7 +114,6 @@ describe('linguascope dataset import', () => {
     ['a target language given twice', (m: string) => ['--target', `hi=${m}`, '--target', `hi=${m}`], /language hi is given twice/],
     ['a target folder that is not there', () => ['--target', 'hi=/nonexistent/opus-mt-en-hi'], /no such folder/],
     ['an unknown target language', (m: string) => ['--target', `qq=${m}`], /qq/],
-    ['a target language the corpus already has', (m: string) => ['--target', `en=${m}`], /language en is given twice/],
     ['a source language the corpus lacks', (m: string) => ['--source-language', 'hi', '--target', `zh=${m}`], /has no hi text to translate from \(it has en\)/],
   ])('dataset translate refuses %s: exit 2, one line, nothing written', (_, args, message) => {
     const marian = join(import.meta.dirname, '..', 'fixtures', 'marian', 'tiny-en-mul-bin');

@@ -24,8 +24,11 @@ function printImport(r: DatasetImportResult): void {
 }
 
 function printTranslated(r: DatasetTranslateResult): void {
-  console.log(`${r.segments.kept} of ${r.segments.read} segments in ${[...r.languagesKept, ...r.languages.map((l) => l.code)].join(', ')}`);
-  for (const l of r.languages) console.log(`${l.code}: ${l.count} texts with ${l.model}${l.settings.targetToken ? ` (${l.settings.targetToken})` : ''}, ${l.cached} from the cache, ${l.empty} empty, ${l.seconds} s`);
+  console.log(`${r.segments.kept} of ${r.segments.read} segments in ${[...r.languagesKept, ...r.languages.filter((l) => !l.quality).map((l) => l.code)].join(', ')}`);
+  for (const l of r.languages) {
+    const quality = l.quality ? `; kept the corpus's own ${l.code} texts, translations against them: BLEU ${l.quality.bleu.toFixed(2)}, chrF++ ${l.quality.chrfpp.toFixed(2)}` : '';
+    console.log(`${l.code}: ${l.count} texts with ${l.model}${l.settings.targetToken ? ` (${l.settings.targetToken})` : ''}, ${l.cached} from the cache, ${l.empty} empty, ${l.seconds} s${quality}`);
+  }
   console.log(`corpus: ${r.corpus}`);
   if (r.features) console.log(`features: ${r.features}`);
   console.log(`report: ${r.report}`);

@@ -12,6 +12,7 @@ import type { DatasetTranslateResult } from '../../shared/dataset';
 import { ApiError } from '../../shared/errors';
 import type { PhraseLine } from '../../shared/neuronpedia';
 import { importParallel } from '../data/parallel/import';
+import { bleuTokenizerFor, corpusBleu, corpusChrf } from '../eval/mt-metrics';
 import type { LanguageRegistry } from '../data/registry';
 import { CORPUS_CODES, readRegularFile } from '../io/input-file';
 import { checkOutputFolder, writeOutputFolder } from '../io/output';
@@ -90,8 +91,6 @@ export class DatasetTranslateService {
       if (!present.includes(sourceLanguage)) {
         throw new ApiError('LANGUAGE_NOT_IN_CORPUS', `${basename(request.source)} has no ${sourceLanguage} text to translate from (it has ${present.join(', ')})`, { file: request.source, language: sourceLanguage });
       }
-      const again = request.targets.find((t) => present.includes(t.language));
-      if (again) throw new ApiError('INVALID_ARGUMENT', `${basename(request.source)} already has ${again.language} text; translate only the languages it lacks`, { file: request.source, language: again.language });
       present = [sourceLanguage, ...present.filter((c) => c !== sourceLanguage)];
       rows = corpus.rows.map((r) => ({ segment: r.segment, text: r.texts[sourceLanguage], feature: null, provenance: null }));
       kept = corpus.rows.map((r) => r.texts);
@@ -104,17 +103,25 @@ export class DatasetTranslateService {
     for (const [i, t] of request.targets.entries()) {
       ctx.progress(`translating into ${t.language} (${i + 1} of ${request.targets.length})`, i, request.targets.length);
       const done = await this.translator.translateTexts({ model: t.model, targetToken: t.targetToken, beams: request.beams, batch: request.batch }, texts, ctx);
-      translations[t.language] = done.lines.map((l) => l.text.replace(/[\t\r\n]+/g, ' ').trim());
-      const empty = translations[t.language].filter((x) => x === '').length;
-      languages.push({ code: t.language, model: t.model, fingerprint: done.fingerprint, settings: done.settings, count: texts.length, cached: done.cached, empty, seconds: done.seconds });
+      const out = done.lines.map((l) => l.text.replace(/[\t\r\n]+/g, ' ').trim());
+      // A language the corpus already has keeps its own (human) texts; the translations are scored
+      // against them instead, so the model's quality is seen before it is trusted for others.
+      const references = present.includes(t.language) ? rows.map((r) => existing.get(r.segment)![t.language]) : null;
+      const quality = references
+        ? { bleu: corpusBleu(out, references, bleuTokenizerFor(t.language)).score, chrfpp: corpusChrf(out, references).score }
+        : null;
+      if (!references) translations[t.language] = out;
+      const empty = out.filter((x) => x === '').length;
+      languages.push({ code: t.language, model: t.model, fingerprint: done.fingerprint, settings: done.settings, count: texts.length, cached: done.cached, empty, seconds: done.seconds, quality });
     }
     // A segment whose translation came out empty (a model emitting only EOS) cannot be aligned: left
     // out, and counted per language above.
-    const complete = rows.filter((_, i) => request.targets.every((t) => translations[t.language][i] !== ''));
+    const added = request.targets.filter((t) => translations[t.language] !== undefined);
+    const complete = rows.filter((_, i) => added.every((t) => translations[t.language][i] !== ''));
     const index = new Map(rows.map((r, i) => [r.segment, i]));
     const textsOf = (r: SourceRow): Record<string, string> => ({
       ...Object.fromEntries(present.map((c) => [c, existing.get(r.segment)![c]])),
-      ...Object.fromEntries(request.targets.map((t) => [t.language, translations[t.language][index.get(r.segment)!]])),
+      ...Object.fromEntries(added.map((t) => [t.language, translations[t.language][index.get(r.segment)!]])),
     });
     const lines = ['segment\tlanguage\ttext'];
     for (const r of complete) for (const [code, text] of Object.entries(textsOf(r))) lines.push(`${r.segment}\t${code}\t${text}`);
