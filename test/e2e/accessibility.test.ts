@@ -1,6 +1,6 @@
 // Accessibility of the real renderer in real Chromium against the real backend (served mode, a
 // SQLite file): axe-core (the npm package, run in the page) on every wizard step — Languages,
-// Corpus, Model, Fertility with its chart, SAEs, Run before and during a run, Results after a
+// Phrases, Model, Fertility with its chart, SAEs, Run before and during a run, Results after a
 // short analysis of the bundled demo, with a top feature's token activations open — must find no
 // serious or critical violation (contrast, names, roles, ARIA). Also: focus moves to the result of
 // an action (Run, Cancel, a top feature's token activations), charts are no unnamed
@@ -129,8 +129,8 @@ describe('accessibility: axe-core on every wizard step, focus, charts, live stat
     expect(await seriousViolations(page)).toEqual([]);
   });
 
-  it('Corpus', async () => {
-    await step('2. Corpus').click();
+  it('Phrases', async () => {
+    await step('2. Phrases').click();
     await page.getByTestId('aligned-count').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
   });

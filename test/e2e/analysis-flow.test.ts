@@ -62,7 +62,7 @@ describe('browser harness: SAEs -> Run -> Results', () => {
 
   it('puts SAEs, Run and Results after the Model and Fertility steps', async () => {
     const steps = await page.getByRole('navigation', { name: 'wizard steps' }).getByRole('button').allTextContents();
-    expect(steps).toEqual(['1. Languages', '2. Corpus', '3. Model', '4. Fertility', '5. SAEs', '6. Run', '7. Results', '8. Fine-tune', '9. Evaluate']);
+    expect(steps).toEqual(['1. Languages', '2. Phrases', '3. Model', '4. Fertility', '5. SAEs', '6. Run', '7. Results', '8. Fine-tune', '9. Evaluate']);
     await step('7. Results').click();
     await page.getByText('No analysis yet').waitFor();
   });

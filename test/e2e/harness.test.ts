@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/temp';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 const PAPER = ['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi'];
 
-describe('browser harness: Languages -> Corpus -> Model -> Fertility', () => {
+describe('browser harness: Languages -> Phrases -> Model -> Fertility', () => {
   const tmp = tempDir();
   const dbPath = join(tmp.dir, 'harness.db');
   let session: HarnessPage | undefined;
@@ -90,7 +90,7 @@ describe('browser harness: Languages -> Corpus -> Model -> Fertility', () => {
   });
 
   it('previews the aligned corpus', async () => {
-    await page.getByRole('button', { name: 'Next: Corpus' }).click();
+    await page.getByRole('button', { name: 'Next: Phrases' }).click();
     const count = page.getByTestId('aligned-count');
     await count.waitFor();
     expect(await count.textContent()).toMatch(/\d+\s*aligned segments in 10 languages/);

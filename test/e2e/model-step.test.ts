@@ -36,9 +36,9 @@ const tmp = tempDir();
     tmp.cleanup();
   });
 
-  it('sits between Corpus and Fertility and opens on the bundled demo model', async () => {
+  it('sits between Phrases and Fertility and opens on the bundled demo model', async () => {
     const steps = await page.getByRole('navigation', { name: 'wizard steps' }).getByRole('button').allTextContents();
-    expect(steps).toEqual(['1. Languages', '2. Corpus', '3. Model', '4. Fertility', '5. SAEs', '6. Run', '7. Results', '8. Fine-tune', '9. Evaluate']);
+    expect(steps).toEqual(['1. Languages', '2. Phrases', '3. Model', '4. Fertility', '5. SAEs', '6. Run', '7. Results', '8. Fine-tune', '9. Evaluate']);
     await page.getByRole('button', { name: '3. Model' }).click();
     await page.getByText('Gemma2ForCausalLM').first().waitFor();
     expect(await page.getByLabel('model path').inputValue()).toBe(join(ROOT_DIR, 'resources', 'demo', 'model'));

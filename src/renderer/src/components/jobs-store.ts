@@ -28,6 +28,10 @@ const STEP_OF_METHOD: Record<string, StepId> = {
   'finetune.run': 'finetune',
   'model.merge': 'finetune',
   'eval.run': 'evaluate',
+  'dataset.import': 'phrases',
+  'dataset.translate': 'phrases',
+  'translate.run': 'phrases',
+  'phrases.neuronpedia': 'phrases',
 };
 
 export function stepOfMethod(method: string): StepId | null {

@@ -118,6 +118,12 @@ describe('project state', () => {
     expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'nosuchstep' }).step).toBe('languages');
   });
 
+  it('reopens a project saved on the Corpus step on the Phrases step (the Corpus step grew into it)', () => {
+    expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'corpus' }).step).toBe('phrases');
+    expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'phrases' }).step).toBe('phrases');
+    expect(projectStateOf({ ...chosen, step: 'phrases', corpus: '/data/translated/corpus.tsv' }, {})).toMatchObject({ step: 'phrases', corpus: '/data/translated/corpus.tsv' });
+  });
+
   it('hashes a summary as the backend does (sha256 of its JSON as UTF-8)', async () => {
     // printf '%s' '{"layers":[0,1],"gap_percent":[1.5,null],"name":"é"}' | sha256sum
     expect(await summarySha256({ layers: [0, 1], gap_percent: [1.5, null], name: 'é' })).toBe('47e907732802242f3bafd6bf64c47353926fd9ca29cb4a3c7ccb66ce73a934f0');

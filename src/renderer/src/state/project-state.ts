@@ -31,11 +31,18 @@ export function projectStateOf(w: WizardState, tiers: Record<string, Tier>): Pro
 
 const isStep = (step: string): step is StepId => STEPS.some((s) => s.id === step);
 
+/** A stored step id read back: the Corpus step grew into the Phrases step (a project saved on it
+ * reopens there); an unknown one opens on Languages. */
+export function stepOf(step: string): StepId {
+  if (step === 'corpus') return 'phrases';
+  return isStep(step) ? step : 'languages';
+}
+
 /** The wizard fields a project sets; what was read from disk or computed (model and SAE headers,
  * summaries) is cleared and read again for the new choices. */
 export function wizardOf(state: ProjectState): Partial<WizardState> {
   return {
-    step: isStep(state.step) ? state.step : 'languages',
+    step: stepOf(state.step),
     selected: state.languages,
     tokenizerPath: state.tokenizerPath,
     corpus: state.corpus,

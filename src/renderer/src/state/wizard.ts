@@ -3,7 +3,7 @@ import { createStore } from './store';
 
 export const STEPS = [
   { id: 'languages', label: 'Languages' },
-  { id: 'corpus', label: 'Corpus' },
+  { id: 'phrases', label: 'Phrases' },
   { id: 'model', label: 'Model' },
   { id: 'fertility', label: 'Fertility' },
   { id: 'saes', label: 'SAEs' },
@@ -50,7 +50,8 @@ export interface WizardState {
   selected: string[];
   /** Tokenizer folder; empty means the bundled Gemma tokenizer. */
   tokenizerPath: string;
-  /** `udhr` (the bundled corpus) or the path of a corpus file the Corpus step read cleanly. */
+  /** `udhr` (the bundled corpus) or the path of a corpus file the Phrases step read cleanly (its
+   * own file, or a dataset it imported or translated). */
   corpus: string;
   fertility: FertilityResult | null;
   /** The chosen model folder: always one that inspected cleanly (a failed inspection keeps the

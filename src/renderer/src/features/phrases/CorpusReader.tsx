@@ -1,5 +1,6 @@
-// The Corpus step: which parallel corpus the analysis reads (the bundled UDHR or the user's own
-// .tsv file, read and checked by the backend exactly as a run reads it) and a reader for it: one
+// The Phrases step's corpus reader (the Corpus step before it grew into the Phrases step): which
+// parallel corpus the analysis reads (the bundled UDHR, the user's own .tsv file or a dataset the
+// step built, read and checked by the backend exactly as a run reads it) and a reader for it: one
 // aligned segment at a time with every language stacked, or two languages side by side; paging,
 // search over ids and texts, and the segments the analysis leaves out with why.
 import { useEffect, useState } from 'react';
@@ -18,7 +19,7 @@ interface Failure {
 
 const failure = (e: unknown): Failure => ({ message: errorMessage(e), code: e instanceof ApiError ? e.code : undefined });
 
-export function CorpusStep() {
+export function CorpusReader() {
   const selected = useStore(wizard, (s) => s.selected);
   const corpus = useStore(wizard, (s) => s.corpus);
   const [names, setNames] = useState<Record<string, string>>({});
@@ -55,14 +56,14 @@ export function CorpusStep() {
     };
   }, [selected, corpus, offset, query]);
 
-  if (selected.length === 0) return <section><h2>Corpus</h2><p>Choose at least one language first.</p></section>;
+  if (selected.length === 0) return <div className="corpus-step"><h3>The corpus the analysis reads</h3><p>Choose at least one language first.</p></div>;
   const segment = page?.segments[0];
   const name = (code: string) => names[code] ?? code;
   const last = page ? Math.max(0, page.matched - 1) : 0;
 
   return (
-    <section className="corpus-step">
-      <h2>Corpus</h2>
+    <div className="corpus-step">
+      <h3>The corpus the analysis reads</h3>
       <CorpusSource corpus={corpus} languages={selected} onChosen={() => setOffset(0)} />
       <ErrorMessage error={error?.message ?? null} code={error?.code} />
       {!page && !error && <p aria-busy="true">Aligning the corpus…</p>}
@@ -123,9 +124,9 @@ export function CorpusStep() {
 
           {segment && view === 'stacked' && (
             <article className="corpus-segment" data-testid="corpus-segment" data-key={segment.key}>
-              <h3>
+              <h4>
                 Segment <code>{segment.key}</code>
-              </h3>
+              </h4>
               <dl className="segment-stack">
                 {page.languages.map((c) => (
                   <div key={c} data-code={c}>
@@ -142,9 +143,9 @@ export function CorpusStep() {
           )}
           {segment && view === 'pair' && (
             <article className="corpus-segment" data-testid="corpus-segment" data-key={segment.key}>
-              <h3>
+              <h4>
                 Segment <code>{segment.key}</code>
-              </h3>
+              </h4>
               <table className="segment-pair">
                 <thead>
                   <tr>
@@ -175,7 +176,7 @@ export function CorpusStep() {
           )}
         </>
       )}
-    </section>
+    </div>
   );
 }
 

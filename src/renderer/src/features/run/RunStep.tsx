@@ -67,7 +67,7 @@ export function RunStep() {
     void startRun(request);
   };
 
-  const goto = (step: 'model' | 'saes' | 'languages' | 'corpus', label: ReactNode) => (
+  const goto = (step: 'model' | 'saes' | 'languages' | 'phrases', label: ReactNode) => (
     <button type="button" className="link" onClick={() => wizard.set({ step })}>
       {label}
     </button>
@@ -116,7 +116,7 @@ export function RunStep() {
         <div>
           <dt>Corpus</dt>
           <dd data-testid="run-corpus">
-            {corpus === 'udhr' ? 'UDHR, aligned by article and paragraph' : <code>{corpus}</code>} {goto('corpus', 'change')}
+            {corpus === 'udhr' ? 'UDHR, aligned by article and paragraph' : <code>{corpus}</code>} {goto('phrases', 'change')}
           </dd>
         </div>
       </dl>

@@ -1,0 +1,70 @@
+// The project's languages the dataset lacks, each with the opus-mt folder that translates into it
+// (and the target-language token a multi-target model needs, e.g. >>cmn_Hans<< for Chinese), and
+// the translation's output folder; Translate runs `dataset.translate` as a job.
+import { FolderField } from '../../components/FolderField';
+import { useStore } from '../../state/store';
+import { wizard } from '../../state/wizard';
+import { missingLanguages, type TargetChoice } from './data';
+import { phrases, startTranslate } from './dataset';
+
+export function TranslateTargets({ running }: { running: boolean }) {
+  const selected = useStore(wizard, (w) => w.selected);
+  const s = useStore(phrases, (x) => x);
+  const missing = missingLanguages(selected, s.dataset);
+  const setTarget = (code: string, patch: Partial<TargetChoice>) =>
+    phrases.set((x) => ({ targets: { ...x.targets, [code]: { ...(x.targets[code] ?? { model: '', targetToken: '' }), ...patch } } }));
+
+  if (missing.length === 0) {
+    return (
+      <p className="hint" data-testid="phrases-complete">
+        The dataset has every language of the project.
+      </p>
+    );
+  }
+  return (
+    <fieldset className="phrases-translate" disabled={running} data-testid="phrases-translate">
+      <legend>Translate the languages it lacks ({missing.join(', ')})</legend>
+      <table className="phrases-targets">
+        <thead>
+          <tr>
+            <th scope="col">Language</th>
+            <th scope="col">opus-mt folder</th>
+            <th scope="col">Target token</th>
+          </tr>
+        </thead>
+        <tbody>
+          {missing.map((code) => (
+            <tr key={code} data-code={code}>
+              <th scope="row">
+                <code>{code}</code>
+              </th>
+              <td>
+                <FolderField label="" name={`${code} opus-mt folder`} value={s.targets[code]?.model ?? ''} placeholder="/models/opus-mt-en-…" dialogTitle={`opus-mt model translating into ${code}`} onChange={(v) => setTarget(code, { model: v })} />
+              </td>
+              <td>
+                <input aria-label={`${code} target token`} value={s.targets[code]?.targetToken ?? ''} placeholder="e.g. >>cmn_Hans<< (multi-target models)" onChange={(e) => setTarget(code, { targetToken: e.target.value })} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <FolderField label="Translated dataset folder:" name="translated dataset folder" value={s.translateDir} dialogTitle="Folder for the translated dataset" onChange={(v) => phrases.set({ translateDir: v })} />
+      <label>
+        Beams{' '}
+        <input
+          aria-label="beams"
+          type="number"
+          min={1}
+          max={32}
+          value={s.beams ?? ''}
+          placeholder="model's own"
+          onChange={(e) => phrases.set({ beams: e.target.value === '' ? null : Number(e.target.value) })}
+        />
+      </label>
+      <button type="button" className="primary" onClick={() => void startTranslate(missing)}>
+        Translate
+      </button>
+      <p className="hint">Translations are cached per model, text and settings: translating again reads them back.</p>
+    </fieldset>
+  );
+}
