@@ -71,20 +71,36 @@ describe('Marian forward vs transformers', () => {
     expect(maxAbsDiff(logProbs, reference)).toBeLessThan(1e-5);
   });
 
-  it('top_log_probs/top_ids are each row\'s largest log-probabilities (lower id first on ties) and watched_log_probs the asked ids', async () => {
+  it('decoding outputs: bans per row, renormalised or not, top entries sorted (lower id first on ties), greedy = best allowed logit', async () => {
     const encoded = await model.encode(expected.sources);
     const ids = expected.decoder.decoder_input_ids;
+    const R = ids.length;
+    const S = ids[0].length;
     const V = model.config.vocabSize;
     const K = 7;
-    const watch = [299, 0, 17];
-    const logProbs = (await model.step(encoded, ids, model.emptyCache(ids.length), undefined, { scores: 'log_probs' })).scores!;
-    const top = await model.step(encoded, ids, model.emptyCache(ids.length), undefined, { top: K, watch });
-    for (let r = 0; r < logProbs.length / V; r++) {
-      const row = Array.from(logProbs.subarray(r * V, (r + 1) * V));
-      const order = [...row.keys()].sort((a, b) => row[b] - row[a] || a - b).slice(0, K);
-      expect(Array.from(top.topIds!.subarray(r * K, (r + 1) * K))).toEqual(order);
-      expect(maxAbsDiff(top.topLogProbs!.subarray(r * K, (r + 1) * K), order.map((i) => row[i]))).toBe(0);
-      expect(Array.from(top.watched!.subarray(r * watch.length, (r + 1) * watch.length))).toEqual(watch.map((i) => row[i]));
+    const logits = (await model.step(encoded, ids, model.emptyCache(R))).scores!;
+    // Rows without a ban, with one, with two (padding the others), with the row's own best token.
+    const ban = ids.map((_, r) => (r % 3 === 0 ? [] : r % 3 === 1 ? [expected.pad] : [expected.pad, 0]));
+    const logSoftmax = (xs: number[]) => {
+      const m = Math.max(...xs.filter((x) => x > -Infinity));
+      const lse = m + Math.log(xs.reduce((acc, x) => acc + Math.exp(x - m), 0));
+      return xs.map((x) => x - lse);
+    };
+    for (const renormalize of [true, false]) {
+      const beam = await model.step(encoded, ids, model.emptyCache(R), undefined, { decode: 'beam', top: K, ban, renormalize });
+      const greedy = await model.step(encoded, ids, model.emptyCache(R), undefined, { decode: 'greedy', ban });
+      for (let r = 0; r < R; r++) {
+        for (let t = 0; t < S; t++) {
+          const row = Array.from(logits.subarray((r * S + t) * V, (r * S + t + 1) * V));
+          const allowed = row.map((x, v) => (ban[r].includes(v) ? -Infinity : x));
+          const reference = renormalize ? logSoftmax(allowed) : logSoftmax(row).map((x, v) => (ban[r].includes(v) ? -Infinity : x));
+          const order = [...reference.keys()].sort((a, b) => reference[b] - reference[a] || a - b);
+          const at = (r * S + t) * K;
+          expect(Array.from(beam.topIds!.subarray(at, at + K))).toEqual(order.slice(0, K));
+          expect(maxAbsDiff(beam.topLogProbs!.subarray(at, at + K), order.slice(0, K).map((i) => reference[i]))).toBeLessThan(1e-5);
+          expect(greedy.topIds![r * S + t]).toBe(order[0]);
+        }
+      }
     }
   });
 

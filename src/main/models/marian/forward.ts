@@ -19,20 +19,21 @@
 //   in:  decoder_ids (R, S) int64; positions (S, d) for positions P..P+S-1; self_mask (1, 1, S, P+S)
 //        bool (causal); source_mask (R, T) bool; cross_key.L / cross_value.L (R, Hdec, T, Dh);
 //        past_key.L / past_value.L (R', Hdec, P, Dh) (P may be 0); reorder (R) int64: the past row
-//        each output row continues (beam search reorders beams; identity otherwise); top_k (1)
-//        int64; watch_ids (W) int64
-//   out: logits (R, S, V); log_probs (R, S, V) = log_softmax(logits); top_log_probs, top_ids
-//        (R, S, top_k): the largest log-probabilities, descending, lower id first on ties;
-//        watched_log_probs (R, S, W) = log_probs[..., watch_ids]; present_key.L / present_value.L
-//        (R, Hdec, P+S, Dh). Decoding fetches only the top entries and the watched (bannable)
-//        tokens, so no V-wide pass over a row runs in JavaScript.
+//        each output row continues (beam search reorders beams; identity otherwise);
+//        ban_ids (R, NB) int64: tokens banned in each row (V = none); renormalize (1) bool; top_k (1)
+//   out: logits (R, S, V); log_probs (R, S, V) = log_softmax(logits);
+//        top_log_probs, top_ids (R, S, top_k): the largest processed log-probabilities (banned
+//        tokens −∞, then log-softmax again when renormalize), descending, lower id first on ties;
+//        best_ids (R, S, 1): argmax of the logits over the allowed tokens (greedy);
+//        present_key.L / present_value.L (R, Hdec, P+S, Dh).
+//        Decoding fetches only top_* or best_ids, so no V-wide pass runs in JavaScript.
 import { Graph, type Value } from '../../engine/graph';
 import { attention } from '../../engine/nn';
-import { add, div, mul, sigmoid, sqrt, sub } from '../../engine/ops/elementwise';
+import { add, div, greater, mul, sigmoid, sqrt, sub, where } from '../../engine/ops/elementwise';
 import { linear } from '../../engine/ops/linalg';
-import { logSoftmax, reduceMean } from '../../engine/ops/reduce';
+import { logSoftmax, reduceMax, reduceMean } from '../../engine/ops/reduce';
 import { int64s, reshapeTo, shapeOf } from '../../engine/ops/shapes';
-import { concat, gather, reshape, transpose, unsqueeze } from '../../engine/ops/tensor';
+import { concat, gather, oneHot, reshape, transpose, unsqueeze } from '../../engine/ops/tensor';
 import { WeightFolder } from '../../engine/weights';
 import type { MarianConfig } from './config';
 import { FINAL_LOGITS_BIAS, marianLayerTensors, type MarianWeights } from './weights';
@@ -188,13 +189,23 @@ export function buildMarianDecoderGraph(c: MarianConfig, weights: MarianWeights)
   const logits = linear(h, E, w.finalLogitsBias());
   const outShape = concat([b.rowsLen, int64s(g, [c.vocabSize])], 0);
   g.output(reshapeTo(logits, outShape), 'logits');
-  const logProbs = reshapeTo(logSoftmax(logits, -1), outShape);
+  const logits3 = reshapeTo(logits, outShape);
+  const logProbs = logSoftmax(logits3, -1);
   g.output(logProbs, 'log_probs');
-  const topK = g.input('top_k', 'int64', [1]);
-  const [topValues, topIds] = g.op('TopK', [logProbs, topK], { axis: -1, largest: 1, sorted: 1 });
+
+  // Decoding: the logits processors' bans applied here, so no V-wide pass runs in JavaScript and
+  // renormalising is a real log-softmax over the allowed tokens (a shortcut via log(1 − p) loses
+  // everything when the banned pad token holds nearly all the probability).
+  const banIds = g.input('ban_ids', 'int64', ['rows', 'bans']); // id V = no ban
+  const banned = unsqueeze(greater(reduceMax(oneHot(banIds, c.vocabSize, 'float32'), [1], false), g.scalar(0.5, 'float32')), [1]); // (R, 1, V)
+  const minusInf = g.scalar(-Infinity, 'float32');
+  const allowedLogits = where(banned, minusInf, logits3);
+  const renormalize = g.input('renormalize', 'bool', [1]);
+  const processed = where(renormalize, logSoftmax(allowedLogits, -1), where(banned, minusInf, logProbs));
+  const [topValues, topIds] = g.op('TopK', [processed, g.input('top_k', 'int64', [1])], { axis: -1, largest: 1, sorted: 1 });
   g.output(topValues, 'top_log_probs');
   g.output(topIds, 'top_ids');
-  g.output(gather(logProbs, g.input('watch_ids', 'int64', ['watched']), 2), 'watched_log_probs');
+  g.output(g.op('TopK', [allowedLogits, int64s(g, [1])], { axis: -1, largest: 1, sorted: 1 })[1], 'best_ids');
   return g;
 }
 

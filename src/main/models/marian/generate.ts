@@ -19,11 +19,10 @@
 //   positive) cannot beat the worst of k finished ones. Arithmetic is float32, as in torch.
 // Outputs are HF's `sequences`: start token first, rows padded with pad to the longest.
 //
-// No V-wide pass runs in JavaScript: each step fetches only every row's top-K log-probabilities
-// (K = what is kept + the number of bannable tokens, so enough survive the bans) and the
-// log-probabilities of the bannable tokens. A beam's best continuations over all V tokens are
-// among its row's top entries (the beam score is a constant shift per row), and renormalising
-// after banning tokens of total probability p is subtracting log(1 − p) (log1p) from the rest.
+// No V-wide pass runs in JavaScript: the decoder graph applies each row's bans (and the second
+// log-softmax) and returns only the best allowed token (greedy) or each row's 2k best processed
+// log-probabilities (beam): a beam's best continuations over all V tokens are among its row's
+// top entries, since the beam's score shifts the whole row alike.
 import { ApiError } from '../../../shared/errors';
 import type { MarianGeneration } from './config';
 import type { DecoderCache, EncodedBatch, MarianModel } from './model';
@@ -61,16 +60,12 @@ function checkSettings(s: MarianGeneration, maxLength: number, maxPositions: num
 /** The processors of the file comment, per row: which tokens are banned, whether one is forced. */
 export class LogitsProcessors {
   private readonly bannedWords: number[][];
-  /** Every token some bad word can ban (the last token of each), sorted: the decoder reports
-   * their log-probabilities each step. */
-  readonly bannable: number[];
 
   constructor(
     private readonly s: MarianGeneration,
     private readonly maxLength: number,
   ) {
     this.bannedWords = s.badWordsIds.filter((seq) => !(seq.length === 1 && s.eosTokenIds.includes(seq[0])));
-    this.bannable = [...new Set(this.bannedWords.map((seq) => seq[seq.length - 1]))].sort((a, b) => a - b);
   }
 
   /** Tokens bad_words_ids forbids after `tokens`, without repeats. */
@@ -90,21 +85,6 @@ export class LogitsProcessors {
   forced(tokens: readonly number[]): number | null {
     return this.s.forcedEosTokenId !== null && tokens.length === this.maxLength - 1 ? this.s.forcedEosTokenId : null;
   }
-
-  /** What renormalize_logits subtracts from the allowed log-probabilities once tokens with
-   * log-probabilities `bannedLogProbs` are banned: log(1 − Σ exp(lp)); 0 without renormalising. */
-  shift(bannedLogProbs: readonly number[]): number {
-    if (!this.s.renormalizeLogits || !bannedLogProbs.length) return 0;
-    let removed = 0;
-    for (const lp of bannedLogProbs) removed += Math.exp(lp);
-    return Math.log1p(-removed);
-  }
-}
-
-/** The first of `ids` (a row's top entries, best first) not in `banned`; -1 when none is. */
-export function firstAllowed(ids: ArrayLike<number>, banned: readonly number[]): number {
-  for (let i = 0; i < ids.length; i++) if (!banned.includes(ids[i])) return ids[i];
-  return -1;
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -123,23 +103,20 @@ export async function generate(model: MarianModel, sources: readonly (readonly n
 async function greedy(model: MarianModel, encoded: EncodedBatch, s: MarianGeneration, maxLength: number, options: GenerateOptions): Promise<GenerateResult> {
   const R = encoded.rows;
   const processors = new LogitsProcessors(s, maxLength);
-  // The best token and one more per bannable token: the best allowed one is among them.
-  const K = 1 + processors.bannable.length;
   const sequences = Array.from({ length: R }, () => [s.decoderStartTokenId]);
   const unfinished = new Array<boolean>(R).fill(true);
   let cache: DecoderCache = model.emptyCache(R);
   let next = sequences.map((seq) => [seq[0]]);
   while (true) {
     throwIfCancelled(options.signal);
-    const out = await model.step(encoded, next, cache, undefined, { top: K, watch: processors.bannable });
+    const out = await model.step(encoded, next, cache, undefined, { decode: 'greedy', ban: sequences.map((seq) => processors.banned(seq)) });
     cache = out.cache;
-    const k = out.topIds!.length / R;
     for (let r = 0; r < R; r++) {
       // Argmax of the processed logits (renormalize_logits, a log-softmax, does not move it):
-      // the forced token, else the first allowed of the sorted top entries (ties: lower id
-      // first in both TopK and torch.argmax).
+      // the forced token, else the best allowed logit (ties: lower id first in both TopK and
+      // torch.argmax).
       const seq = sequences[r];
-      const chosen = processors.forced(seq) ?? firstAllowed(out.topIds!.subarray(r * k, (r + 1) * k), processors.banned(seq));
+      const chosen = processors.forced(seq) ?? out.topIds![r];
       const token = unfinished[r] ? chosen : s.padTokenId;
       seq.push(token);
       if (s.eosTokenIds.includes(token) || seq.length >= maxLength) unfinished[r] = false;
@@ -200,7 +177,6 @@ async function beamSearch(model: MarianModel, encoded: EncodedBatch, s: MarianGe
   const lp = s.lengthPenalty;
   const processors = new LogitsProcessors(s, maxLength);
   const keep = Math.max(2, 1 + s.eosTokenIds.length) * k; // candidates kept per step, as transformers
-  const K = keep + processors.bannable.length; // per row: enough that `keep` survive the bans
   const beams = Array.from({ length: B }, () => new SentenceBeams(k, s.decoderStartTokenId));
   const expanded = model.expand(encoded, k);
   let cache: DecoderCache = model.emptyCache(B * k);
@@ -210,10 +186,10 @@ async function beamSearch(model: MarianModel, encoded: EncodedBatch, s: MarianGe
   while (true) {
     throwIfCancelled(options.signal);
     const tokens = beams.flatMap((b) => b.running.map((h) => [h.tokens[h.tokens.length - 1]]));
-    const out = await model.step(expanded, tokens, cache, reorder, { top: K, watch: processors.bannable });
+    const ban = beams.flatMap((b) => b.running.map((h) => processors.banned(h.tokens)));
+    const out = await model.step(expanded, tokens, cache, reorder, { decode: 'beam', top: keep, ban, renormalize: s.renormalizeLogits });
     cache = out.cache;
     const Kout = out.topIds!.length / (B * k);
-    const W = processors.bannable.length;
     const nextReorder: number[] = [];
     for (let b = 0; b < B; b++) {
       const sb = beams[b];
@@ -228,14 +204,9 @@ async function beamSearch(model: MarianModel, encoded: EncodedBatch, s: MarianGe
           continuations.push({ beam: j, token: forced, score: f(0 + hyp.score), flat: j * V + forced });
           continue;
         }
-        const banned = processors.banned(hyp.tokens);
-        const shift = processors.shift(banned.map((t) => out.watched![r * W + processors.bannable.indexOf(t)]));
-        let taken = 0;
-        for (let i = 0; i < Kout && taken < keep; i++) {
+        for (let i = 0; i < Kout; i++) {
           const token = out.topIds![r * Kout + i];
-          if (banned.includes(token)) continue;
-          continuations.push({ beam: j, token, score: f(f(out.topLogProbs![r * Kout + i] - shift) + hyp.score), flat: j * V + token });
-          taken++;
+          continuations.push({ beam: j, token, score: f(out.topLogProbs![r * Kout + i] + hyp.score), flat: j * V + token });
         }
       }
       continuations.sort((x, y) => y.score - x.score || x.flat - y.flat);

@@ -30,18 +30,21 @@ export interface EncodedBatch {
   crossValues: HostTensor[];
 }
 
-/** What a decoder step returns besides the cache: the full scores of every row (tests, teacher
- * forcing), or only each row's top `k` log-probabilities and those of the `watch` tokens (decoding). */
-export type StepOutputs = { scores: 'logits' | 'log_probs' } | { top: number; watch: readonly number[] };
+/** What a decoder step returns besides the cache: every row's full scores (tests, teacher
+ * forcing), or for decoding, with `ban[r]` the tokens row r may not produce: 'greedy' the best
+ * allowed token by logit, 'beam' the `top` best processed log-probabilities (bans, then
+ * log-softmax again when `renormalize`). */
+export type StepOutputs =
+  | { scores: 'logits' | 'log_probs' }
+  | { decode: 'greedy'; ban: readonly (readonly number[])[] }
+  | { decode: 'beam'; top: number; ban: readonly (readonly number[])[]; renormalize: boolean };
 
 export interface StepResult {
   /** (rows, S, V) row-major, with `scores`. */
   scores?: Float32Array;
-  /** (rows, S, k), descending; ids as numbers. With `top`. */
-  topLogProbs?: Float32Array;
+  /** (rows, S, k), best first: token ids (k = 1 for greedy) and, for beams, their log-probabilities. */
   topIds?: Int32Array;
-  /** (rows, S, W): log-probabilities of the watched tokens. With `top`. */
-  watched?: Float32Array;
+  topLogProbs?: Float32Array;
   cache: DecoderCache;
 }
 
@@ -175,10 +178,8 @@ export class MarianModel {
       self_mask: { dtype: 'bool', dims: [1, 1, S, P + S], data: causalMask(P, S) },
       source_mask: { dtype: 'bool', dims: [R, encoded.sourceLength], data: encoded.sourceMask },
       reorder: int64(order, [R]),
-      top_k: int64(['top' in outputs ? Math.min(outputs.top, this.config.vocabSize) : 1], [1]),
-      watch_ids: int64('top' in outputs && outputs.watch.length ? outputs.watch : [0], ['top' in outputs && outputs.watch.length ? outputs.watch.length : 1]),
+      ...this.decodeFeeds(R, outputs),
     };
-    if ('top' in outputs) this.checkIds(outputs.watch, 'watched tokens');
     for (let L = 0; L < this.config.decoderLayers; L++) {
       feeds[crossKey(L)] = encoded.crossKeys[L];
       feeds[crossValue(L)] = encoded.crossValues[L];
@@ -186,15 +187,32 @@ export class MarianModel {
       feeds[pastValue(L)] = cache.values[L];
     }
     const layers = [...Array(this.config.decoderLayers).keys()];
-    const wanted = 'top' in outputs ? ['top_log_probs', 'top_ids', 'watched_log_probs'] : [outputs.scores];
+    const wanted = 'scores' in outputs ? [outputs.scores] : outputs.decode === 'greedy' ? ['best_ids'] : ['top_ids', 'top_log_probs'];
     const out = await this.decoder.run(feeds, [...wanted, ...layers.flatMap((L) => [presentKey(L), presentValue(L)])]);
     const cacheOut: DecoderCache = { rows: R, length: P + S, keys: layers.map((L) => out[presentKey(L)]), values: layers.map((L) => out[presentValue(L)]) };
-    if (!('top' in outputs)) return { scores: out[outputs.scores].data as Float32Array, cache: cacheOut };
+    if ('scores' in outputs) return { scores: out[outputs.scores].data as Float32Array, cache: cacheOut };
+    const ids = out[outputs.decode === 'greedy' ? 'best_ids' : 'top_ids'].data as BigInt64Array;
     return {
-      topLogProbs: out.top_log_probs.data as Float32Array,
-      topIds: Int32Array.from(out.top_ids.data as BigInt64Array, Number),
-      watched: out.watched_log_probs.data as Float32Array,
+      topIds: Int32Array.from(ids, Number),
+      topLogProbs: outputs.decode === 'beam' ? (out.top_log_probs.data as Float32Array) : undefined,
       cache: cacheOut,
+    };
+  }
+
+  /** ban_ids (rows, NB) padded with V (no ban), renormalize, top_k. */
+  private decodeFeeds(R: number, outputs: StepOutputs): Record<string, HostTensor> {
+    const V = this.config.vocabSize;
+    const ban = 'ban' in outputs ? outputs.ban : [];
+    if ('ban' in outputs && ban.length !== R) throw new ApiError('INVALID_ARGUMENT', `decoder step: ${ban.length} ban lists for ${R} rows`);
+    ban.forEach((b, r) => this.checkIds(b, `banned tokens of row ${r}`));
+    const NB = Math.max(1, ...ban.map((b) => b.length));
+    const banIds = new Array<number>(R * NB).fill(V);
+    ban.forEach((b, r) => b.forEach((t, i) => (banIds[r * NB + i] = t)));
+    const beam = 'decode' in outputs && outputs.decode === 'beam' ? outputs : null;
+    return {
+      ban_ids: int64(banIds, [R, NB]),
+      renormalize: { dtype: 'bool', dims: [1], data: Uint8Array.of(beam?.renormalize ? 1 : 0) },
+      top_k: int64([Math.min(beam?.top ?? 1, V)], [1]),
     };
   }
 
