@@ -11,9 +11,10 @@ import { loadMarianFixture as loadFixtureModel, MARIAN_FIXTURES as root, MARIAN_
 import { tempDir } from '../../../../test/helpers/temp';
 import { ApiError } from '../../../shared/errors';
 import { readTensorBytes, readWeightIndex, writeSafetensors, type TensorToWrite } from '../../io/safetensors';
+import { RuntimeHost } from '../../engine/runtime-host';
 import { readMarianConfig, type MarianGeneration } from './config';
 import { generate, generatedIds, LogitsProcessors } from './generate';
-import type { MarianModel } from './model';
+import { MarianModel } from './model';
 
 
 interface Case {
@@ -130,6 +131,22 @@ describe('Marian generate vs transformers generate()', () => {
       out.scores!.forEach((score, i) => expect(Math.abs(score - c.batch.scores![i])).toBeLessThan(SCORE_TOLERANCE));
     } finally {
       await heavy.release();
+    }
+  });
+
+  it('sessions in the RuntimeHost worker (built out/main/runtime-worker.js) decode the same ids as in-thread sessions', async () => {
+    const host = new RuntimeHost();
+    try {
+      const { config } = readMarianConfig(MODEL_DIR);
+      const remote = await MarianModel.open({ path: MODEL_DIR, config, weights: readWeightIndex(MODEL_DIR) }, { intraOpThreads: 1 }, (m, o) => host.load(m, o));
+      try {
+        const c = expected.generate.find((x) => x.name === 'folder_config')!;
+        expect((await generate(remote, expected.sources, folder)).sequences).toEqual(c.batch.sequences);
+      } finally {
+        await remote.release();
+      }
+    } finally {
+      await host.close();
     }
   });
 

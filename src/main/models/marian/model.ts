@@ -1,12 +1,16 @@
 // A Marian model ready to run: the encoder and decoder-step graphs of forward.ts as onnxruntime
 // sessions, with the host-side work each call needs (padding, masks, the sinusoidal positions,
 // the key/value cache between steps). Sessions come from a loader, so product code can load them
-// in the RuntimeHost worker and tests in-thread (EngineSession).
+// in the RuntimeHost worker (`(model, options) => host.load(model, options)`) and tests
+// in-thread (EngineSession). Each step sends the cache and cross-attention K/V as inputs, which a
+// worker copies per message: a job that decodes many steps does best running generate() where its
+// sessions live.
 import { ApiError } from '../../../shared/errors';
 import { EngineSession, type HostTensor, type SessionOptions } from '../../engine/session';
 import type { MarianConfig } from './config';
 import { buildMarianDecoderGraph, buildMarianEncoderGraph, causalMask, crossKey, crossValue, pastKey, pastValue, presentKey, presentValue } from './forward';
-import { sinusoidalPositions, type MarianWeights } from './weights';
+import type { WeightIndex } from '../../io/safetensors';
+import { checkMarianWeights, sinusoidalPositions, type MarianWeights } from './weights';
 
 /** What runs a graph: an EngineSession, or a RuntimeHost's RemoteSession. */
 export interface MarianRunner {
@@ -64,6 +68,12 @@ export class MarianModel {
     private readonly encoder: MarianRunner,
     private readonly decoder: MarianRunner,
   ) {}
+
+  /** An opened opus-mt folder (config + weight index, e.g. from `openOpusMtFolder`): checks the
+   * checkpoint against the config (weights.ts), then loads. */
+  static async open(folder: { path: string; config: MarianConfig; weights: WeightIndex }, options: SessionOptions = {}, loader: SessionLoader = inThread): Promise<MarianModel> {
+    return MarianModel.load(folder.config, checkMarianWeights(folder.config, folder.weights, folder.path), options, loader);
+  }
 
   static async load(config: MarianConfig, weights: MarianWeights, options: SessionOptions = {}, loader: SessionLoader = inThread): Promise<MarianModel> {
     const sessionOptions = { ...options, externalDataFolder: weights.folder };
