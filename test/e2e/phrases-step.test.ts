@@ -9,7 +9,7 @@
 // dataset and the project's corpus; form problems are named before anything is sent. axe-core on
 // the step. Needs `npm run build`.
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,13 @@ import { chooseLanguages, wizardStep } from '../helpers/wizard-page';
 
 const FLORES = join(import.meta.dirname, '..', 'fixtures', 'parallel', 'flores_plus');
 const MARIAN = join(import.meta.dirname, '..', 'fixtures', 'marian', 'tiny-en-mul-bin');
+const NEURONPEDIA = join(import.meta.dirname, '..', 'fixtures', 'neuronpedia');
+const DEMO_MODEL = join(import.meta.dirname, '..', '..', 'resources', 'demo', 'model');
+/** The phrases the Python reference (scripts/reference/make_neuronpedia_fixtures.py) cut from the fixture export. */
+const reference = JSON.parse(readFileSync(join(NEURONPEDIA, 'expected.json'), 'utf8')) as {
+  sources: { sourceId: string; modelId: string; features: number[]; cases: Record<string, { phrases: { feature: number; text: string }[] }> }[];
+};
+const demoSource = reference.sources.find((x) => x.sourceId === '3-demo-res-512')!;
 
 describe('browser harness: the Phrases step imports FLORES+, translates a language, and the project uses the dataset', () => {
   const tmp = tempDir();
@@ -208,4 +215,83 @@ describe('browser harness: the Phrases step imports FLORES+, translates a langua
     await expect.poll(() => page.getByTestId('corpus-source').textContent()).toContain(join(TRANSLATED, 'corpus.tsv'));
     expect(session!.problems).toEqual([]);
   });
+
+  it('extracts Neuronpedia phrases (equal to the Python reference), translates them, and previews them by feature segment', async () => {
+    await chooseLanguages(page, ['en', 'hi', 'zh']);
+    await step('2. Phrases').click();
+    await page.getByLabel('A Neuronpedia export').check();
+    const out = join(tmp.dir, 'neuronpedia.jsonl');
+    await page.getByLabel('Neuronpedia export folder').fill(NEURONPEDIA);
+    await page.getByLabel('Neuronpedia source').fill('3-demo-res-512');
+    await page.getByLabel('feature indices').fill('7, 300');
+    await page.getByLabel('tokenizer folder').fill(DEMO_MODEL);
+    await page.getByLabel('phrases file written').fill(out);
+    await page.getByRole('button', { name: 'Extract phrases' }).click();
+    const report = page.getByTestId('extract-report');
+    await report.waitFor({ timeout: 120_000 });
+    const want = demoSource.cases.default.phrases;
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { feature: number; text: string });
+    expect(lines.map((l) => [l.feature, l.text])).toEqual(want.map((p) => [p.feature, p.text]));
+    expect(await report.locator('h4').textContent()).toBe(`Neuronpedia: ${want.length} phrases from 2 features of ${demoSource.modelId}/3-demo-res-512`);
+    const rows = await tableRows('[data-testid=extract-report] table');
+    expect(rows.map((r) => [r[0], r[5]])).toEqual(demoSource.features.map((f) => [String(f), String(want.filter((p) => p.feature === f).length)]));
+    expect(await page.getByTestId('phrases-dataset-summary').textContent()).toBe(`Phrases ${out} (English): translate them to make a corpus.`);
+
+    // hi and zh are missing (the form lives in the page: after the reload it starts afresh).
+    const translate = page.getByTestId('phrases-translate');
+    expect(await translate.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-code')))).toEqual(['zh', 'hi']);
+    await page.getByLabel('zh opus-mt folder').fill(MARIAN);
+    await page.getByLabel('zh target token').fill('>>cmn_Hans<<');
+    await page.getByLabel('hi opus-mt folder').fill(MARIAN);
+    await page.getByLabel('hi target token').fill('>>hin<<');
+    const dir = join(tmp.dir, 'neuronpedia-translated');
+    await page.getByLabel('translated dataset folder').fill(dir);
+    await page.getByRole('button', { name: 'Translate', exact: true }).click();
+    await expect.poll(() => page.getByTestId('translate-report').locator('tbody tr').count(), { timeout: 300_000 }).toBe(2);
+    await page.getByTestId('phrases-dataset-summary').getByText(join(dir, 'corpus.tsv')).waitFor();
+    // The extraction's report stays; segments are f<feature>.<n>, and phrases.json maps them to features.
+    expect(await report.count()).toBe(1);
+    const features = JSON.parse(readFileSync(join(dir, 'phrases.json'), 'utf8')) as { segment: string; feature: number }[];
+    expect(features.every((f) => f.segment.startsWith(`f${f.feature}.`))).toBe(true);
+    const tsv = corpusTsv(dir);
+    expect([...tsv.keys()]).toEqual(features.map((f) => f.segment));
+    const preview = page.getByTestId('phrases-preview');
+    await expect.poll(() => preview.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')))).toEqual(features.map((f) => f.segment).slice(0, 10));
+    const columns = (await preview.locator('thead th').allTextContents()).slice(1);
+    expect(columns).toEqual(['en', 'zh', 'hi']);
+    const cells = await tableRows('[data-testid=phrases-preview] table');
+    expect(cells).toEqual([...tsv.entries()].slice(0, 10).map(([segment, texts]) => [segment, ...columns.map((c) => texts[c])]));
+    // Not used until the user says so: the project still reads the FLORES dataset.
+    expect(projectCorpus()).toEqual([join(TRANSLATED, 'corpus.tsv')]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  }, 420_000);
+
+  it('pages through a larger import ten segments at a time', async () => {
+    await page.getByLabel('FLORES-200 / FLORES+ or a table').check();
+    const csv = join(tmp.dir, 'wide-23.csv');
+    const n = 23;
+    writeFileSync(csv, 'id,en,hi,zh\n' + Array.from({ length: n }, (_, i) => `s${i + 1},Sentence ${i + 1}.,वाक्य ${i + 1}।,句子${i + 1}。`).join('\n') + '\n');
+    await page.getByLabel('files to import').fill(csv);
+    await page.getByLabel('languages to import').fill('');
+    await page.getByLabel('dataset folder', { exact: true }).fill(join(tmp.dir, 'csv-23'));
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByTestId('phrases-dataset-summary').getByText(join(tmp.dir, 'csv-23', 'corpus.tsv')).waitFor({ timeout: 120_000 });
+    const position = page.getByTestId('phrases-position');
+    const keys = () => page.getByTestId('phrases-preview').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+    const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `s${from + i}`);
+    await expect.poll(() => position.textContent()).toBe('Segments 1–10 of 23');
+    expect(await keys()).toEqual(ids(1, 10));
+    expect(await page.getByTestId('phrases-complete').count()).toBe(1);
+    const pager = page.getByRole('group', { name: 'phrase pages' });
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => position.textContent()).toBe('Segments 11–20 of 23');
+    expect(await keys()).toEqual(ids(11, 20));
+    await pager.getByRole('button', { name: 'Last' }).click();
+    await expect.poll(() => position.textContent()).toBe('Segments 21–23 of 23');
+    expect(await keys()).toEqual(ids(21, 23));
+    expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'First' }).click();
+    await expect.poll(() => position.textContent()).toBe('Segments 1–10 of 23');
+    expect(session!.problems).toEqual([]);
+  }, 180_000);
 });

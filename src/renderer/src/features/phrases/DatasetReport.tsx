@@ -2,13 +2,57 @@
 // why), the languages the files held that were not imported (with why), and per translated
 // language its model, settings, cached and empty translations.
 import type { Dataset } from './data';
-import { importRows, translateRows } from './data';
+import { featureRows, importRows, translateRows } from './data';
 
 export function DatasetReport({ dataset }: { dataset: Dataset }) {
   const imported = dataset.imported;
   const translated = dataset.translated;
+  const extracted = dataset.extracted;
   return (
     <div className="phrases-report">
+      {extracted && (
+        <section aria-labelledby="extract-report-title" data-testid="extract-report">
+          <h4 id="extract-report-title">
+            Neuronpedia: {extracted.phrases} phrases from {extracted.features.length} features of {extracted.modelId}/{extracted.sourceId}
+          </h4>
+          <table className="phrases-table">
+            <thead>
+              <tr>
+                <th scope="col">Feature</th>
+                <th scope="col">Explanation</th>
+                <th scope="col">Maximum ({extracted.settings.maximum})</th>
+                <th scope="col">Records</th>
+                <th scope="col">At ≥ {Math.round(extracted.settings.threshold * 100)} %</th>
+                <th scope="col">Phrases</th>
+                <th scope="col">Dropped</th>
+              </tr>
+            </thead>
+            <tbody>
+              {featureRows(extracted).map((r) => (
+                <tr key={r.feature} data-feature={r.feature}>
+                  <th scope="row">{r.feature}</th>
+                  <td>{r.explanation}</td>
+                  <td>{r.maximum}</td>
+                  <td>{r.records}</td>
+                  <td>{r.passing}</td>
+                  <td>{r.phrases}</td>
+                  <td>{r.dropped}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {extracted.warnings.length > 0 && (
+            <ul className="phrases-warnings" aria-label="warnings" data-testid="extract-warnings">
+              {extracted.warnings.map((w) => (
+                <li key={w}>{w}</li>
+              ))}
+            </ul>
+          )}
+          <p className="hint">
+            Phrases file: <code>{extracted.out}</code>
+          </p>
+        </section>
+      )}
       {imported && (
         <section aria-labelledby="import-report-title" data-testid="import-report">
           <h4 id="import-report-title">

@@ -14,6 +14,7 @@ import { CorpusReader } from './CorpusReader';
 import { DatasetPreview } from './DatasetPreview';
 import { DatasetReport } from './DatasetReport';
 import { cancelJob, choosePhrasesFile, phrases, proposeFolders, startImport, adoptDataset, type SourceKind } from './dataset';
+import { NeuronpediaForm } from './NeuronpediaForm';
 import { TranslateTargets } from './TranslateTargets';
 import './phrases.css';
 
@@ -45,11 +46,16 @@ function DatasetBuilder() {
           .parquet)
         </label>
         <label>
-          <input type="radio" name="phrases-source" checked={s.source === 'phrases'} onChange={() => setSource('phrases')} /> Neuronpedia phrases (a .jsonl from{' '}
+          <input type="radio" name="phrases-source" checked={s.source === 'neuronpedia'} onChange={() => setSource('neuronpedia')} /> A Neuronpedia export (phrases at ≥ 80 % of each
+          feature's maximum)
+        </label>
+        <label>
+          <input type="radio" name="phrases-source" checked={s.source === 'phrases'} onChange={() => setSource('phrases')} /> Neuronpedia phrases already extracted (a .jsonl from{' '}
           <code>linguascope phrases neuronpedia</code>)
         </label>
 
-        {s.source === 'import' ? (
+        {s.source === 'neuronpedia' && <NeuronpediaForm />}
+        {s.source === 'import' && (
           <div className="phrases-form">
             <FolderField label="Files to import:" name="files to import" value={s.importForm.path} placeholder="/data/flores_plus or /data/corpus.csv" dialogTitle="FLORES folder or table" onChange={(v) => setImport({ path: v })} />
             <label>
@@ -72,7 +78,8 @@ function DatasetBuilder() {
               take every language they hold and translate the rest below.
             </p>
           </div>
-        ) : (
+        )}
+        {s.source === 'phrases' && (
           <div className="phrases-form">
             <label>
               Phrases file{' '}
@@ -96,7 +103,7 @@ function DatasetBuilder() {
           Cancelled; the dataset shown is the one before.
         </p>
       )}
-      {running && <Progress label={s.job?.what === 'import' ? 'import progress' : 'translation progress'} progress={s.progress} onCancel={() => void cancelJob()} cancelling={s.cancelling} />}
+      {running && <Progress label={`${s.job?.what === 'translate' ? 'translation' : s.job?.what === 'neuronpedia' ? 'extraction' : 'import'} progress`} progress={s.progress} onCancel={() => void cancelJob()} cancelling={s.cancelling} />}
 
       {s.dataset && (
         <div className="phrases-dataset" data-testid="phrases-dataset" data-origin={s.dataset.origin}>

@@ -2,7 +2,22 @@
 // lacks, the requests (refused by class of bad field before they are sent), the report rows.
 import { describe, expect, it } from 'vitest';
 import type { DatasetImportResult, DatasetTranslateResult } from '../../../../shared/dataset';
-import { datasetOfImport, datasetOfPhrases, datasetOfTranslate, importRequestOf, importRows, missingLanguages, parseLanguageList, previewLanguages, proposeDatasetFolder, translateRequestOf, translateRows } from './data';
+import type { NeuronpediaPhrasesResult } from '../../../../shared/neuronpedia';
+import {
+  datasetOfImport,
+  datasetOfPhrases,
+  datasetOfTranslate,
+  featureRows,
+  importRequestOf,
+  importRows,
+  missingLanguages,
+  neuronpediaRequestOf,
+  parseLanguageList,
+  previewLanguages,
+  proposeDatasetFolder,
+  translateRequestOf,
+  translateRows,
+} from './data';
 
 const lang = (code: string, label: string, extra: Partial<DatasetImportResult['languages'][number]> = {}) => ({ code, label, files: [`${label}.parquet`], read: 3, empty: 0, duplicate: 0, incomplete: 0, flattened: 0, kept: 3, ...extra });
 
@@ -56,7 +71,10 @@ describe('the dataset the step holds', () => {
   });
 
   it('a phrases file is English only, with no corpus until translated', () => {
-    expect(datasetOfPhrases('/p.jsonl')).toMatchObject({ origin: 'phrases', source: '/p.jsonl', corpus: null, languages: ['en'] });
+    expect(datasetOfPhrases('/p.jsonl')).toMatchObject({ origin: 'phrases', source: '/p.jsonl', corpus: null, languages: ['en'], extracted: null });
+    // Its extraction report is kept through the translation.
+    const extracted = { out: '/p.jsonl' } as NeuronpediaPhrasesResult;
+    expect(datasetOfTranslate(translated, datasetOfPhrases('/p.jsonl', extracted)).extracted).toBe(extracted);
   });
 
   it('lacks the project languages it does not have, in the project order', () => {
@@ -127,7 +145,46 @@ describe('the translation request', () => {
   });
 });
 
+describe('the Neuronpedia request', () => {
+  const good = { export: '/np', source: '20-gemmascope-res-16k', by: 'features' as const, features: '5, 42 42;1030', search: '', tokenizer: '/models/gemma', out: '/out/p.jsonl' };
+
+  it('sends the features by index (each once) or the explanation search, never both', () => {
+    expect(neuronpediaRequestOf(good)).toEqual({ request: { export: '/np', source: '20-gemmascope-res-16k', features: [5, 42, 1030], tokenizer: '/models/gemma', out: '/out/p.jsonl' }, problems: [] });
+    expect(neuronpediaRequestOf({ ...good, by: 'search', search: ' newlines ' }).request).toEqual({ export: '/np', source: '20-gemmascope-res-16k', search: 'newlines', tokenizer: '/models/gemma', out: '/out/p.jsonl' });
+  });
+
+  it.each([
+    ['no export folder', { export: ' ' }, /^Export folder: type/],
+    ['no source', { source: '' }, /^Neuronpedia source: type/],
+    ['a source id with a path in it', { source: '../etc' }, /^Neuronpedia source: /],
+    ['no features', { features: ' , ' }, /^Features: type the feature indices/],
+    ['a negative feature', { features: '5, -1' }, /^Features: "-1" is not a feature index/],
+    ['a fractional feature', { features: '2.5' }, /^Features: "2\.5" is not a feature index/],
+    ['a feature past the contract range', { features: '9999999999' }, /^Features: /],
+    ['an empty search', { by: 'search' as const, search: '  ' }, /^Search: type words/],
+    ['no tokenizer', { tokenizer: '' }, /^Tokenizer folder: type/],
+    ['an output that is not .jsonl', { out: '/out/p.json' }, /^Phrases file: the file written must end in \.jsonl/],
+  ])('refuses %s, sending nothing', (_, patch, message) => {
+    const { request, problems } = neuronpediaRequestOf({ ...good, ...patch });
+    expect(request).toBeNull();
+    expect(problems.some((p) => message.test(p)), problems.join(' | ')).toBe(true);
+  });
+});
+
 describe('report rows', () => {
+  it('Neuronpedia: per feature its explanation, maximum, passing records, phrases and drops', () => {
+    const result = {
+      features: [
+        { feature: 42, explanations: ['line breaks', 'other'], maxActApprox: 12.5, maximum: 12.3456789, records: 20, passing: 6, phrases: 4, dropped: { unmappable: 0, empty: 1, duplicate: 1, specialPeak: 0 } },
+        { feature: 7, explanations: [], maxActApprox: null, maximum: null, records: 0, passing: 0, phrases: 0, dropped: { unmappable: 0, empty: 0, duplicate: 0, specialPeak: 0 } },
+      ],
+    } as unknown as NeuronpediaPhrasesResult;
+    expect(featureRows(result)).toEqual([
+      { feature: 42, explanation: 'line breaks', maximum: '12.3457', records: 20, passing: 6, phrases: 4, dropped: '1 empty; 1 repeating a phrase' },
+      { feature: 7, explanation: '(none)', maximum: 'none', records: 0, passing: 0, phrases: 0, dropped: 'none' },
+    ]);
+  });
+
   it('import: kept and dropped per language, dropped reasons named, none when none', () => {
     expect(importRows(imported)).toEqual([
       { code: 'en', label: 'eng_Latn', read: 3, kept: 3, dropped: 'none' },

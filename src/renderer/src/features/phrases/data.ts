@@ -3,9 +3,11 @@
 // own schemas before they go), and the report rows it shows. Pure functions; dataset.ts does the calls.
 import { backendContract, type Input } from '../../../../shared/contract';
 import type { DatasetImportResult, DatasetTranslateResult } from '../../../../shared/dataset';
+import type { NeuronpediaPhrasesResult } from '../../../../shared/neuronpedia';
 
 export type ImportRequest = Omit<Input<'dataset.import'>, 'jobId'>;
 export type TranslateRequest = Omit<Input<'dataset.translate'>, 'jobId'>;
+export type NeuronpediaRequest = Omit<Input<'phrases.neuronpedia'>, 'jobId'>;
 
 /** The dataset the step holds now (not yet the project's until the user uses it). */
 export interface Dataset {
@@ -21,21 +23,23 @@ export interface Dataset {
   features: string | null;
   imported: DatasetImportResult | null;
   translated: DatasetTranslateResult | null;
+  /** The Neuronpedia extraction that wrote the phrases file, when this step ran it. */
+  extracted: NeuronpediaPhrasesResult | null;
 }
 
 export function datasetOfImport(result: DatasetImportResult): Dataset {
-  return { origin: 'import', source: result.corpus, corpus: result.corpus, languages: result.languages.map((l) => l.code), features: null, imported: result, translated: null };
+  return { origin: 'import', source: result.corpus, corpus: result.corpus, languages: result.languages.map((l) => l.code), features: null, imported: result, translated: null, extracted: null };
 }
 
 /** A translation keeps what it was made from (an import's report stays beside the translation's). */
 export function datasetOfTranslate(result: DatasetTranslateResult, from: Dataset | null): Dataset {
   const kept = result.languagesKept ?? [result.sourceLanguage];
   const languages = [...kept, ...result.languages.map((l) => l.code).filter((c) => !kept.includes(c))];
-  return { origin: 'translate', source: result.corpus, corpus: result.corpus, languages, features: result.features, imported: from?.imported ?? null, translated: result };
+  return { origin: 'translate', source: result.corpus, corpus: result.corpus, languages, features: result.features, imported: from?.imported ?? null, translated: result, extracted: from?.extracted ?? null };
 }
 
-export function datasetOfPhrases(path: string): Dataset {
-  return { origin: 'phrases', source: path, corpus: null, languages: ['en'], features: null, imported: null, translated: null };
+export function datasetOfPhrases(path: string, extracted: NeuronpediaPhrasesResult | null = null): Dataset {
+  return { origin: 'phrases', source: path, corpus: null, languages: ['en'], features: null, imported: null, translated: null, extracted };
 }
 
 /** The project's languages the dataset lacks, in the project's order. */
@@ -54,7 +58,7 @@ export function parseLanguageList(text: string): string[] | null {
 }
 
 /** One line per problem, naming the field: the contract's schema is the rule (the backend checks again). */
-function problemsOf(method: 'dataset.import' | 'dataset.translate', request: unknown, names: Record<string, string>): string[] {
+function problemsOf(method: 'dataset.import' | 'dataset.translate' | 'phrases.neuronpedia', request: unknown, names: Record<string, string>): string[] {
   const parsed = backendContract[method].input.safeParse(request);
   if (parsed.success) return [];
   return parsed.error.issues.slice(0, 8).map((i) => {
@@ -80,6 +84,81 @@ export function importRequestOf(form: ImportForm): { request: ImportRequest; pro
   const request: ImportRequest = { path: form.path.trim(), outDir: form.outDir.trim(), split: form.split, ...(languages ? { languages } : {}) };
   if (problems.length) return { request, problems };
   return { request, problems: problemsOf('dataset.import', request, { path: 'Files to import', outDir: 'Dataset folder', languages: 'Languages to import', split: 'Split' }) };
+}
+
+/** `phrases.neuronpedia` from a Neuronpedia export folder the user downloaded: the features by
+ * index or by a search of their explanations; the backend's defaults for the 80 % rule and window. */
+export interface NeuronpediaForm {
+  export: string;
+  /** The Neuronpedia source id, e.g. 20-gemmascope-res-16k. */
+  source: string;
+  by: 'features' | 'search';
+  features: string;
+  search: string;
+  /** The folder whose tokenizer.json detokenises the export's tokens (the model's). */
+  tokenizer: string;
+  /** The phrases .jsonl written. */
+  out: string;
+}
+
+export function neuronpediaRequestOf(form: NeuronpediaForm): { request: NeuronpediaRequest | null; problems: string[] } {
+  const problems: string[] = [];
+  if (!form.export.trim()) problems.push('Export folder: type the folder of the Neuronpedia export (v1/<model>/<source>/…).');
+  if (!form.source.trim()) problems.push('Neuronpedia source: type the source id, like 20-gemmascope-res-16k.');
+  let features: number[] | undefined;
+  if (form.by === 'features') {
+    const words = form.features.split(/[\s,;]+/).filter(Boolean);
+    const bad = words.find((w) => !/^\d{1,10}$/.test(w));
+    if (words.length === 0) problems.push('Features: type the feature indices, like 5, 42, 1030.');
+    else if (bad !== undefined) problems.push(`Features: "${bad.slice(0, 20)}" is not a feature index (a whole number from 0).`);
+    else features = [...new Set(words.map(Number))];
+  } else if (!form.search.trim()) problems.push('Search: type words of the explanations to look for.');
+  if (!form.tokenizer.trim()) problems.push("Tokenizer folder: type the model folder whose tokenizer.json the export's tokens come from.");
+  if (!form.out.trim()) problems.push('Phrases file: type the .jsonl the phrases are written to.');
+  else if (!form.out.trim().endsWith('.jsonl')) problems.push('Phrases file: the file written must end in .jsonl.');
+  if (problems.length) return { request: null, problems };
+  const request: NeuronpediaRequest = {
+    export: form.export.trim(),
+    source: form.source.trim(),
+    ...(form.by === 'features' ? { features } : { search: form.search.trim() }),
+    tokenizer: form.tokenizer.trim(),
+    out: form.out.trim(),
+  };
+  const schema = problemsOf('phrases.neuronpedia', request, { export: 'Export folder', source: 'Neuronpedia source', features: 'Features', search: 'Search', tokenizer: 'Tokenizer folder', out: 'Phrases file' });
+  return schema.length ? { request: null, problems: schema } : { request, problems: [] };
+}
+
+export interface FeatureRow {
+  feature: number;
+  explanation: string;
+  maximum: string;
+  records: number;
+  passing: number;
+  phrases: number;
+  dropped: string;
+}
+
+/** The extraction's table: per feature its explanation, the maximum the 80 % was taken of, the
+ * records at or above it, the phrases kept and what was dropped (by reason). */
+export function featureRows(result: NeuronpediaPhrasesResult): FeatureRow[] {
+  return result.features.map((f) => {
+    const d = f.dropped;
+    const dropped = ([
+      [d.unmappable, 'with a token outside the tokenizer'],
+      [d.empty, 'empty'],
+      [d.duplicate, 'repeating a phrase'],
+      [d.specialPeak, 'peaking on a special token'],
+    ] as [number, string][]).filter(([n]) => n > 0).map(([n, why]) => `${n} ${why}`);
+    return {
+      feature: f.feature,
+      explanation: f.explanations[0] ?? '(none)',
+      maximum: f.maximum === null ? 'none' : String(Number(f.maximum.toPrecision(6))),
+      records: f.records,
+      passing: f.passing,
+      phrases: f.phrases,
+      dropped: dropped.join('; ') || 'none',
+    };
+  });
 }
 
 /** One target language's opus-mt folder and, for a multi-target model, its language token. */
@@ -176,7 +255,7 @@ export function previewLanguages(selected: readonly string[], dataset: Pick<Data
 }
 
 /** The folder a new dataset is proposed in: `<database folder>/datasets/<project>-<what>-<stamp>`. */
-export function proposeDatasetFolder(dbPath: string, projectName: string, what: 'import' | 'translated', now: Date): string {
+export function proposeDatasetFolder(dbPath: string, projectName: string, what: 'import' | 'translated' | 'phrases', now: Date): string {
   const sep = dbPath.includes('\\') && !dbPath.includes('/') ? '\\' : '/';
   const cut = dbPath.lastIndexOf(sep);
   const base = cut > 0 ? dbPath.slice(0, cut) : cut === 0 ? '' : '.';

@@ -9,20 +9,36 @@ import { api, errorMessage, withJobProgress } from '../../api';
 import { flushSave, project } from '../../state/project-sync';
 import { createStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
-import { datasetOfImport, datasetOfPhrases, datasetOfTranslate, importRequestOf, proposeDatasetFolder, translateRequestOf, type Dataset, type ImportForm, type TargetChoice } from './data';
+import type { NeuronpediaPhrasesResult } from '../../../../shared/neuronpedia';
+import {
+  datasetOfImport,
+  datasetOfPhrases,
+  datasetOfTranslate,
+  importRequestOf,
+  neuronpediaRequestOf,
+  proposeDatasetFolder,
+  translateRequestOf,
+  type Dataset,
+  type ImportForm,
+  type NeuronpediaForm,
+  type TargetChoice,
+} from './data';
 
-export type SourceKind = 'import' | 'phrases';
+export type SourceKind = 'import' | 'neuronpedia' | 'phrases';
+
+type Job = 'import' | 'translate' | 'neuronpedia';
 
 export interface PhrasesState {
   source: SourceKind;
   importForm: ImportForm;
+  neuronpediaForm: NeuronpediaForm;
   phrasesPath: string;
   targets: Record<string, TargetChoice>;
   translateDir: string;
   beams: number | null;
   dataset: Dataset | null;
   /** The job running now and what it does. */
-  job: { id: string; what: 'import' | 'translate' } | null;
+  job: { id: string; what: Job } | null;
   progress: ProgressEvent | null;
   cancelling: boolean;
   /** Why the last request was not sent (form problems) or failed (the backend's typed error). */
@@ -36,6 +52,7 @@ export interface PhrasesState {
 const INITIAL: PhrasesState = {
   source: 'import',
   importForm: { path: '', languages: '', split: 'devtest', outDir: '' },
+  neuronpediaForm: { export: '', source: '', by: 'features', features: '', search: '', tokenizer: '', out: '' },
   phrasesPath: '',
   targets: {},
   translateDir: '',
@@ -54,10 +71,12 @@ export const phrases = createStore<PhrasesState>(INITIAL);
 
 const failure = (e: unknown) => ({ code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) });
 
-/** Proposes the output folders the first time the step opens (a typed folder is kept). */
+/** Proposes the output folders (and the model's folder as the tokenizer) the first time the step
+ * opens; what the user typed is kept. */
 export async function proposeFolders(): Promise<void> {
-  const { importForm, translateDir } = phrases.get();
-  if (importForm.outDir && translateDir) return;
+  const { importForm, translateDir, neuronpediaForm } = phrases.get();
+  if (!neuronpediaForm.tokenizer && wizard.get().modelPath) phrases.set({ neuronpediaForm: { ...neuronpediaForm, tokenizer: wizard.get().modelPath } });
+  if (importForm.outDir && translateDir && neuronpediaForm.out) return;
   try {
     const info = await api.app.info({});
     const name = project.get().name || 'project';
@@ -66,13 +85,14 @@ export async function proposeFolders(): Promise<void> {
     phrases.set({
       importForm: s.importForm.outDir ? s.importForm : { ...s.importForm, outDir: proposeDatasetFolder(info.dbPath, name, 'import', now) },
       translateDir: s.translateDir || proposeDatasetFolder(info.dbPath, name, 'translated', now),
+      neuronpediaForm: s.neuronpediaForm.out ? s.neuronpediaForm : { ...s.neuronpediaForm, out: `${proposeDatasetFolder(info.dbPath, name, 'phrases', now)}.jsonl` },
     });
   } catch {
     // No proposal: the user types the folders.
   }
 }
 
-async function runJob<T>(what: 'import' | 'translate', call: (jobId: string) => Promise<T>): Promise<T | null> {
+async function runJob<T>(what: Job, call: (jobId: string) => Promise<T>): Promise<T | null> {
   if (phrases.get().job) return null;
   const id = crypto.randomUUID();
   phrases.set({ job: { id, what }, progress: null, cancelling: false, problems: [], error: null, cancelled: false, used: null });
@@ -92,6 +112,14 @@ export async function startImport(): Promise<void> {
   if (problems.length) return phrases.set({ problems, error: null });
   const result: DatasetImportResult | null = await runJob('import', (jobId) => api.dataset.import({ ...request, jobId }));
   if (result) phrases.set({ dataset: datasetOfImport(result) });
+}
+
+/** Phrases cut from a Neuronpedia export at >= 80 % of each feature's maximum (the backend's rule). */
+export async function startNeuronpedia(): Promise<void> {
+  const { request, problems } = neuronpediaRequestOf(phrases.get().neuronpediaForm);
+  if (!request) return phrases.set({ problems, error: null });
+  const result: NeuronpediaPhrasesResult | null = await runJob('neuronpedia', (jobId) => api.phrases.neuronpedia({ ...request, jobId }));
+  if (result) phrases.set({ dataset: datasetOfPhrases(result.out, result) });
 }
 
 /** A phrases file is read when it is translated (the backend checks every line then). */
