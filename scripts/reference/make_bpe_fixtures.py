@@ -7,6 +7,8 @@ Inputs (written by src/main/models/bpe-train.test.ts with LINGUASCOPE_UPDATE_BPE
 Output: test/fixtures/bpe/python.json with
   encode_cases   ids / ids with <bos> / pieces / decoded text that the Python `tokenizers` library
                  gives for every text, reading OUR tokenizer.json;
+                 transformers' AutoTokenizer on the folder must give the same ids with <bos>
+                 (the script stops otherwise; `transformers_agrees` counts the cases);
   trainer_cases  the vocabulary (by id) and merges that `tokenizers`' own BpeTrainer learns from
                  each corpus with the same settings: specials <pad> <eos> <bos> <unk> and the 256
                  byte pieces first, ' ' -> '▁', words split before each '▁', a text of weight w
@@ -51,6 +53,20 @@ def encode_cases(tokenizer_path: Path, cases):
     return out
 
 
+def check_transformers(folder: Path, cases) -> str:
+    """transformers' AutoTokenizer on the folder (tokenizer.json + tokenizer_config.json, as a model
+    folder holds them) must give the ids `tokenizers` gave, <bos> included; returns its version."""
+    import transformers
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    for case in cases:
+        ids = tok(case["text"])["input_ids"]
+        if ids != case["ids_with_special"]:
+            raise SystemExit(f"transformers disagrees on {case['text']!r}: {ids} vs {case['ids_with_special']}")
+    return transformers.__version__
+
+
 def train_reference(documents, vocab_size: int, min_frequency: int):
     tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
     tok.normalizer = normalizers.Replace(" ", "\u2581")
@@ -83,12 +99,16 @@ def main() -> None:
         vocab, merges = train_reference(documents, case["vocab_size"], case["min_frequency"])
         trainer_out.append({"name": case["name"], "vocab": vocab, "merges": merges})
         print(f"{case['name']}: {len(vocab)} tokens, {len(merges)} merges", file=sys.stderr)
+    encoded = encode_cases(tokenizer_path, corpus["encode_cases"])
+    transformers_version = check_transformers(FIXTURES, encoded)
     fixture = {
         "generator": "scripts/reference/make_bpe_fixtures.py",
-        "versions": {"python": platform.python_version(), "tokenizers": tokenizers.__version__},
+        "versions": {"python": platform.python_version(), "tokenizers": tokenizers.__version__, "transformers": transformers_version},
         "tokenizer_sha256": sha256(tokenizer_path),
         "corpus_sha256": sha256(corpus_path),
-        "encode_cases": encode_cases(tokenizer_path, corpus["encode_cases"]),
+        # Every case's ids_with_special is also what transformers' AutoTokenizer gives (checked above).
+        "transformers_agrees": len(encoded),
+        "encode_cases": encoded,
         "trainer_cases": trainer_out,
     }
     (FIXTURES / "python.json").write_text(json.dumps(fixture, ensure_ascii=False) + "\n", encoding="utf-8")

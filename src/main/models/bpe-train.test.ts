@@ -86,8 +86,9 @@ if (UPDATE) {
 }
 
 interface PythonFixture {
-  versions: { python: string; tokenizers: string };
+  versions: { python: string; tokenizers: string; transformers: string };
   tokenizer_sha256: string;
+  transformers_agrees: number;
   corpus_sha256: string;
   encode_cases: { lang: string; source: string; text: string; ids: number[]; ids_with_special: number[]; tokens: string[]; decoded: string }[];
   trainer_cases: { name: string; vocab: string[]; merges: [string, string][] }[];
@@ -126,6 +127,8 @@ describe('the demo tokenizer vs. Hugging Face tokenizers (Python)', () => {
   it('covers the ten languages and the edge cases', () => {
     const langs = new Set(python.encode_cases.map((c) => c.lang));
     for (const lang of [...LANGS, 'misc']) expect(langs).toContain(lang);
+    // The script also ran transformers' AutoTokenizer on the folder and it agreed on every case.
+    expect(python.transformers_agrees).toBe(python.encode_cases.length);
   });
 
   it.each(python.encode_cases.map((c, i) => [`#${i} ${c.lang} ${c.source} ${JSON.stringify(c.text).slice(0, 40)}`, c] as const))('%s', (_t, c) => {
