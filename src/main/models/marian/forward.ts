@@ -25,13 +25,15 @@
 //        top_log_probs, top_ids (R, S, top_k): the largest processed log-probabilities (banned
 //        tokens −∞, then log-softmax again when renormalize), descending, lower id first on ties;
 //        best_ids (R, S, 1): argmax of the logits over the allowed tokens (greedy);
+//        nonfinite_logits (): how many logits are NaN or ±Inf;
 //        present_key.L / present_value.L (R, Hdec, P+S, Dh).
 //        Decoding fetches only top_* or best_ids, so no V-wide pass runs in JavaScript.
 import { Graph, type Value } from '../../engine/graph';
 import { attention } from '../../engine/nn';
-import { add, div, greater, mul, sigmoid, sqrt, sub, where } from '../../engine/ops/elementwise';
+import { add, cast, div, greater, mul, sigmoid, sqrt, sub, where } from '../../engine/ops/elementwise';
 import { linear } from '../../engine/ops/linalg';
-import { logSoftmax, reduceMax, reduceMean } from '../../engine/ops/reduce';
+import { logSoftmax, reduceMax, reduceMean, reduceSum } from '../../engine/ops/reduce';
+import { isInf, isNaN } from '../../engine/ops/select';
 import { int64s, reshapeTo, shapeOf } from '../../engine/ops/shapes';
 import { concat, gather, oneHot, reshape, transpose, unsqueeze } from '../../engine/ops/tensor';
 import { WeightFolder } from '../../engine/weights';
@@ -206,6 +208,9 @@ export function buildMarianDecoderGraph(c: MarianConfig, weights: MarianWeights)
   g.output(topValues, 'top_log_probs');
   g.output(topIds, 'top_ids');
   g.output(g.op('TopK', [allowedLogits, int64s(g, [1])], { axis: -1, largest: 1, sorted: 1 })[1], 'best_ids');
+  // NaN/±Inf among the logits: broken weights or a float32 overflow, named before any id is trusted.
+  const count = (test: (v: Value) => Value) => reduceSum(cast(test(logits), 'float32'), [0, 1], false);
+  g.output(add(count(isNaN), count(isInf)), 'nonfinite_logits');
   return g;
 }
 

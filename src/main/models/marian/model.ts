@@ -5,12 +5,14 @@
 // in-thread (EngineSession). Each step sends the cache and cross-attention K/V as inputs, which a
 // worker copies per message: a job that decodes many steps does best running generate() where its
 // sessions live.
+import { basename } from 'node:path';
 import { ApiError } from '../../../shared/errors';
 import { EngineSession, type HostTensor, type SessionOptions } from '../../engine/session';
 import type { MarianConfig } from './config';
 import { buildMarianDecoderGraph, buildMarianEncoderGraph, causalMask, crossKey, crossValue, pastKey, pastValue, presentKey, presentValue } from './forward';
 import type { WeightIndex } from '../../io/safetensors';
-import { checkMarianWeights, sinusoidalPositions, type MarianWeights } from './weights';
+import { nonFiniteIn } from '../../io/safetensors-scan';
+import { checkMarianWeights, FINAL_LOGITS_BIAS, marianLayerTensors, sinusoidalPositions, type MarianWeights } from './weights';
 
 /** What runs a graph: an EngineSession, or a RuntimeHost's RemoteSession. */
 export interface MarianRunner {
@@ -65,6 +67,7 @@ const int64 = (values: readonly number[], dims: number[]): HostTensor => ({ dtyp
 export class MarianModel {
   private constructor(
     readonly config: MarianConfig,
+    private readonly weights: MarianWeights,
     private readonly encoder: MarianRunner,
     private readonly decoder: MarianRunner,
   ) {}
@@ -80,7 +83,7 @@ export class MarianModel {
     const encoder = await loader(buildMarianEncoderGraph(config, weights).toModel(), sessionOptions);
     try {
       const decoder = await loader(buildMarianDecoderGraph(config, weights).toModel(), sessionOptions);
-      return new MarianModel(config, encoder, decoder);
+      return new MarianModel(config, weights, encoder, decoder);
     } catch (error) {
       await encoder.release();
       throw error;
@@ -197,8 +200,10 @@ export class MarianModel {
       feeds[pastValue(L)] = cache.values[L];
     }
     const layers = [...Array(this.config.decoderLayers).keys()];
-    const wanted = 'scores' in outputs ? [outputs.scores] : outputs.decode === 'greedy' ? ['best_ids'] : ['top_ids', 'top_log_probs'];
+    const wanted = 'scores' in outputs ? [outputs.scores] : outputs.decode === 'greedy' ? ['best_ids', 'nonfinite_logits'] : ['top_ids', 'top_log_probs', 'nonfinite_logits'];
     const out = await this.decoder.run(feeds, [...wanted, ...layers.flatMap((L) => [presentKey(L), presentValue(L)])]);
+    const nonFinite = out.nonfinite_logits ? (out.nonfinite_logits.data as Float32Array)[0] : 0;
+    if (nonFinite > 0) throw this.nonFiniteError(nonFinite);
     const cacheOut: DecoderCache = { rows: R, length: P + S, keys: layers.map((L) => out[presentKey(L)]), values: layers.map((L) => out[presentValue(L)]) };
     if ('scores' in outputs) return { scores: out[outputs.scores].data as Float32Array, cache: cacheOut };
     const ids = out[outputs.decode === 'greedy' ? 'best_ids' : 'top_ids'].data as BigInt64Array;
@@ -207,6 +212,23 @@ export class MarianModel {
       topLogProbs: outputs.decode === 'beam' ? (out.top_log_probs.data as Float32Array) : undefined,
       cache: cacheOut,
     };
+  }
+
+  /** Names the tensor holding NaN/Inf (scanning the checkpoint), or says finite weights overflowed. */
+  private nonFiniteError(count: number): ApiError {
+    const { index, embedding, hasFinalLogitsBias, folder } = this.weights;
+    const read = [embedding, ...marianLayerTensors(this.config).keys(), ...(hasFinalLogitsBias ? [FINAL_LOGITS_BIAS] : [])];
+    for (const name of read) {
+      const entry = index.tensors.get(name)!;
+      const bad = nonFiniteIn(entry);
+      if (bad) {
+        return new ApiError('WEIGHTS_INVALID', `${basename(entry.file)}: tensor '${name}' holds ${bad.count} non-finite value(s) (${bad.value} at flat index ${bad.first}); the translation model's weights are broken`, {
+          file: entry.file,
+          tensor: name,
+        });
+      }
+    }
+    return new ApiError('WEIGHTS_INVALID', `${folder}: the translation model produced ${count} NaN or infinite logit(s) from finite weights (a float32 overflow); its outputs cannot be trusted`, { file: folder });
   }
 
   /** ban_ids (rows, NB) padded with V (no ban), renormalize, top_k. */

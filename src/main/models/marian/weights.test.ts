@@ -13,6 +13,7 @@ import { ApiError } from '../../../shared/errors';
 import { readTensorBytes, readWeightIndex, writeSafetensors, type TensorToWrite } from '../../io/safetensors';
 import { readFolderWeights } from '../../io/torch-bin';
 import { readMarianConfig } from './config';
+import { generate } from './generate';
 import { MarianModel } from './model';
 import { checkMarianWeights, EMBEDDING_ALIASES, marianLayerTensors, sinusoidalPositions } from './weights';
 
@@ -170,6 +171,47 @@ describe('checkMarianWeights', () => {
     const extra = refusal(variant(() => {}, (raw) => (raw.decoder_layers = 1)));
     expect(extra.details).toMatchObject({ unexpected: true });
     expect(String(extra.details?.tensor)).toMatch(/^model\.decoder\.layers\.1\./);
+  });
+
+  it('NaN/Inf weights stop decoding with WEIGHTS_INVALID naming the tensor; finite weights that overflow are named as an overflow', async () => {
+    const poison = (name: string, index: number, value: number, count = 1) =>
+      variant((t) => {
+        const e = t.get(name)!;
+        const values = new Float32Array((e.data as Uint8Array).slice().buffer);
+        values.fill(value, index, index + count);
+        t.set(name, { ...e, data: new Uint8Array(values.buffer) });
+      });
+    const cases: [string, number, RegExp, string | undefined][] = [
+      ['model.encoder.layers.0.self_attn.v_proj.weight', 3, /tensor 'model\.encoder\.layers\.0\.self_attn\.v_proj\.weight' holds 1 non-finite/, 'model.encoder.layers.0.self_attn.v_proj.weight'],
+      ['model.decoder.layers.1.fc2.weight', 0, /tensor 'model\.decoder\.layers\.1\.fc2\.weight' holds 1 non-finite/, 'model.decoder.layers.1.fc2.weight'],
+      ['final_logits_bias', 7, /tensor 'final_logits_bias' holds/, 'final_logits_bias'],
+    ];
+    const { generation } = readMarianConfig(MARIAN_MODEL_DIR);
+    for (const [name, index, message, tensor] of cases) {
+      const dir = poison(name, index, name === 'final_logits_bias' ? Infinity : NaN);
+      const model = await MarianModel.open({ path: dir, config, weights: readWeightIndex(dir) }, { intraOpThreads: 1 });
+      try {
+        for (const numBeams of [1, 4]) {
+          const error = await generate(model, [[5, 6, 0]], { ...generation, numBeams }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(ApiError);
+          expect((error as ApiError).code).toBe('WEIGHTS_INVALID');
+          expect((error as ApiError).message).toMatch(message);
+          expect((error as ApiError).details?.tensor).toBe(tensor);
+        }
+      } finally {
+        await model.release();
+      }
+    }
+    // Finite but huge decoder biases: their sum overflows in the LayerNorm's mean, inf − inf is NaN.
+    const dir = poison('model.decoder.layers.0.fc2.bias', 2, 3e38, 4);
+    const model = await MarianModel.open({ path: dir, config, weights: readWeightIndex(dir) }, { intraOpThreads: 1 });
+    try {
+      const error = await generate(model, [[5, 6, 0]], generation).catch((e: unknown) => e);
+      expect((error as ApiError).code).toBe('WEIGHTS_INVALID');
+      expect((error as ApiError).message).toMatch(/NaN or infinite logit\(s\) from finite weights/);
+    } finally {
+      await model.release();
+    }
   });
 
   it('pytorch_model.bin (read by io/torch-bin.ts) and model.safetensors of one model give the same encoder output', async () => {
