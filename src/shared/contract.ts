@@ -420,6 +420,20 @@ const projectEvaluateFields = {
   outDir: pathOrEmpty,
   jobId: z.string().min(1).max(64).nullable(),
 };
+// The Phrases step's choices (ProjectPhrasesState): the same rule (strict when saved, dropped when
+// damaged on read). Fields hold what the user typed; the requests are checked when sent.
+const typedText = z.string().max(100_000);
+const projectPhrasesFields = {
+  source: z.enum(['import', 'neuronpedia', 'phrases']),
+  importForm: z.object({ path: pathOrEmpty, languages: typedText, split: z.enum(FLORES_SPLIT_NAMES), outDir: pathOrEmpty }).strict(),
+  neuronpediaForm: z
+    .object({ export: pathOrEmpty, source: typedText, by: z.enum(['features', 'search']), features: typedText, search: typedText, tokenizer: pathOrEmpty, out: pathOrEmpty })
+    .strict(),
+  phrasesPath: pathOrEmpty,
+  targets: z.record(languageCode, z.object({ model: pathOrEmpty, targetToken: typedText }).strict()),
+  translateDir: pathOrEmpty,
+  beams: z.number().finite().nullable(),
+};
 /** A project's state as a client sends it. */
 export const projectStateInput = z
   .object({
@@ -427,6 +441,7 @@ export const projectStateInput = z
     adapterPath: pathOrEmpty.optional(),
     finetune: z.object(projectFinetuneFields).strict().optional(),
     evaluate: z.object(projectEvaluateFields).strict().optional(),
+    phrases: z.object(projectPhrasesFields).strict().optional(),
   })
   .strict();
 /** A project's state as read from the store. */
@@ -435,6 +450,7 @@ export const storedProjectState = z.object({
   adapterPath: pathOrEmpty.optional().catch(undefined),
   finetune: z.object(projectFinetuneFields).optional().catch(undefined),
   evaluate: z.object(projectEvaluateFields).optional().catch(undefined),
+  phrases: z.object(projectPhrasesFields).optional().catch(undefined),
 });
 const projectId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const runId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);

@@ -477,6 +477,28 @@ export interface ProjectState {
   finetune?: ProjectFinetuneState;
   /** The Evaluate step's choices and its last evaluation's job; absent = never opened. */
   evaluate?: ProjectEvaluateState;
+  /** The Phrases step's choices (sources, opus-mt folders per language); absent = never changed. */
+  phrases?: ProjectPhrasesState;
+}
+
+/** The Phrases step's choices as a project keeps them. The datasets it builds are folders of files
+ * (corpus.tsv with import.json / translation.json beside it); the corpus the project reads is
+ * `corpus` above, set only when the user uses a dataset. */
+export interface ProjectPhrasesState {
+  source: 'import' | 'neuronpedia' | 'phrases';
+  /** dataset.import: the files, the languages as typed (blank = every one the files hold), the
+   * FLORES split and the folder written. */
+  importForm: { path: string; languages: string; split: 'dev' | 'devtest'; outDir: string };
+  /** phrases.neuronpedia: the export folder, source id, features (indices as typed, or a search),
+   * tokenizer folder and the .jsonl written. */
+  neuronpediaForm: { export: string; source: string; by: 'features' | 'search'; features: string; search: string; tokenizer: string; out: string };
+  /** A phrases .jsonl written before. */
+  phrasesPath: string;
+  /** Per target language (registry code): its opus-mt folder and target token; empty = none. */
+  targets: Record<string, { model: string; targetToken: string }>;
+  /** dataset.translate's output folder and beams (null = the model's generation_config). */
+  translateDir: string;
+  beams: number | null;
 }
 
 /** The Evaluate step as a project keeps it (the model is the project's). The evaluation's numbers

@@ -213,6 +213,10 @@ describe('browser harness: the Phrases step imports FLORES+, translates a langua
     await page.locator('.project-bar[data-project]').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.locator('nav[aria-label="wizard steps"] button[aria-current=step]').textContent()).toBe('2. Phrases');
     await expect.poll(() => page.getByTestId('corpus-source').textContent()).toContain(join(TRANSLATED, 'corpus.tsv'));
+    // The step's choices are the project's: stored in its row and shown again.
+    const stored = db((d) => JSON.parse((d.prepare('SELECT state_json FROM projects').get() as { state_json: string }).state_json) as { phrases?: { targets: Record<string, unknown>; importForm: { path: string } } });
+    expect(stored.phrases?.targets.zh).toEqual({ model: MARIAN, targetToken: '>>cmn_Hans<<' });
+    expect(await page.getByLabel('files to import').inputValue()).toBe(FLORES);
     expect(session!.problems).toEqual([]);
   });
 
@@ -237,11 +241,11 @@ describe('browser harness: the Phrases step imports FLORES+, translates a langua
     expect(rows.map((r) => [r[0], r[5]])).toEqual(demoSource.features.map((f) => [String(f), String(want.filter((p) => p.feature === f).length)]));
     expect(await page.getByTestId('phrases-dataset-summary').textContent()).toBe(`Phrases ${out} (English): translate them to make a corpus.`);
 
-    // hi and zh are missing (the form lives in the page: after the reload it starts afresh).
+    // hi and zh are missing; zh's opus-mt folder and token are the project's (chosen before the reload).
     const translate = page.getByTestId('phrases-translate');
     expect(await translate.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-code')))).toEqual(['zh', 'hi']);
-    await page.getByLabel('zh opus-mt folder').fill(MARIAN);
-    await page.getByLabel('zh target token').fill('>>cmn_Hans<<');
+    expect(await page.getByLabel('zh opus-mt folder').inputValue()).toBe(MARIAN);
+    expect(await page.getByLabel('zh target token').inputValue()).toBe('>>cmn_Hans<<');
     await page.getByLabel('hi opus-mt folder').fill(MARIAN);
     await page.getByLabel('hi target token').fill('>>hin<<');
     const dir = join(tmp.dir, 'neuronpedia-translated');

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { projectStateInput, storedProjectState } from '../../../shared/contract';
 import { choicesOf, projectStateOf, summarySha256, wizardOf } from './project-state';
-import { INITIAL_EVALUATE, INITIAL_FINETUNE, INITIAL_WIZARD, type WizardState } from './wizard';
+import { INITIAL_EVALUATE, INITIAL_FINETUNE, INITIAL_PHRASES, INITIAL_WIZARD, type WizardState } from './wizard';
 
 const chosen: WizardState = {
   ...INITIAL_WIZARD,
@@ -110,6 +110,45 @@ describe('project state', () => {
       const read = storedProjectState.safeParse({ ...base, evaluate: e });
       expect(read.success).toBe(true);
       expect(read.data?.evaluate).toBeUndefined();
+      expect(read.data?.modelPath).toBe('/m');
+    }
+  });
+
+  it('keeps the Phrases step choices (left out while unused), strict on save, dropped when damaged on read', () => {
+    const base = projectStateOf(chosen, {});
+    expect('phrases' in base).toBe(false);
+    const phrases = {
+      ...INITIAL_PHRASES,
+      source: 'neuronpedia' as const,
+      importForm: { path: '/flores', languages: 'en, hi', split: 'dev' as const, outDir: '/o/import' },
+      neuronpediaForm: { export: '/np', source: '20-gemmascope-res-16k', by: 'search' as const, features: '', search: 'newlines', tokenizer: '/m', out: '/o/p.jsonl' },
+      targets: { zh: { model: '/opus-mt-en-zh', targetToken: '>>cmn_Hans<<' } },
+      translateDir: '/o/tr',
+      beams: 4,
+    };
+    const state = projectStateOf({ ...chosen, step: 'phrases', phrases }, {});
+    expect(projectStateInput.safeParse(state).success).toBe(true);
+    expect({ ...INITIAL_WIZARD, ...wizardOf(state) }.phrases).toEqual(phrases);
+    expect(wizardOf(base).phrases).toBe(INITIAL_PHRASES);
+    // A misspelt key is an error when saved; read back (a newer version's key) it is dropped.
+    expect(projectStateInput.safeParse({ ...base, phrases: { ...phrases, sourcee: 'import' } }).success).toBe(false);
+    expect(storedProjectState.safeParse({ ...base, phrases: { ...phrases, sourcee: 'import' } }).data?.phrases).toEqual(phrases);
+    const bad = [
+      { ...phrases, source: 'udhr' },
+      { ...phrases, importForm: { ...phrases.importForm, split: 'test' } },
+      { ...phrases, importForm: { path: '/x' } },
+      { ...phrases, neuronpediaForm: { ...phrases.neuronpediaForm, by: 'run' } },
+      { ...phrases, targets: { 'not a code!': { model: '/m', targetToken: '' } } },
+      { ...phrases, targets: { zh: { model: '/m' } } },
+      { ...phrases, beams: '4' },
+      { ...phrases, translateDir: 'x'.repeat(5000) },
+      'a string',
+    ];
+    for (const p of bad) {
+      expect(projectStateInput.safeParse({ ...base, phrases: p }).success, JSON.stringify(p).slice(0, 200)).toBe(false);
+      const read = storedProjectState.safeParse({ ...base, phrases: p });
+      expect(read.success).toBe(true);
+      expect(read.data?.phrases).toBeUndefined();
       expect(read.data?.modelPath).toBe('/m');
     }
   });

@@ -1,7 +1,7 @@
 // The wizard's choices as a project stores them, and back. Pure functions: the sync (project-sync)
 // does the calls.
 import type { AnalysisRunRecord, ProjectState, Tier } from '../../../shared/dto';
-import { INITIAL_EVALUATE, INITIAL_FINETUNE, STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
+import { INITIAL_EVALUATE, INITIAL_FINETUNE, INITIAL_PHRASES, STEPS, type AnalysisRequest, type StepId, type WizardState } from './wizard';
 
 /** What a project keeps of the wizard; `tiers` are read from the registry when saving. */
 export type PersistedChoices = Omit<ProjectState, 'tiers'>;
@@ -21,6 +21,7 @@ export function choicesOf(w: WizardState): PersistedChoices {
     ...(w.adapterPath ? { adapterPath: w.adapterPath } : {}),
     ...(w.finetune !== INITIAL_FINETUNE ? { finetune: w.finetune } : {}),
     ...(w.evaluate !== INITIAL_EVALUATE ? { evaluate: w.evaluate } : {}),
+    ...(w.phrases !== INITIAL_PHRASES ? { phrases: w.phrases } : {}),
   };
 }
 
@@ -61,6 +62,7 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
     adapterPath: state.adapterPath ?? '',
     finetune: state.finetune ?? INITIAL_FINETUNE,
     evaluate: state.evaluate ?? INITIAL_EVALUATE,
+    phrases: state.phrases ?? INITIAL_PHRASES,
   };
 }
 

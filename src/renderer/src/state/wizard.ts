@@ -1,4 +1,4 @@
-import type { DisparitySummary, FertilityResult, ModelInfo, ProjectEvaluateState, ProjectFinetuneState, SaeInfo } from '../../../shared/dto';
+import type { DisparitySummary, FertilityResult, ModelInfo, ProjectEvaluateState, ProjectFinetuneState, ProjectPhrasesState, SaeInfo } from '../../../shared/dto';
 import { createStore } from './store';
 
 export const STEPS = [
@@ -79,6 +79,8 @@ export interface WizardState {
   finetune: ProjectFinetuneState;
   /** The Evaluate step's choices and its last evaluation's job. */
   evaluate: ProjectEvaluateState;
+  /** The Phrases step's choices (the dataset it shows lives in the step's own store). */
+  phrases: ProjectPhrasesState;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -109,6 +111,18 @@ export const INITIAL_EVALUATE: ProjectEvaluateState = {
   jobId: null,
 };
 
+/** The Phrases step before the user chose anything: an import of every language the files hold
+ * (FLORES devtest), no folders (proposed when the step opens), no opus-mt folder. */
+export const INITIAL_PHRASES: ProjectPhrasesState = {
+  source: 'import',
+  importForm: { path: '', languages: '', split: 'devtest', outDir: '' },
+  neuronpediaForm: { export: '', source: '', by: 'features', features: '', search: '', tokenizer: '', out: '' },
+  phrasesPath: '',
+  targets: {},
+  translateDir: '',
+  beams: null,
+};
+
 /** A new project's choices (the app itself opens the last project, or the bundled demo's). */
 export const INITIAL_WIZARD: WizardState = {
   step: 'languages',
@@ -129,6 +143,7 @@ export const INITIAL_WIZARD: WizardState = {
   adapterPath: '',
   finetune: INITIAL_FINETUNE,
   evaluate: INITIAL_EVALUATE,
+  phrases: INITIAL_PHRASES,
 };
 
 export const wizard = createStore<WizardState>(INITIAL_WIZARD);

@@ -4,11 +4,12 @@
 import { FolderField } from '../../components/FolderField';
 import { useStore } from '../../state/store';
 import type { NeuronpediaForm as Form } from './data';
-import { phrases, startNeuronpedia } from './dataset';
+import { setChoices, startNeuronpedia } from './dataset';
+import { wizard } from '../../state/wizard';
 
 export function NeuronpediaForm() {
-  const form = useStore(phrases, (s) => s.neuronpediaForm);
-  const set = (patch: Partial<Form>) => phrases.set((s) => ({ neuronpediaForm: { ...s.neuronpediaForm, ...patch } }));
+  const form = useStore(wizard, (w) => w.phrases.neuronpediaForm);
+  const set = (patch: Partial<Form>) => setChoices((c) => ({ neuronpediaForm: { ...c.neuronpediaForm, ...patch } }));
   return (
     <div className="phrases-form">
       <FolderField label="Export folder:" name="Neuronpedia export folder" value={form.export} placeholder="/data/neuronpedia (holds v1/<model>/<source>/)" dialogTitle="Neuronpedia export folder" onChange={(v) => set({ export: v })} />

@@ -13,7 +13,7 @@ import { wizard } from '../../state/wizard';
 import { CorpusReader } from './CorpusReader';
 import { DatasetPreview } from './DatasetPreview';
 import { DatasetReport } from './DatasetReport';
-import { cancelJob, choosePhrasesFile, phrases, proposeFolders, startImport, adoptDataset, type SourceKind } from './dataset';
+import { adoptDataset, cancelJob, choosePhrasesFile, phrases, proposeFolders, setChoices, startImport, type SourceKind } from './dataset';
 import { NeuronpediaForm } from './NeuronpediaForm';
 import { TranslateTargets } from './TranslateTargets';
 import './phrases.css';
@@ -31,10 +31,11 @@ export function PhrasesStep() {
 
 function DatasetBuilder() {
   const s = useStore(phrases, (x) => x);
+  const c = useStore(wizard, (w) => w.phrases);
   const corpus = useStore(wizard, (w) => w.corpus);
   const running = s.job !== null;
-  const setSource = (source: SourceKind) => phrases.set({ source });
-  const setImport = (patch: Partial<typeof s.importForm>) => phrases.set((x) => ({ importForm: { ...x.importForm, ...patch } }));
+  const setSource = (source: SourceKind) => setChoices({ source });
+  const setImport = (patch: Partial<typeof c.importForm>) => setChoices((x) => ({ importForm: { ...x.importForm, ...patch } }));
 
   return (
     <div className="phrases-builder">
@@ -42,34 +43,34 @@ function DatasetBuilder() {
       <fieldset className="phrases-source" disabled={running}>
         <legend>Where the phrases come from</legend>
         <label>
-          <input type="radio" name="phrases-source" checked={s.source === 'import'} onChange={() => setSource('import')} /> FLORES-200 / FLORES+ or a table (.jsonl, .csv, .tsv,
+          <input type="radio" name="phrases-source" checked={c.source === 'import'} onChange={() => setSource('import')} /> FLORES-200 / FLORES+ or a table (.jsonl, .csv, .tsv,
           .parquet)
         </label>
         <label>
-          <input type="radio" name="phrases-source" checked={s.source === 'neuronpedia'} onChange={() => setSource('neuronpedia')} /> A Neuronpedia export (phrases at ≥ 80 % of each
+          <input type="radio" name="phrases-source" checked={c.source === 'neuronpedia'} onChange={() => setSource('neuronpedia')} /> A Neuronpedia export (phrases at ≥ 80 % of each
           feature's maximum)
         </label>
         <label>
-          <input type="radio" name="phrases-source" checked={s.source === 'phrases'} onChange={() => setSource('phrases')} /> Neuronpedia phrases already extracted (a .jsonl from{' '}
+          <input type="radio" name="phrases-source" checked={c.source === 'phrases'} onChange={() => setSource('phrases')} /> Neuronpedia phrases already extracted (a .jsonl from{' '}
           <code>linguascope phrases neuronpedia</code>)
         </label>
 
-        {s.source === 'neuronpedia' && <NeuronpediaForm />}
-        {s.source === 'import' && (
+        {c.source === 'neuronpedia' && <NeuronpediaForm />}
+        {c.source === 'import' && (
           <div className="phrases-form">
-            <FolderField label="Files to import:" name="files to import" value={s.importForm.path} placeholder="/data/flores_plus or /data/corpus.csv" dialogTitle="FLORES folder or table" onChange={(v) => setImport({ path: v })} />
+            <FolderField label="Files to import:" name="files to import" value={c.importForm.path} placeholder="/data/flores_plus or /data/corpus.csv" dialogTitle="FLORES folder or table" onChange={(v) => setImport({ path: v })} />
             <label>
               Languages to import{' '}
-              <input aria-label="languages to import" value={s.importForm.languages} placeholder="blank: every language the files hold" onChange={(e) => setImport({ languages: e.target.value })} />
+              <input aria-label="languages to import" value={c.importForm.languages} placeholder="blank: every language the files hold" onChange={(e) => setImport({ languages: e.target.value })} />
             </label>
             <label>
               FLORES split{' '}
-              <select aria-label="FLORES split" value={s.importForm.split} onChange={(e) => setImport({ split: e.target.value as 'dev' | 'devtest' })}>
+              <select aria-label="FLORES split" value={c.importForm.split} onChange={(e) => setImport({ split: e.target.value as 'dev' | 'devtest' })}>
                 <option value="dev">dev</option>
                 <option value="devtest">devtest</option>
               </select>
             </label>
-            <FolderField label="Dataset folder:" name="dataset folder" value={s.importForm.outDir} dialogTitle="Folder for the imported dataset" onChange={(v) => setImport({ outDir: v })} />
+            <FolderField label="Dataset folder:" name="dataset folder" value={c.importForm.outDir} dialogTitle="Folder for the imported dataset" onChange={(v) => setImport({ outDir: v })} />
             <button type="button" className="primary" onClick={() => void startImport()}>
               Import
             </button>
@@ -79,11 +80,11 @@ function DatasetBuilder() {
             </p>
           </div>
         )}
-        {s.source === 'phrases' && (
+        {c.source === 'phrases' && (
           <div className="phrases-form">
             <label>
               Phrases file{' '}
-              <input aria-label="phrases file" value={s.phrasesPath} placeholder="/data/phrases.jsonl" onChange={(e) => phrases.set({ phrasesPath: e.target.value })} />
+              <input aria-label="phrases file" value={c.phrasesPath} placeholder="/data/phrases.jsonl" onChange={(e) => setChoices({ phrasesPath: e.target.value })} />
             </label>
             <button type="button" className="primary" onClick={() => choosePhrasesFile()}>
               Use these phrases

@@ -5,14 +5,15 @@ import { FolderField } from '../../components/FolderField';
 import { useStore } from '../../state/store';
 import { wizard } from '../../state/wizard';
 import { missingLanguages, type TargetChoice } from './data';
-import { phrases, startTranslate } from './dataset';
+import { phrases, setChoices, startTranslate } from './dataset';
 
 export function TranslateTargets({ running }: { running: boolean }) {
   const selected = useStore(wizard, (w) => w.selected);
-  const s = useStore(phrases, (x) => x);
-  const missing = missingLanguages(selected, s.dataset);
+  const dataset = useStore(phrases, (x) => x.dataset);
+  const s = useStore(wizard, (w) => w.phrases);
+  const missing = missingLanguages(selected, dataset);
   const setTarget = (code: string, patch: Partial<TargetChoice>) =>
-    phrases.set((x) => ({ targets: { ...x.targets, [code]: { ...(x.targets[code] ?? { model: '', targetToken: '' }), ...patch } } }));
+    setChoices((x) => ({ targets: { ...x.targets, [code]: { ...(x.targets[code] ?? { model: '', targetToken: '' }), ...patch } } }));
 
   if (missing.length === 0) {
     return (
@@ -48,7 +49,7 @@ export function TranslateTargets({ running }: { running: boolean }) {
           ))}
         </tbody>
       </table>
-      <FolderField label="Translated dataset folder:" name="translated dataset folder" value={s.translateDir} dialogTitle="Folder for the translated dataset" onChange={(v) => phrases.set({ translateDir: v })} />
+      <FolderField label="Translated dataset folder:" name="translated dataset folder" value={s.translateDir} dialogTitle="Folder for the translated dataset" onChange={(v) => setChoices({ translateDir: v })} />
       <label>
         Beams{' '}
         <input
@@ -58,7 +59,8 @@ export function TranslateTargets({ running }: { running: boolean }) {
           max={32}
           value={s.beams ?? ''}
           placeholder="model's own"
-          onChange={(e) => phrases.set({ beams: e.target.value === '' ? null : Number(e.target.value) })}
+          // A number the field cannot hold (empty, not finite) is no choice: the model's own.
+          onChange={(e) => setChoices({ beams: e.target.value === '' || !Number.isFinite(Number(e.target.value)) ? null : Number(e.target.value) })}
         />
       </label>
       <button type="button" className="primary" onClick={() => void startTranslate(missing)}>

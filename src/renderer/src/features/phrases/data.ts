@@ -3,6 +3,7 @@
 // own schemas before they go), and the report rows it shows. Pure functions; dataset.ts does the calls.
 import { backendContract, type Input } from '../../../../shared/contract';
 import type { DatasetImportResult, DatasetTranslateResult } from '../../../../shared/dataset';
+import type { ProjectPhrasesState } from '../../../../shared/dto';
 import type { NeuronpediaPhrasesResult } from '../../../../shared/neuronpedia';
 
 export type ImportRequest = Omit<Input<'dataset.import'>, 'jobId'>;
@@ -68,13 +69,8 @@ function problemsOf(method: 'dataset.import' | 'dataset.translate' | 'phrases.ne
   });
 }
 
-export interface ImportForm {
-  path: string;
-  /** Blank: every registered language the files hold. */
-  languages: string;
-  split: 'dev' | 'devtest';
-  outDir: string;
-}
+/** The forms as the project keeps them (ProjectPhrasesState). */
+export type ImportForm = ProjectPhrasesState['importForm'];
 
 export function importRequestOf(form: ImportForm): { request: ImportRequest; problems: string[] } {
   const problems: string[] = [];
@@ -88,18 +84,7 @@ export function importRequestOf(form: ImportForm): { request: ImportRequest; pro
 
 /** `phrases.neuronpedia` from a Neuronpedia export folder the user downloaded: the features by
  * index or by a search of their explanations; the backend's defaults for the 80 % rule and window. */
-export interface NeuronpediaForm {
-  export: string;
-  /** The Neuronpedia source id, e.g. 20-gemmascope-res-16k. */
-  source: string;
-  by: 'features' | 'search';
-  features: string;
-  search: string;
-  /** The folder whose tokenizer.json detokenises the export's tokens (the model's). */
-  tokenizer: string;
-  /** The phrases .jsonl written. */
-  out: string;
-}
+export type NeuronpediaForm = ProjectPhrasesState['neuronpediaForm'];
 
 export function neuronpediaRequestOf(form: NeuronpediaForm): { request: NeuronpediaRequest | null; problems: string[] } {
   const problems: string[] = [];
@@ -162,10 +147,7 @@ export function featureRows(result: NeuronpediaPhrasesResult): FeatureRow[] {
 }
 
 /** One target language's opus-mt folder and, for a multi-target model, its language token. */
-export interface TargetChoice {
-  model: string;
-  targetToken: string;
-}
+export type TargetChoice = ProjectPhrasesState['targets'][string];
 
 export function translateRequestOf(
   dataset: Dataset | null,

@@ -1,9 +1,10 @@
 // The Phrases step's work, kept outside React so an import or a translation keeps reporting while
-// the user looks at other steps: the forms, the dataset built so far, and the job running now. A
+// the user looks at other steps: the dataset built so far and the job running now (the forms are
+// the project's: `wizard.phrases`, saved with it). A
 // failed job keeps the dataset that was there before (the error is shown in place); only "use in
 // this project" changes the corpus the project (and so the Run and Fine-tune steps) reads.
 import type { DatasetImportResult, DatasetTranslateResult } from '../../../../shared/dataset';
-import type { ProgressEvent } from '../../../../shared/dto';
+import type { ProgressEvent, ProjectPhrasesState } from '../../../../shared/dto';
 import { ApiError } from '../../../../shared/errors';
 import { api, errorMessage, withJobProgress } from '../../api';
 import { flushSave, project } from '../../state/project-sync';
@@ -19,23 +20,13 @@ import {
   proposeDatasetFolder,
   translateRequestOf,
   type Dataset,
-  type ImportForm,
-  type NeuronpediaForm,
-  type TargetChoice,
 } from './data';
 
-export type SourceKind = 'import' | 'neuronpedia' | 'phrases';
+export type SourceKind = ProjectPhrasesState['source'];
 
 type Job = 'import' | 'translate' | 'neuronpedia';
 
 export interface PhrasesState {
-  source: SourceKind;
-  importForm: ImportForm;
-  neuronpediaForm: NeuronpediaForm;
-  phrasesPath: string;
-  targets: Record<string, TargetChoice>;
-  translateDir: string;
-  beams: number | null;
   dataset: Dataset | null;
   /** The job running now and what it does. */
   job: { id: string; what: Job } | null;
@@ -50,13 +41,6 @@ export interface PhrasesState {
 }
 
 const INITIAL: PhrasesState = {
-  source: 'import',
-  importForm: { path: '', languages: '', split: 'devtest', outDir: '' },
-  neuronpediaForm: { export: '', source: '', by: 'features', features: '', search: '', tokenizer: '', out: '' },
-  phrasesPath: '',
-  targets: {},
-  translateDir: '',
-  beams: null,
   dataset: null,
   job: null,
   progress: null,
@@ -69,20 +53,35 @@ const INITIAL: PhrasesState = {
 
 export const phrases = createStore<PhrasesState>(INITIAL);
 
+// Another project opened: the dataset shown was built for the one before.
+let shownFor: number | null = null;
+project.subscribe(() => {
+  const { id } = project.get();
+  if (id === shownFor) return;
+  shownFor = id;
+  if (!phrases.get().job) phrases.set({ dataset: null, problems: [], error: null, cancelled: false, used: null });
+});
+
+/** The step's choices, kept in the project. */
+export const choices = (): ProjectPhrasesState => wizard.get().phrases;
+export function setChoices(patch: Partial<ProjectPhrasesState> | ((c: ProjectPhrasesState) => Partial<ProjectPhrasesState>)): void {
+  wizard.set((w) => ({ phrases: { ...w.phrases, ...(typeof patch === 'function' ? patch(w.phrases) : patch) } }));
+}
+
 const failure = (e: unknown) => ({ code: e instanceof ApiError ? e.code : undefined, message: errorMessage(e) });
 
 /** Proposes the output folders (and the model's folder as the tokenizer) the first time the step
  * opens; what the user typed is kept. */
 export async function proposeFolders(): Promise<void> {
-  const { importForm, translateDir, neuronpediaForm } = phrases.get();
-  if (!neuronpediaForm.tokenizer && wizard.get().modelPath) phrases.set({ neuronpediaForm: { ...neuronpediaForm, tokenizer: wizard.get().modelPath } });
+  const { importForm, translateDir, neuronpediaForm } = choices();
+  if (!neuronpediaForm.tokenizer && wizard.get().modelPath) setChoices({ neuronpediaForm: { ...neuronpediaForm, tokenizer: wizard.get().modelPath } });
   if (importForm.outDir && translateDir && neuronpediaForm.out) return;
   try {
     const info = await api.app.info({});
     const name = project.get().name || 'project';
     const now = new Date();
-    const s = phrases.get();
-    phrases.set({
+    const s = choices();
+    setChoices({
       importForm: s.importForm.outDir ? s.importForm : { ...s.importForm, outDir: proposeDatasetFolder(info.dbPath, name, 'import', now) },
       translateDir: s.translateDir || proposeDatasetFolder(info.dbPath, name, 'translated', now),
       neuronpediaForm: s.neuronpediaForm.out ? s.neuronpediaForm : { ...s.neuronpediaForm, out: `${proposeDatasetFolder(info.dbPath, name, 'phrases', now)}.jsonl` },
@@ -108,7 +107,7 @@ async function runJob<T>(what: Job, call: (jobId: string) => Promise<T>): Promis
 }
 
 export async function startImport(): Promise<void> {
-  const { request, problems } = importRequestOf(phrases.get().importForm);
+  const { request, problems } = importRequestOf(choices().importForm);
   if (problems.length) return phrases.set({ problems, error: null });
   const result: DatasetImportResult | null = await runJob('import', (jobId) => api.dataset.import({ ...request, jobId }));
   if (result) phrases.set({ dataset: datasetOfImport(result) });
@@ -116,7 +115,7 @@ export async function startImport(): Promise<void> {
 
 /** Phrases cut from a Neuronpedia export at >= 80 % of each feature's maximum (the backend's rule). */
 export async function startNeuronpedia(): Promise<void> {
-  const { request, problems } = neuronpediaRequestOf(phrases.get().neuronpediaForm);
+  const { request, problems } = neuronpediaRequestOf(choices().neuronpediaForm);
   if (!request) return phrases.set({ problems, error: null });
   const result: NeuronpediaPhrasesResult | null = await runJob('neuronpedia', (jobId) => api.phrases.neuronpedia({ ...request, jobId }));
   if (result) phrases.set({ dataset: datasetOfPhrases(result.out, result) });
@@ -124,17 +123,17 @@ export async function startNeuronpedia(): Promise<void> {
 
 /** A phrases file is read when it is translated (the backend checks every line then). */
 export function choosePhrasesFile(): void {
-  const path = phrases.get().phrasesPath.trim();
+  const path = choices().phrasesPath.trim();
   if (!path) return phrases.set({ problems: ['Phrases file: type the path of a .jsonl written by `linguascope phrases neuronpedia`.'], error: null });
   if (!path.endsWith('.jsonl')) return phrases.set({ problems: ['Phrases file: a .jsonl written by `linguascope phrases neuronpedia` (one {"feature", "language", "text"} per line).'], error: null });
   phrases.set({ dataset: datasetOfPhrases(path), problems: [], error: null, used: null });
 }
 
 export async function startTranslate(languages: readonly string[]): Promise<void> {
-  const s = phrases.get();
-  const { request, problems } = translateRequestOf(s.dataset, languages, s.targets, s.translateDir, s.beams);
+  const from = phrases.get().dataset;
+  const c = choices();
+  const { request, problems } = translateRequestOf(from, languages, c.targets, c.translateDir, c.beams);
   if (!request) return phrases.set({ problems, error: null });
-  const from = s.dataset;
   const result: DatasetTranslateResult | null = await runJob('translate', (jobId) => api.dataset.translate({ ...request, jobId }));
   if (result) phrases.set({ dataset: datasetOfTranslate(result, from) });
 }
