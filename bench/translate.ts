@@ -25,12 +25,14 @@
 // 2·R·(those parameters).
 //
 // Options (after `npm run bench -- translate`): --sentences 32, --batch 8, --new-tokens 32,
-// --no-peer. Knobs: BENCH_DIR, BENCH_PYTHON (as bench/forward.ts).
+// --no-peer, --sessions worker|thread (thread: EngineSession in the bench's thread, to see what
+// the worker's copies cost). Knobs: BENCH_DIR, BENCH_PYTHON (as bench/forward.ts).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RuntimeHost } from '../src/main/engine/runtime-host';
+import { EngineSession } from '../src/main/engine/session';
 import { readFolderWeights } from '../src/main/io/torch-bin';
 import { readMarianConfig, type MarianConfig, type MarianGeneration } from '../src/main/models/marian/config';
 import { generate } from '../src/main/models/marian/generate';
@@ -52,14 +54,16 @@ interface Options {
   batch: number;
   newTokens: number;
   peer: boolean;
+  /** Where our sessions run: the RuntimeHost worker (the product's translate.run) or this thread. */
+  sessions: 'worker' | 'thread';
 }
 
 function usage(message: string): never {
-  throw new Error(`${message}\nusage: npm run bench -- translate [--sentences 32] [--batch 8] [--new-tokens 32] [--no-peer]`);
+  throw new Error(`${message}\nusage: npm run bench -- translate [--sentences 32] [--batch 8] [--new-tokens 32] [--no-peer] [--sessions worker|thread]`);
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { sentences: 32, batch: 8, newTokens: 32, peer: true };
+  const o: Options = { sentences: 32, batch: 8, newTokens: 32, peer: true, sessions: 'worker' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => argv[++i] ?? usage(`${flag} needs a value`);
@@ -71,7 +75,11 @@ function parseOptions(argv: readonly string[]): Options {
     else if (flag === '--batch') o.batch = int(value(), '--batch', 1, 1024);
     else if (flag === '--new-tokens') o.newTokens = int(value(), '--new-tokens', 1, 510);
     else if (flag === '--no-peer') o.peer = false;
-    else usage(`unknown option ${JSON.stringify(flag)}`);
+    else if (flag === '--sessions') {
+      const v = value();
+      if (v !== 'worker' && v !== 'thread') usage(`--sessions must be worker or thread; got ${JSON.stringify(v)}`);
+      o.sessions = v;
+    } else usage(`unknown option ${JSON.stringify(flag)}`);
   }
   return o;
 }
@@ -154,16 +162,17 @@ interface OursMode {
   sequences: number[][];
 }
 
-async function runOurs(dir: string, batches: number[][][], settingsFor: (beams: number) => MarianGeneration): Promise<{ load_ms: number; modes: Record<string, OursMode> }> {
+async function runOurs(dir: string, batches: number[][][], settingsFor: (beams: number) => MarianGeneration, where: Options['sessions']): Promise<{ load_ms: number; modes: Record<string, OursMode> }> {
   const { config } = readMarianConfig(dir);
   const weights = checkMarianWeights(config, await readFolderWeights(dir), dir);
   const runtime = new RuntimeHost();
   const runners: Timed[] = [];
   try {
     const t0 = performance.now();
-    // The product's loader (translate-service.ts): sessions in the RuntimeHost worker, default options.
+    // The product's loader (translate-service.ts): sessions in the RuntimeHost worker, default
+    // options; or EngineSession in this thread (no copies of the feeds to a worker).
     const model = await MarianModel.load(config, weights, {}, async (m, opts) => {
-      const r = new Timed(await runtime.load(m, opts));
+      const r = new Timed(where === 'worker' ? await runtime.load(m, opts) : await EngineSession.create(m, opts));
       runners.push(r);
       return r;
     });
@@ -280,7 +289,7 @@ export async function benchTranslate(): Promise<Record<string, unknown>> {
   emit({ bench: 'translate', step: 'inputs', model: dir, made_s: madeS && round(madeS, 1), sentences: o.sentences, batches: batches.length, source_tokens_mean: round(lengths.reduce((a, b) => a + b, 0) / lengths.length, 1) });
   const settingsFor = (beams: number): MarianGeneration => ({ ...generation, numBeams: beams, maxNewTokens: o.newTokens });
 
-  const ours = await runOurs(dir, batches, settingsFor);
+  const ours = await runOurs(dir, batches, settingsFor, o.sessions);
   // The peer with torch threads = our cores, and with one thread (faster than two on a shared
   // machine); the ratio is against the faster of the two.
   const peerThreads = [...new Set([threads, 1])];
@@ -346,7 +355,7 @@ export async function benchTranslate(): Promise<Record<string, unknown>> {
     sentences: o.sentences,
     batch: o.batch,
     new_tokens_per_sentence: o.newTokens,
-    threads: { ours: `onnxruntime intra-op default (${threads} cores, no spinning), sessions in the RuntimeHost worker`, peer: [...peers.values()].map((r) => r.threads), peer_omp_wait_policy: 'PASSIVE' },
+    threads: { ours: `onnxruntime intra-op default (${threads} cores, no spinning), sessions ${o.sessions === 'worker' ? 'in the RuntimeHost worker' : 'in-thread (EngineSession)'}`, peer: [...peers.values()].map((r) => r.threads), peer_omp_wait_policy: 'PASSIVE' },
     peer_versions: p ? { torch: p.torch, transformers: p.transformers, attn_implementation: p.attn_implementation } : null,
     load_ms: { ours: Math.round(ours.load_ms), peer: p ? Math.round(p.load_ms) : null },
     peer_max_rss_mb: p ? Math.round(p.max_rss_bytes / 2 ** 20) : null,
