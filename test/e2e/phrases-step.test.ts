@@ -298,4 +298,28 @@ describe('browser harness: the Phrases step imports FLORES+, translates a langua
     await expect.poll(() => position.textContent()).toBe('Segments 1–10 of 23');
     expect(session!.problems).toEqual([]);
   }, 180_000);
+
+  it('cancels a translation: the job ends, nothing is written, the dataset shown stays the phrases file', async () => {
+    const many = join(tmp.dir, 'many.jsonl');
+    const words = ['river', 'mountain', 'child', 'law', 'school', 'market', 'song', 'winter', 'garden', 'letter'];
+    const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ feature: i % 50, language: 'en', text: `The ${words[i % 10]} number ${i} is near the ${words[(i * 7) % 10]} of ${words[(i * 3) % 10]}.` }));
+    writeFileSync(many, lines.join('\n') + '\n');
+    await page.getByLabel('Neuronpedia phrases already extracted').check();
+    await page.getByLabel('phrases file', { exact: true }).fill(many);
+    await page.getByRole('button', { name: 'Use these phrases' }).click();
+    await expect.poll(() => page.getByTestId('phrases-dataset-summary').textContent()).toBe(`Phrases ${many} (English): translate them to make a corpus.`);
+    const dir = join(tmp.dir, 'cancelled');
+    await page.getByLabel('translated dataset folder').fill(dir);
+    await page.getByRole('button', { name: 'Translate', exact: true }).click();
+    const progress = page.getByRole('group', { name: 'translation progress' });
+    await progress.waitFor({ timeout: 60_000 });
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('Cancelled; the dataset shown is the one before.').waitFor({ timeout: 120_000 });
+    expect(await progress.count()).toBe(0);
+    expect(existsSync(dir)).toBe(false);
+    expect(await page.getByTestId('phrases-dataset-summary').textContent()).toBe(`Phrases ${many} (English): translate them to make a corpus.`);
+    expect(await page.getByTestId('translate-report').count()).toBe(0);
+    expect(projectCorpus()).toEqual([join(TRANSLATED, 'corpus.tsv')]);
+    expect(session!.problems).toEqual([]);
+  }, 240_000);
 });
