@@ -2,22 +2,18 @@
 // file the analysis reads as --corpus, with the per-language report printed and written; bad input
 // exits 2 with one line naming the file, and writes nothing.
 // Needs `npm run build` (npm test runs it first).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'linguascope.js');
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'parallel');
 const tmp = tempDir();
 const DB = join(tmp.dir, 'cli.db');
 afterAll(() => tmp.cleanup());
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LINGUASCOPE_DB: DB }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => l && !l.startsWith('linguascope: building the app')) };
-}
+const cli = (...args: string[]) => runCli(DB, args);
 
 describe('linguascope dataset import', () => {
   it('imports FLORES+ parquet, reports per language, and the corpus feeds an analysis', () => {

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'linguascope.js');
 const FIX = join(import.meta.dirname, '..', 'fixtures');
 const expected = JSON.parse(readFileSync(join(FIX, 'translate', 'expected.json'), 'utf8')) as {
   cases: { target_token: string | null; beams: number; language: string; rows: { source: string; source_ids: number[]; ids: number[]; text: string }[]; bleu: number; chrf_pp: number }[];
@@ -20,10 +20,7 @@ const tmp = tempDir();
 const DB = join(tmp.dir, 'cli.db');
 afterAll(() => tmp.cleanup());
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LINGUASCOPE_DB: DB }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => l && !l.startsWith('linguascope: building the app')) };
-}
+const cli = (...args: string[]) => runCli(DB, args);
 
 describe.each(['tiny-en-mul-safetensors', 'tiny-en-mul-bin'])('linguascope translate on %s', (folder) => {
   const model = join(FIX, 'marian', folder);

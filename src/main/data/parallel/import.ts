@@ -5,6 +5,7 @@
 // when every chosen language has a text for it; each language's report says how many of its rows
 // were empty, repeated a segment, or lost because another language lacked that segment.
 import { resolve } from 'node:path';
+import type { DatasetImportResult, DatasetLanguageReport } from '../../../shared/dataset';
 import type { Language } from '../../../shared/dto';
 import { ApiError } from '../../../shared/errors';
 import { CORPUS_CODES, statInput } from '../../io/input-file';
@@ -22,30 +23,10 @@ export interface ParallelImportOptions {
   split?: FloresSplit;
 }
 
-export interface LanguageReport {
-  code: string;
-  /** The label the files gave it (`hin_Deva`, a column name). */
-  label: string;
-  files: string[];
-  read: number;
-  empty: number;
-  duplicate: number;
-  /** Rows whose segment some other chosen language has no text for. */
-  incomplete: number;
-  /** Texts holding tabs or line breaks, written with spaces instead (the corpus is one line per text). */
-  flattened: number;
-  kept: number;
-}
+export type LanguageReport = DatasetLanguageReport;
 
-export interface ParallelImport {
+export interface ParallelImport extends Omit<DatasetImportResult, 'corpus' | 'report' | 'preview' | 'format'> {
   format: ParallelFormat;
-  split: string | null;
-  source: string;
-  files: string[];
-  languages: LanguageReport[];
-  /** Languages in the files that were not imported, and why. */
-  skipped: { label: string; files: string[]; rows: number; why: string }[];
-  segments: { read: number; kept: number };
   /** Segments in the order kept, each with a text per chosen language. */
   rows: { segment: string; texts: Record<string, string> }[];
 }
