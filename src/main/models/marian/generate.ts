@@ -226,7 +226,8 @@ async function beamSearch(model: MarianModel, encoded: EncodedBatch, s: MarianGe
 
       // Finished hypotheses: merge the newly finished among the first k candidates.
       const full = sb.allDone && s.earlyStopping === true;
-      const divisor = f((curLen + 1 - 1) ** lp);
+      // n = generated tokens including this one: transformers' cur_len + 1 − decoder prompt length (1).
+      const divisor = f(curLen ** lp);
       const finishedScores = candidates.map((c, i) => {
         let v = f(c.score / divisor);
         if (full) v = f(v + NEG);
