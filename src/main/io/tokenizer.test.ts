@@ -57,6 +57,10 @@ describe('bundled tokenizer vs. the Python reference (gemma-udhr.json)', () => {
     expect(fixture.cases.length).toBeGreaterThanOrEqual(39);
   });
 
+  it('decodes no ids as the empty text, as Python does (the JS library throws on an empty list)', () => {
+    expect(tokenizer.decode([])).toBe('');
+  });
+
   it.each(fixture.cases.map((c, i) => [title(c, i), c] as const))('%s', (_title, c) => {
     expect(tokenizer.encode(c.text, false)).toEqual(c.ids);
     expect(tokenizer.encode(c.text)).toEqual(c.ids); // no special tokens by default

@@ -171,7 +171,8 @@ export function instantiateTokenizer(files: TokenizerFiles): TextTokenizer {
   const instance: TextTokenizer = {
     info: files.info,
     encode: (text, addSpecialTokens = false) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids,
-    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
+    // The library refuses an empty list (Python returns ''): nothing to decode is the empty text.
+    decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: true })),
     pieceId: (piece) => tokenizer.token_to_id(piece),
     specialIds: new Set(
       (Array.isArray(files.json.added_tokens) ? (files.json.added_tokens as { id?: unknown; special?: unknown }[]) : [])
