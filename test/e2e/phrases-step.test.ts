@@ -116,12 +116,29 @@ describe('browser harness: the Phrases step imports FLORES+, translates a langua
     await page.getByRole('button', { name: 'Translate', exact: true }).click();
     await expect.poll(() => problems.locator('li').allTextContents()).toEqual([expect.stringMatching(/^zh target token \(like >>cmn_Hans<<\): /)]);
     expect(existsSync(TRANSLATED)).toBe(false);
+    // A try with a folder that is not an opus-mt folder: the backend's typed error, in the row.
+    await page.getByLabel('zh target token').fill('>>cmn_Hans<<');
+    await page.getByLabel('zh opus-mt folder').fill(IMPORT);
+    await page.getByRole('button', { name: 'Try zh' }).click();
+    const tryError = page.locator('tr[data-code=zh] p.error[role=alert]');
+    await tryError.waitFor({ timeout: 60_000 });
+    expect(await tryError.getAttribute('data-code')).toMatch(/^[A-Z_]+$/);
+    expect(await tryError.textContent()).toContain(IMPORT.split('/').pop());
+    await page.getByLabel('zh opus-mt folder').fill(MARIAN);
   });
 
   it('translates zh with the opus-mt folder and >>cmn_Hans<<; the report and the preview equal what was written', async () => {
     await page.getByLabel('zh target token').fill('>>cmn_Hans<<');
     await page.getByLabel('translated dataset folder').fill(TRANSLATED);
     await page.getByLabel('beams').fill('2');
+    // A try of the first segment's English text, before translating everything.
+    const first = [...corpusTsv(IMPORT).entries()][0];
+    await page.getByLabel('sample text').fill(first[1].en);
+    await page.getByRole('button', { name: 'Try zh' }).click();
+    const tried = page.getByTestId('try-zh');
+    await tried.waitFor({ timeout: 120_000 });
+    const triedText = (await tried.textContent())!;
+    expect(await page.locator('tr[data-code=zh] p.error').count()).toBe(0);
     await page.getByRole('button', { name: 'Translate', exact: true }).click();
     const report = page.getByTestId('translate-report');
     await report.waitFor({ timeout: 300_000 });
@@ -160,6 +177,9 @@ describe('browser harness: the Phrases step imports FLORES+, translates a langua
       expect({ en: texts.en, hi: texts.hi, ml: texts.ml }).toEqual(imported.get(segment));
     }
     expect(await page.getByTestId('phrases-position').textContent()).toBe('Segments 1–3 of 3');
+    // The try gave what the translation wrote for that segment (same folder, token and beams).
+    expect(tsv.get(first[0])!.zh).toBe(triedText.replace(/[\t\r\n]+/g, ' ').trim());
+    expect(zh.cached).toBeGreaterThanOrEqual(1);
     expect(await seriousAxeViolations(page)).toEqual([]);
   }, 360_000);
 

@@ -17,6 +17,7 @@ import {
   proposeDatasetFolder,
   translateRequestOf,
   translateRows,
+  tryRequestOf,
 } from './data';
 
 const lang = (code: string, label: string, extra: Partial<DatasetImportResult['languages'][number]> = {}) => ({ code, label, files: [`${label}.parquet`], read: 3, empty: 0, duplicate: 0, incomplete: 0, flattened: 0, kept: 3, ...extra });
@@ -140,6 +141,25 @@ describe('the translation request', () => {
     ['fractional beams', d, ['zh'], targets, '/out/tr', 2.5, /^Beams: /],
   ] as const)('refuses %s, sending nothing', (_, dataset, languages, t, out, beams, message) => {
     const { request, problems } = translateRequestOf(dataset, languages, t, out, beams);
+    expect(request).toBeNull();
+    expect(problems.some((p) => message.test(p)), problems.join(' | ')).toBe(true);
+  });
+});
+
+describe('a try of one target', () => {
+  it('sends the sample with the folder, token and beams the translation would use', () => {
+    expect(tryRequestOf('zh', { model: ' /m/opus ', targetToken: ' >>cmn_Hans<< ' }, ' A cat. ', 2)).toEqual({ request: { model: '/m/opus', texts: ['A cat.'], targetToken: '>>cmn_Hans<<', beams: 2 }, problems: [] });
+    expect(tryRequestOf('hi', { model: '/m', targetToken: '' }, 'x', null).request).toEqual({ model: '/m', texts: ['x'] });
+  });
+
+  it.each([
+    ['no folder', undefined, 'x', null, /^zh: choose the opus-mt folder/],
+    ['an empty sample', { model: '/m', targetToken: '' }, '  ', null, /^Sample text: type a sentence/],
+    ['a sample over the length limit', { model: '/m', targetToken: '' }, 'x'.repeat(20_000), null, /^Sample text: /],
+    ['a malformed token', { model: '/m', targetToken: '<<zh>>' }, 'x', null, /^zh target token/],
+    ['beams out of range', { model: '/m', targetToken: '' }, 'x', 33, /^Beams: /],
+  ] as const)('refuses %s', (_, target, sample, beams, message) => {
+    const { request, problems } = tryRequestOf('zh', target, sample, beams);
     expect(request).toBeNull();
     expect(problems.some((p) => message.test(p)), problems.join(' | ')).toBe(true);
   });

@@ -9,6 +9,7 @@ import type { NeuronpediaPhrasesResult } from '../../../../shared/neuronpedia';
 export type ImportRequest = Omit<Input<'dataset.import'>, 'jobId'>;
 export type TranslateRequest = Omit<Input<'dataset.translate'>, 'jobId'>;
 export type NeuronpediaRequest = Omit<Input<'phrases.neuronpedia'>, 'jobId'>;
+export type TryRequest = Omit<Input<'translate.run'>, 'jobId'>;
 
 /** The dataset the step holds now (not yet the project's until the user uses it). */
 export interface Dataset {
@@ -59,7 +60,7 @@ export function parseLanguageList(text: string): string[] | null {
 }
 
 /** One line per problem, naming the field: the contract's schema is the rule (the backend checks again). */
-function problemsOf(method: 'dataset.import' | 'dataset.translate' | 'phrases.neuronpedia', request: unknown, names: Record<string, string>): string[] {
+function problemsOf(method: 'dataset.import' | 'dataset.translate' | 'phrases.neuronpedia' | 'translate.run', request: unknown, names: Record<string, string>): string[] {
   const parsed = backendContract[method].input.safeParse(request);
   if (parsed.success) return [];
   return parsed.error.issues.slice(0, 8).map((i) => {
@@ -179,6 +180,19 @@ export function translateRequestOf(
     names[`targets.${i}.language`] = `${code}`;
   });
   const schema = problemsOf('dataset.translate', request, names);
+  return schema.length ? { request: null, problems: schema } : { request, problems: [] };
+}
+
+/** `translate.run` of one sample text with a target's folder and token, as the translation would
+ * (the same beams), to see what a folder and token give before translating everything. */
+export function tryRequestOf(code: string, target: TargetChoice | undefined, sample: string, beams: number | null): { request: TryRequest | null; problems: string[] } {
+  const problems: string[] = [];
+  if (!target?.model.trim()) problems.push(`${code}: choose the opus-mt folder that translates into it.`);
+  if (!sample.trim()) problems.push('Sample text: type a sentence to try the model on.');
+  if (problems.length) return { request: null, problems };
+  const token = target!.targetToken.trim();
+  const request: TryRequest = { model: target!.model.trim(), texts: [sample.trim()], ...(token ? { targetToken: token } : {}), ...(beams !== null ? { beams } : {}) };
+  const schema = problemsOf('translate.run', request, { model: `${code} model folder`, texts: 'Sample text', targetToken: `${code} target token (like >>cmn_Hans<<)`, beams: 'Beams' });
   return schema.length ? { request: null, problems: schema } : { request, problems: [] };
 }
 

@@ -19,6 +19,7 @@ import {
   neuronpediaRequestOf,
   proposeDatasetFolder,
   translateRequestOf,
+  tryRequestOf,
   type Dataset,
 } from './data';
 
@@ -38,6 +39,9 @@ export interface PhrasesState {
   cancelled: boolean;
   /** Said once the dataset became the project's corpus. */
   used: string | null;
+  /** A sentence to try each target's folder and token on, and what each try gave. */
+  sample: string;
+  tries: Record<string, { busy: boolean; text?: string; error?: { code?: string; message: string } }>;
 }
 
 const INITIAL: PhrasesState = {
@@ -49,6 +53,8 @@ const INITIAL: PhrasesState = {
   error: null,
   cancelled: false,
   used: null,
+  sample: 'All human beings are born free and equal in dignity and rights.',
+  tries: {},
 };
 
 export const phrases = createStore<PhrasesState>(INITIAL);
@@ -136,6 +142,21 @@ export async function startTranslate(languages: readonly string[]): Promise<void
   if (!request) return phrases.set({ problems, error: null });
   const result: DatasetTranslateResult | null = await runJob('translate', (jobId) => api.dataset.translate({ ...request, jobId }));
   if (result) phrases.set({ dataset: datasetOfTranslate(result, from) });
+}
+
+/** One sample sentence through a target's folder (translate.run, cached like the translation). */
+export async function tryTarget(code: string): Promise<void> {
+  const c = choices();
+  const setTry = (t: PhrasesState['tries'][string]) => phrases.set((s) => ({ tries: { ...s.tries, [code]: t } }));
+  const { request, problems } = tryRequestOf(code, c.targets[code], phrases.get().sample, c.beams);
+  if (!request) return setTry({ busy: false, error: { message: problems.join(' ') } });
+  setTry({ busy: true });
+  try {
+    const result = await api.translate.run({ ...request, jobId: crypto.randomUUID() });
+    setTry({ busy: false, text: result.lines[0]?.text ?? '' });
+  } catch (e) {
+    setTry({ busy: false, error: failure(e) });
+  }
 }
 
 export async function cancelJob(): Promise<void> {
