@@ -10,6 +10,7 @@ import { externalDataRoot } from '../engine/external-root';
 import { attentionMask } from '../engine/nn';
 import type { RemoteSession, RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
+import { quantizeGraph, type QuantizeOptions } from '../engine/quantize';
 import { jsonErrorWhere, MAX_JSON_BYTES, readRegularFile, WEIGHT_CODES } from '../io/input-file';
 import type { PeftAdapter } from '../io/peft-adapter';
 import { readWeightIndex, type WeightIndex } from '../io/safetensors';
@@ -185,11 +186,14 @@ export class LoadedModel {
     return this.session.provider;
   }
 
-  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal, extension?: ForwardExtension, adapter?: PeftAdapter): Promise<LoadedModel> {
+  static async load(folder: ModelFolder, runtime: RuntimeHost, outputs: ForwardOutputs, signal?: AbortSignal, extension?: ForwardExtension, adapter?: PeftAdapter, quantize?: Omit<QuantizeOptions, 'root'>): Promise<LoadedModel> {
     // Locations resolve against the weights' real folder (hub caches link every file elsewhere).
     const root = extension?.root ?? externalDataRoot(folder.index.files);
     const built = buildForwardGraph(folder.config, root, folder.index, outputs, extension, adapter);
-    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: root, disablePrepacking: true }, signal);
+    // The fast precision: int8 projections (engine/quantize.ts). Their int8 weights are a quarter of
+    // the float ones, so onnxruntime may prepack them (its int8 GEMM packs B once at load).
+    if (quantize) quantizeGraph(built.graph, { ...quantize, root });
+    const session = await runtime.load(built.graph.toModel(), { externalDataFolder: root, disablePrepacking: !quantize }, signal);
     return new LoadedModel(folder, outputs, session, built.maskWindows, built.guardSites);
   }
 

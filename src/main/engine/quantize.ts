@@ -1,0 +1,187 @@
+// The "fast" precision: a graph transform that replaces a float linear y = x·Wᵀ (Gemm, transB = 1,
+// W stored (N, K) as in Hugging Face) or y = x·W (MatMul, W stored (K, N)) whose W is a weight
+// initializer by onnxruntime's com.microsoft.DynamicQuantizeMatMul(x, Wq, s, ∅, bias): the weight
+// is int8, the activations are quantized to uint8 per call (onnxruntime's dynamic range), and the
+// int8 GEMM uses VNNI/AMX where the CPU has them.
+//
+// Weights are quantized per output column, symmetric, with no zero point:
+//   s[n]     = max_k |W[n,k]| / 127                (float32 division; s = 1 for an all-zero column)
+//   Wq[k,n]  = clamp(rint(W[n,k] / s[n]), −127, 127)   (rint: round half to even, as numpy)
+// Wq is stored (K, N), the layout DynamicQuantizeMatMul reads (B of A·B). scripts/reference/
+// make_quant_fixtures.py computes the same in numpy; quantize.test.ts compares bit for bit.
+import { closeSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { ApiError } from '../../shared/errors';
+import { graphError, type Graph, type Node, type Value } from './graph';
+import type { ExternalData } from './onnx-proto';
+
+export const QUANT_DOMAIN = 'com.microsoft';
+
+export interface QuantizeOptions {
+  /** The folder the graph's external-data locations are relative to. */
+  root: string;
+  /** Which weights (by initializer name) to quantize; default `decoderProjections`. */
+  select?: (weightName: string) => boolean;
+  /** Where the int8 weights go: a file under `root` (external data; needed past protobuf's 2 GiB
+   * model limit), or, when absent, into the model bytes. */
+  sinkFile?: string;
+  /** Test hook only: quantize to this many bits (levels ±(2^(bits−1) − 1)) to prove that the
+   * fidelity gate catches a bad quantization. Default 8. */
+  bits?: number;
+}
+
+export interface QuantizeReport {
+  /** The weights replaced, in graph order. */
+  replaced: string[];
+  /** Bytes of int8 weights and float32 scales written. */
+  bytes: number;
+}
+
+/** The decoder's attention and MLP projections (q/k/v/o, gate/up/down); the embeddings (a
+ * Gather), the LM head and the SAEs stay float32 (see docs/ARCHITECTURE.md, "Fast precision"). */
+export const decoderProjections = (name: string) => /^model\.layers\.\d+\.(self_attn|mlp)\.[a-z_]+_proj\.weight$/.test(name);
+
+/** Symmetric per-column quantization of W, given as (N rows of K) when `rowsAreOutputs` (Gemm
+ * transB) or (K rows of N) otherwise. Returns Wq (K, N) row-major and s (N). */
+export function quantizeColumns(w: Float32Array, K: number, N: number, rowsAreOutputs: boolean, bits = 8): { q: Int8Array; scale: Float32Array } {
+  const qmax = 2 ** (bits - 1) - 1;
+  const at = rowsAreOutputs ? (k: number, n: number) => w[n * K + k] : (k: number, n: number) => w[k * N + n];
+  const scale = new Float32Array(N);
+  for (let n = 0; n < N; n++) {
+    let m = 0;
+    for (let k = 0; k < K; k++) {
+      const a = Math.abs(at(k, n));
+      if (!(a <= m)) m = a; // NaN also lands here and is caught below
+    }
+    if (!Number.isFinite(m)) throw new ApiError('WEIGHTS_INVALID', `column ${n} of a weight holds a non-finite value; it cannot be quantized`);
+    scale[n] = m === 0 ? 1 : Math.fround(m / qmax);
+  }
+  const q = new Int8Array(K * N);
+  for (let k = 0; k < K; k++) {
+    for (let n = 0; n < N; n++) {
+      // Quotient of two float32s rounded once to float32 (what numpy's float32 division gives).
+      const r = rint(Math.fround(at(k, n) / scale[n]));
+      q[k * N + n] = r > qmax ? qmax : r < -qmax ? -qmax : r;
+    }
+  }
+  return { q, scale };
+}
+
+/** Round half to even (numpy.rint). */
+function rint(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** Replaces the selected float linears of `g` in place; see the file comment. */
+export function quantizeGraph(g: Graph, options: QuantizeOptions): QuantizeReport {
+  const select = options.select ?? decoderProjections;
+  const bits = options.bits ?? 8;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw graphError(`quantization bits must be 2..8, got ${bits}`);
+  const inits = new Map(g.initializers.map((i) => [i.value.id, i]));
+  const sink = options.sinkFile ? openSink(options.root, options.sinkFile) : null;
+  const report: QuantizeReport = { replaced: [], bytes: 0 };
+  try {
+    for (let i = 0; i < g.nodes.length; i++) {
+      const node = g.nodes[i];
+      const gemm = node.opType === 'Gemm' && node.domain === '' && node.attrs.transB === 1;
+      const matmul = node.opType === 'MatMul' && node.domain === '';
+      if (!gemm && !matmul) continue;
+      const [x, b, bias] = node.inputs;
+      // A weight read through a Cast (bf16/f16 storage) counts as the stored tensor.
+      const stored = b?.node?.opType === 'Cast' && b.node.inputs[0] && inits.has(b.node.inputs[0].id) ? b.node.inputs[0] : b;
+      const init = stored ? inits.get(stored.id) : undefined;
+      if (!x || !init || init.value.shape.length !== 2 || x.shape.length !== 2 || !select(init.value.name)) continue;
+      const [rows, cols] = init.value.shape as number[];
+      const [K, N] = gemm ? [cols, rows] : [rows, cols];
+      const w = readFloats(options.root, init.value.name, init.value.dtype, init.data, rows * cols);
+      const { q, scale } = quantizeColumns(w, K, N, gemm, bits);
+      const qBytes = new Uint8Array(q.buffer);
+      const sBytes = new Uint8Array(scale.buffer);
+      const qv = g.initializer(`${init.value.name}.int8`, 'int8', [K, N], sink ? sink.write(qBytes) : qBytes);
+      const sv = g.initializer(`${init.value.name}.scale`, 'float32', [N], sink ? sink.write(sBytes) : sBytes);
+      report.bytes += qBytes.length + sBytes.length;
+      const replacement: Node = { id: node.id, opType: 'DynamicQuantizeMatMul', domain: QUANT_DOMAIN, inputs: bias ? [x, qv, sv, null, bias] : [x, qv, sv], outputs: node.outputs, attrs: {} };
+      g.nodes[i] = replacement;
+      // The outputs keep their names and consumers; their producer is now the quantized node, so
+      // liveness (and with it which initializers the model carries) no longer reaches W.
+      for (const o of node.outputs) (o as { node?: Node }).node = replacement;
+      report.replaced.push(init.value.name);
+    }
+  } finally {
+    sink?.close();
+  }
+  if (report.replaced.length) g.opsets.set(QUANT_DOMAIN, 1);
+  return report;
+}
+
+function readFloats(root: string, name: string, dtype: string, data: Uint8Array | ExternalData, count: number): Float32Array {
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array) {
+    bytes = data;
+  } else {
+    bytes = new Uint8Array(data.length);
+    const fd = openSync(join(root, data.location), 'r');
+    try {
+      let got = 0;
+      while (got < bytes.length) {
+        const n = readSync(fd, bytes, got, bytes.length - got, data.offset + got);
+        if (n === 0) throw new ApiError('WEIGHTS_INVALID', `${data.location}: tensor '${name}' ends early (file truncated?)`);
+        got += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const copy = bytes.slice(); // aligned
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(copy.buffer, 0, count);
+    case 'float64':
+      return Float32Array.from(new Float64Array(copy.buffer, 0, count));
+    case 'bfloat16': {
+      const h = new Uint16Array(copy.buffer, 0, count);
+      const u = new Uint32Array(count);
+      for (let i = 0; i < count; i++) u[i] = h[i] << 16;
+      return new Float32Array(u.buffer);
+    }
+    case 'float16': {
+      const h = new Uint16Array(copy.buffer, 0, count);
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(h[i]);
+      return out;
+    }
+    default:
+      throw graphError(`weight '${name}' is ${dtype}; only float weights can be quantized`);
+  }
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 31) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** An append-only external-data file under `root`; locations are relative to `root`. */
+function openSink(root: string, file: string) {
+  const location = relative(realpathSync(root), join(realpathSync(dirname(file)), file.split(sep).at(-1)!));
+  if (location.startsWith('..') || isAbsolute(location)) throw graphError(`the quantized-weight file ${file} must lie under ${root}, the folder the graph reads weights from`);
+  const fd = openSync(file, 'w');
+  let offset = 0;
+  return {
+    write(bytes: Uint8Array): ExternalData {
+      writeSync(fd, bytes, 0, bytes.length, offset);
+      const at = { location: location.split(sep).join('/'), offset, length: bytes.length };
+      // 64-byte alignment keeps onnxruntime's memory-mapped reads aligned.
+      offset += Math.ceil(bytes.length / 64) * 64;
+      return at;
+    },
+    close: () => closeSync(fd),
+  };
+}
