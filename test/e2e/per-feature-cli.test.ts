@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp';
 
@@ -40,6 +41,14 @@ function cli(db: string, ...args: string[]) {
 }
 
 const analyze = (db: string, out: string, ...extra: string[]) => cli(db, 'analyze', '--model', MODEL, '--saes', SAES, '--languages', LANGS, '--corpus', CORPUS, '--bootstrap', '0', '--out', join(tmp.dir, out), ...extra);
+function cachedRows(db: string): number {
+  const d = new Database(db, { readonly: true });
+  try {
+    return (d.prepare('SELECT count(*) AS n FROM sae_cache').get() as { n: number }).n;
+  } finally {
+    d.close();
+  }
+}
 const summary = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'summary.json'), 'utf8'));
 
 /** Ours against the reference: means at the analysis reference test's 2e-5 relative (float32
@@ -138,7 +147,10 @@ describe('linguascope analyze --phrases', () => {
   });
 
   it('bad phrases files exit 2 with one line naming the file and write nothing', { timeout: 400_000 }, () => {
-    const db = join(tmp.dir, 'bad.db');
+    // The first test's database: its cached rows must survive every refused run.
+    const db = join(tmp.dir, 'mean.db');
+    const before = cachedRows(db);
+    expect(before).toBeGreaterThan(0);
     const good = JSON.parse(readFileSync(PHRASES, 'utf8')) as { segment: string; feature: number; provenance: { sourceId: string } }[];
     const write = (name: string, content: string) => {
       const p = join(tmp.dir, name);
@@ -163,5 +175,6 @@ describe('linguascope analyze --phrases', () => {
     const none = analyze(db, 'out-none', '--phrases', join(tmp.dir, 'no-such.json'));
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no-such.json');
+    expect(cachedRows(db)).toBe(before);
   });
 });
