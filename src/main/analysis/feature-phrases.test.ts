@@ -2,12 +2,12 @@
 // phrases, segments the corpus lacks, layers the run has no SAE for, features past the SAE width,
 // features whose segments were all left out; and the per-feature formulas on hand-worked numbers.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/errors';
 import { tempDir } from '../../../test/helpers/temp';
-import { planFeatures, readFeaturePhrases, type PlanSae } from './feature-phrases';
+import { MAX_PHRASES_JSON_BYTES, planFeatures, readFeaturePhrases, type PlanSae } from './feature-phrases';
 import { perFeatureFigures } from './per-feature';
 
 const tmp = tempDir();
@@ -92,6 +92,14 @@ describe('readFeaturePhrases', () => {
     }
     const twice = error(() => readFeaturePhrases(file(JSON.stringify([entry('f3.1', 3), entry('f3.1', 4)]))));
     expect(twice.message).toMatch(/entry 2: segment 'f3.1' is listed again \(first in entry 1\)/);
+  });
+
+  it('a file over the size limit is refused unread', () => {
+    const big = file('[');
+    truncateSync(big, MAX_PHRASES_JSON_BYTES + 1); // sparse: nothing is written
+    const e = error(() => readFeaturePhrases(big));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/over the 67108864-byte limit for a phrases file/);
   });
 
   it('a folder, a missing file and a FIFO are refused by name without blocking', () => {
