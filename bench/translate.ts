@@ -346,6 +346,7 @@ export async function benchTranslate(): Promise<Record<string, unknown>> {
       identical_sequences_vs_peer: same === null ? null : `${same}/${a.sentences}`,
       // Floor of a decoder step at the measured copy bandwidth, and the share of our step time it is.
       roofline_step_ms: round((stepBytes / bandwidth) * 1000, 2),
+      ours_step_share_of_roofline: round((stepBytes / bandwidth) * 1000 / (a.decoder_ms / a.decoder_steps), 3),
       step_gflop: round((2 * rows * stepParameters(config)) / 1e9, 2),
     };
   }
@@ -360,6 +361,7 @@ export async function benchTranslate(): Promise<Record<string, unknown>> {
     load_ms: { ours: Math.round(ours.load_ms), peer: p ? Math.round(p.load_ms) : null },
     peer_max_rss_mb: p ? Math.round(p.max_rss_bytes / 2 ** 20) : null,
     step_weight_mb: round(stepBytes / 2 ** 20, 1),
+    roofline_note: 'a decoder step reads the decoder weights (without the cross k/v projections) and the tied output layer once, whatever the rows; floor = those bytes / the one-thread copy bandwidth',
     copy_bandwidth_gb_s: round(bandwidth / 1e9, 1),
     ...results,
     machine: machine(),
