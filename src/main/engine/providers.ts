@@ -24,10 +24,10 @@ const PLATFORMS: Readonly<Record<ProviderName, readonly NodeJS.Platform[] | 'all
 };
 
 const INSTALL_HINT: Readonly<Record<ProviderName, string>> = {
-  cuda: 'needs an NVIDIA GPU, its driver and the CUDA 12 libraries of onnxruntime-node (installed by its postinstall script with internet access)',
-  dml: 'needs Windows 10+ with a DirectX 12 GPU',
+  cuda: 'needs an NVIDIA GPU and its driver, CUDA 12 and cuDNN 9, and onnxruntime-node\'s CUDA provider: with internet access, run `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` in the LinguaScope folder (LinguaScope\'s own install never runs that download)',
+  dml: 'needs Windows 10+ with a DirectX 12 GPU (bundled in onnxruntime-node for Windows; graphs up to opset 17)',
   coreml: 'needs macOS',
-  webgpu: 'needs a GPU with Vulkan (Linux: libvulkan1 and a driver), Metal or D3D12',
+  webgpu: 'needs a GPU and its driver with Vulkan (Debian/Ubuntu: `sudo apt install libvulkan1` plus the GPU vendor\'s Vulkan driver), Metal or D3D12',
   cpu: '',
 };
 
