@@ -92,6 +92,11 @@ const disparitySettings = z
     fidelityWarnDrop: z.number().min(0).max(10),
     topFeatures: z.number().int().min(0).max(1000),
     keepFeatures: z.number().int().min(1).max(1 << 20),
+    precision: z.enum(['exact', 'fast']),
+    gateSegments: z.number().int().min(1).max(10_000),
+    gateMaxMeanDiff: z.number().min(0).max(10),
+    gateMaxGapDiff: z.number().min(0).max(1000),
+    gateMinTopOverlap: z.number().min(0).max(1),
   })
   .partial()
   .strict();

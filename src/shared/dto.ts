@@ -207,6 +207,36 @@ export interface DisparitySettings {
   /** Features cached per phrase and layer for the top-feature lists: the N strongest by mean and
    * the N strongest by max. The mean activations, gaps and intervals use exact sums instead. */
   keepFeatures: number;
+  /** 'exact' (float32, the default) or 'fast' (int8 decoder projections, engine/quantize.ts),
+   * which runs only after its fidelity gate passes (analysis/precision-gate.ts). */
+  precision?: 'exact' | 'fast';
+  /** Fast runs: segments of the corpus the gate runs in both precisions (default 16). */
+  gateSegments?: number;
+  /** Fast runs: largest |m_fast − m_exact| / |m_exact| over languages and layers (default 0.02). */
+  gateMaxMeanDiff?: number;
+  /** Fast runs: largest |gap_fast − gap_exact| in percentage points over layers (default 1). */
+  gateMaxGapDiff?: number;
+  /** Fast runs: smallest Jaccard overlap of each language's top-20 features per layer (default 0.8). */
+  gateMinTopOverlap?: number;
+}
+
+/** The fast precision's fidelity gate: the sample run in both precisions, and what it measured. */
+export interface PrecisionGateReport {
+  segments: number;
+  phrases: number;
+  /** max over languages L and layers l of |m_fast(L, l) − m_exact(L, l)| / |m_exact(L, l)|. */
+  max_mean_rel_diff: number;
+  /** max over layers of |gap_fast(l) − gap_exact(l)| (percentage points); null: no gap defined. */
+  max_gap_diff_points: number | null;
+  /** min over languages and layers of |T_exact ∩ T_fast| / |T_exact ∪ T_fast|, T = the top_k
+   * features by summed activation on the sample. */
+  min_top_overlap: number;
+  top_k: number;
+  /** Where each figure is worst. */
+  worst: { mean: { language: string; layer: number } | null; gap: { layer: number } | null; overlap: { language: string; layer: number } | null };
+  thresholds: { max_mean_rel_diff: number; max_gap_diff_points: number; min_top_overlap: number };
+  passed: boolean;
+  seconds: { exact: number; fast: number };
 }
 
 export interface FidelityWarning {
@@ -276,6 +306,8 @@ export interface DisparitySummary {
   per_feature?: PerFeatureFigure[];
   /** The phrases.json read for `per_feature`, and warnings about SAEs that may not be the source's. */
   per_feature_phrases?: { file: string; phrases: number; features: number; warnings: string[] };
+  /** A fast-precision run's fidelity gate (absent for exact runs). */
+  precision_gate?: PrecisionGateReport;
 }
 
 /** One SAE feature on the phrases selected for it; values exact (float32 as extracted), rounded to 6

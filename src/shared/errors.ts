@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'RUN_CORRUPT', // a stored run whose row cannot be read; other runs are unaffected (details: id)
   'NEURONPEDIA_NOT_FOUND', // a Neuronpedia export folder, source, batch file or feature that is not there (details: file or feature)
   'NEURONPEDIA_INVALID', // a Neuronpedia file not in the export format: not gzip, cut short, a line not JSON or over the size limit, a field missing or out of range, another model or source (details: file, line, field)
+  'PRECISION_GATE_FAILED', // a fast-precision run whose fidelity gate measured differences past the tolerance (details: the gate's figures and thresholds)
   'NOT_AVAILABLE', // e.g. a native dialog in the browser harness
   'STORE_ERROR',
   'PROTOCOL_ERROR', // a message that is not a call: not UTF-8/JSON, binary, or a bad envelope

@@ -9,6 +9,7 @@ import { analyzeDisparity, DEFAULT_DISPARITY } from '../analysis/disparity';
 import { disparityReportFiles } from '../analysis/disparity-report';
 import { planFeatures, readFeaturePhrases, type FeaturePlan } from '../analysis/feature-phrases';
 import { perFeatureFigures, perFeatureFormulas } from '../analysis/per-feature';
+import { checkGate, precisionGate, PRECISION_FORMULAS } from '../analysis/precision-gate';
 import { alignDocuments } from '../data/alignment';
 import { readCorpusFile } from '../data/corpus-file';
 import { REFERENCE_LANGUAGE } from '../data/languages';
@@ -212,7 +213,8 @@ export class AnalysisService {
     const fp = await this.fingerprints(folder, saes, ctx, p.adapter);
     const modelFp = fp.model;
     // Version 3: phrases run padded to `paddedLength` (version-2 rows differ from them by 1e-7).
-    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 3 });
+    // Fast-precision rows are other numbers than float32 ones: their keys differ (exact keys unchanged).
+    const extractionFp = JSON.stringify({ includeBos: settings.includeBos, keepFeatures: settings.keepFeatures, version: 3, ...(settings.precision === 'fast' ? { precision: 'fast' } : {}) });
     // A row's reference sums depend on the English version of its segment: its key includes it.
     const enTokens = (segment: number) => phrases[segment * languages.length].tokens;
     const keys = phrases.map((ph) =>
@@ -229,6 +231,8 @@ export class AnalysisService {
       ranking?.add?.(i, out);
       for (const w of wanted?.get(i) ?? []) exactNow.push({ key: keys[i][w.layer], exact: exactValues(out[w.layer], w.features) });
     };
+    // A fast run first passes its fidelity gate (analysis/precision-gate.ts), or stops with its figures.
+    const gate = settings.precision === 'fast' ? await this.precisionGate(p, ctx) : null;
     if (missing.length) await this.extract(p, keys, missing, ctx, onPhrase);
     if (exactNow.length) this.cache.putExact(exactNow);
     throwIfCancelled(ctx.signal);
@@ -270,6 +274,7 @@ export class AnalysisService {
     const full: DisparitySummary = {
       ...result,
       ...(p.perFeature ? { formulas: { ...result.formulas, ...perFeatureFormulas(settings) } } : {}),
+      ...(gate ? { formulas: { ...result.formulas, ...(p.perFeature ? perFeatureFormulas(settings) : {}), ...PRECISION_FORMULAS }, precision_gate: gate } : {}),
       model: { ...folder.info, fingerprint: modelFp },
       ...(p.adapter ? { adapter: adapterInfo(p.adapter) } : {}),
       saes: saeInfos,
@@ -288,6 +293,18 @@ export class AnalysisService {
     };
     this.runs.record('disparity', { model: modelFp, saes: fp.saes, languages: languages.map((l) => l.code), settings }, full);
     return full;
+  }
+
+  private async precisionGate(p: Prepared, ctx: JobContext) {
+    const report = await precisionGate({
+      ...p,
+      runtime: this.runtime,
+      layers: p.saes.map((s) => saeLayer(s)!),
+      signal: ctx.signal,
+      progress: (done, total) => ctx.progress('fidelity gate (exact and fast)', done, total),
+    });
+    checkGate(report);
+    return report;
   }
 
   /** Phrases in batches of one padded length (`paddedLength`), so a phrase's figures do not depend
@@ -341,7 +358,7 @@ export class AnalysisService {
     const runAgain = async (stage: string, which: number[], each: (i: number, out: PhraseSummary[]) => void) => {
       const batches = this.batches(p, which);
       ctx.progress(stage, 0, batches.length);
-      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal, p.adapter);
+      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos, precision: settings.precision }, ctx.signal, p.adapter);
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
@@ -398,7 +415,7 @@ export class AnalysisService {
     if (lacking.size === 0) return 0;
     const batches = this.batches(p, [...lacking.keys()]);
     ctx.progress('exact values of the phrases\' features', 0, batches.length);
-    const extractor = await SaeExtractor.load(p.folder, p.saes, this.runtime, { includeBos: p.settings.includeBos }, ctx.signal, p.adapter);
+    const extractor = await SaeExtractor.load(p.folder, p.saes, this.runtime, { includeBos: p.settings.includeBos, precision: p.settings.precision }, ctx.signal, p.adapter);
     try {
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
@@ -439,7 +456,7 @@ export class AnalysisService {
       return sets;
     };
     ctx.progress('loading model and SAEs', 0, batches.length);
-    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos }, ctx.signal, p.adapter);
+    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos, precision: settings.precision }, ctx.signal, p.adapter);
     try {
       const t0 = performance.now();
       let tokensDone = 0;

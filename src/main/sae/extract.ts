@@ -6,6 +6,7 @@ import { ApiError } from '../../shared/errors';
 import type { RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { externalDataRoot } from '../engine/external-root';
+import type { QuantizeOptions } from '../engine/quantize';
 import type { PeftAdapter } from '../io/peft-adapter';
 import { LoadedModel, type ModelFolder } from '../models/model';
 import { saeGraph, saeSummaries } from './encode';
@@ -14,6 +15,10 @@ import { checkSaeFitsModel, type SaeSpec } from './sae';
 export interface ExtractionSettings {
   /** Count the BOS token in the per-phrase reductions (default: excluded). */
   includeBos: boolean;
+  /** 'fast': the model's decoder projections run as int8 (engine/quantize.ts); the SAEs stay float32. */
+  precision?: 'exact' | 'fast';
+  /** With 'fast': where the int8 weights go and the test-only bit count (QuantizeOptions). */
+  quantize?: Omit<QuantizeOptions, 'root' | 'select'>;
 }
 
 export const DEFAULT_EXTRACTION: ExtractionSettings = { includeBos: false };
@@ -93,6 +98,7 @@ export class SaeExtractor {
         },
       },
       adapter,
+      settings.precision === 'fast' ? (settings.quantize ?? {}) : undefined,
     );
     return new SaeExtractor(model, saes, settings, folder.config.bosTokenId);
   }
