@@ -63,6 +63,9 @@ export interface CorpusPage {
   leftOutCount: number;
   /** UDHR sections kept whole because their paragraphs differ in number between languages. */
   merged: string[];
+  /** A corpus file's `phrases.json` beside it (as `dataset translate` writes it; absolute path),
+   * or null: none there, or the bundled UDHR. The Run step offers per-feature figures with it. */
+  phrasesFile: string | null;
 }
 
 export interface CorpusInfo {

@@ -135,6 +135,26 @@ describe('corpus.browse: a corpus file', () => {
     expect((await failure({ languages: ['hi'], corpus: join(tmp.dir, 'missing.tsv') })).code).toBe('INVALID_ARGUMENT');
   });
 
+  it('names the phrases.json beside a corpus file: none for the UDHR, a bare file, or a folder of that name; found once written, even after the corpus was read', async () => {
+    expect((await browse({ languages: ['hi'], limit: 1 })).phrasesFile).toBeNull();
+    const dir = join(tmp.dir, 'dataset');
+    mkdirSync(dir);
+    const corpus = join(dir, 'corpus.tsv');
+    writeFileSync(corpus, HEADER + 's1\ten\tThe cat sleeps.\ns1\thi\tबिल्ली सोती है।\n');
+    expect((await browse({ languages: ['hi'], corpus, limit: 1 })).phrasesFile).toBeNull();
+    // A folder named phrases.json is not the file the analysis reads.
+    mkdirSync(join(dir, 'phrases.json'));
+    expect((await browse({ languages: ['hi'], corpus, limit: 1 })).phrasesFile).toBeNull();
+    const other = join(tmp.dir, 'dataset-2');
+    mkdirSync(other);
+    const corpus2 = join(other, 'corpus.tsv');
+    writeFileSync(corpus2, HEADER + 's1\ten\tA dog runs.\ns1\thi\tकुत्ता दौड़ता है।\n');
+    expect((await browse({ languages: ['hi'], corpus: corpus2, limit: 1 })).phrasesFile).toBeNull();
+    // Written after the corpus was read (and cached): the next answer names it.
+    writeFileSync(join(other, 'phrases.json'), '[]\n');
+    expect((await browse({ languages: ['hi'], corpus: corpus2, limit: 1 })).phrasesFile).toBe(join(other, 'phrases.json'));
+  });
+
   it('refuses an unknown chosen language before reading anything', async () => {
     expect((await failure({ languages: ['qqq'] })).code).toBe('UNKNOWN_LANGUAGE');
   });

@@ -3,7 +3,7 @@
 // A corpus file is read by the same reader (and with the same known-language rule) as the analysis
 // reads it, so a bad file fails here with the error a run would give.
 import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { AlignedSegment, CorpusPage } from '../../../shared/dto';
 import { alignDocuments } from '../../data/alignment';
 import { readCorpusFile } from '../../data/corpus-file';
@@ -76,6 +76,18 @@ function fileCorpus(registry: LanguageRegistry, file: string, codes: readonly st
   return corpus;
 }
 
+/** The phrases.json beside a corpus file, if there is one. Checked on every call (not cached with
+ * the corpus): a translation may write it after the corpus was first read. */
+function phrasesBeside(corpus: string | undefined): string | null {
+  if (!corpus || corpus === 'udhr') return null;
+  const path = join(dirname(resolve(corpus)), 'phrases.json');
+  try {
+    return statSync(path).isFile() ? path : null;
+  } catch {
+    return null;
+  }
+}
+
 export function corpusHandlers(registry: LanguageRegistry): HandlerMap<'corpus.browse'> {
   return {
     'corpus.browse': async ({ languages, corpus, offset, limit, query }) => {
@@ -99,6 +111,7 @@ export function corpusHandlers(registry: LanguageRegistry): HandlerMap<'corpus.b
         leftOut: c.leftOut.slice(0, LEFT_OUT_SHOWN),
         leftOutCount: c.leftOut.length,
         merged: c.merged,
+        phrasesFile: phrasesBeside(corpus),
       } satisfies CorpusPage;
     },
   };
