@@ -82,6 +82,8 @@ export function requestOfRun(run: AnalysisRunRecord): AnalysisRequest | null {
     // An export must measure what the run measured: the same adapter and the same segments.
     ...(r.adapter ? { adapter: r.adapter } : {}),
     ...(r.segments ? { segments: r.segments } : {}),
+    // The summary names the phrases.json its per-feature figures read (the stored request may not).
+    ...(run.summary.per_feature_phrases ? { phrases: run.summary.per_feature_phrases.file } : {}),
   };
 }
 

@@ -42,6 +42,8 @@ export interface AnalysisRequest {
   adapter?: string;
   /** Only these aligned segments (a fine-tune's held-out ones). */
   segments?: string[];
+  /** The phrases.json beside the corpus: per-feature figures on each feature's own phrases. */
+  phrases?: string;
 }
 
 export interface WizardState {

@@ -22,6 +22,7 @@ import {
 } from './data';
 import { ExportReport } from './ExportReport';
 import { Findings } from './Findings';
+import { PerFeature } from './PerFeature';
 import './results.css';
 import { SortHeader, useSorted } from './SortHeader';
 import { TopFeatures } from './TopFeatures';
@@ -221,6 +222,8 @@ function Results({ summary, request }: { summary: DisparitySummary; request: Non
       <h3>Top disparate features</h3>
       <p className="formula">{formulaText(summary, 'top_features')}</p>
       <TopFeatures summary={summary} />
+
+      <PerFeature summary={summary} />
 
       <h3>Settings and inputs</h3>
       <dl className="settings-used" data-testid="settings-used">

@@ -7,6 +7,7 @@ import { focusIfLost } from '../../components/focus';
 import { useStore } from '../../state/store';
 import { chosenSaes, wizard, type AnalysisRequest, type RunSettings } from '../../state/wizard';
 import { cancelRun, job, startRun } from './job';
+import { PhrasesOption, usePhrasesBeside, usePhrasesChoice } from './PhrasesOption';
 
 /** What each setting means, before a run (the summary carries the backend's own formulas). */
 export function previewFormulas(s: RunSettings): [name: string, formula: string][] {
@@ -52,6 +53,7 @@ export function RunStep() {
   const limitValid = settings.limit === null || (settings.limit >= 1 && settings.limit <= 1_000_000);
   const bootstrapValid = settings.bootstrap >= 0 && settings.bootstrap <= 100_000;
   const keepValid = settings.keepFeatures >= 1 && settings.keepFeatures <= 1 << 20;
+  const phrases = usePhrasesChoice(usePhrasesBeside(corpus, languages));
 
   const run = () => {
     const { limit, ...rest } = settings;
@@ -63,6 +65,7 @@ export function RunStep() {
       ...(limit !== null ? { limit } : {}),
       settings: rest,
       ...(adapterPath.trim() ? { adapter: adapterPath.trim() } : {}),
+      ...(phrases.file && phrases.use ? { phrases: phrases.file } : {}),
     };
     void startRun(request);
   };
@@ -173,6 +176,7 @@ export function RunStep() {
             onChange={(e) => set({ limit: intOrNull(e.target.value) })}
           />
         </label>
+        {phrases.file && <PhrasesOption file={phrases.file} use={phrases.use} setUse={phrases.setUse} />}
       </fieldset>
       <FolderField
         label="LoRA adapter (optional, a PEFT folder applied to the model):"
