@@ -4,7 +4,8 @@
 // (segments f<feature>.<n>, provenance 1-/2-linguascope-res-256: layers 1 and 2), copied to a
 // fresh folder. The Run step offers the phrases only when the backend finds the file beside the
 // corpus, on by default; the Results table's cells are the stored summary's per_feature figures
-// (read through the backend API), formatted; its CSV holds them unrounded; SAEs of another width
+// (read through the backend API), formatted, and those figures equal the fixture's independent
+// reference; its CSV holds them unrounded; SAEs of another width
 // show the backend's warnings; unticked, the run measures no per-feature figures and the section
 // is gone. axe-core on both steps. Needs `npm run build`.
 import { spawnSync } from 'node:child_process';
@@ -124,7 +125,8 @@ describe('browser harness: per-feature figures from the Run step to the Results 
     expect(await section.locator('h3').textContent()).toBe('Each feature on its own phrases');
     expect(await page.getByTestId('per-feature-warnings').count()).toBe(0);
     const codes = summary.languages.map((l) => l.code);
-    expect(codes).toEqual(LANGUAGES);
+    // In the summary's order (the table's columns follow it).
+    expect([...codes].sort()).toEqual([...LANGUAGES].sort());
     const table = page.getByTestId('per-feature-table');
     expect(await table.locator('thead th').allTextContents()).toEqual(
       ['Layer', 'Feature', 'Segments', ...codes.map((c) => `mean ${c}`), ...codes.map((c) => `deficit ${c}`), 'Gap'].map((h) => `${h} ↕`),
@@ -137,8 +139,15 @@ describe('browser harness: per-feature figures from the Run step to the Results 
     );
     // The cells carry the summary's numbers themselves (String(null) where undefined).
     expect(shown.map((r) => r.values.slice(3))).toEqual(figures.map((f) => [...codes.map((c) => String(f.mean_activation[c])), ...codes.map((c) => String(f.deficit_vs_en[c])), String(f.gap_percent)]));
-    // Not all zero: the figures were measured.
-    expect(figures.some((f) => (f.mean_activation.en ?? 0) > 0)).toBe(true);
+    // And the figures are right: the independent reference (HF transformers + SAELens, see
+    // scripts/reference/make_per_feature_fixtures.py) on the same model, SAEs and phrases, mean
+    // reduction, at per-feature-cli.test.ts's tolerance.
+    const reference = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8')) as { figures: { mean: { layer: number; feature: number; segments: number; mean_activation: Record<string, number> }[] } };
+    const want = [...reference.figures.mean].sort((a, b) => a.layer - b.layer || a.feature - b.feature);
+    expect(figures.map((f) => [f.layer, f.feature, f.segments])).toEqual(want.map((f) => [f.layer, f.feature, f.segments]));
+    figures.forEach((f, i) => {
+      for (const c of LANGUAGES) expect(Math.abs(f.mean_activation[c]! - want[i].mean_activation[c]), `feature ${f.feature} m(${c})`).toBeLessThanOrEqual(2e-5 * Math.max(1, Math.abs(want[i].mean_activation[c])));
+    });
 
     // Sorting by a column orders the rows by the summary's figure.
     await table.getByRole('button', { name: /^mean hi/ }).click();
