@@ -2,7 +2,8 @@
 // first one, and what was read from disk is never carried over.
 import { describe, expect, it } from 'vitest';
 import { projectStateInput, storedProjectState } from '../../../shared/contract';
-import { choicesOf, projectStateOf, summarySha256, wizardOf } from './project-state';
+import type { AnalysisRunRecord } from '../../../shared/dto';
+import { choicesOf, projectStateOf, requestOfRun, summarySha256, wizardOf } from './project-state';
 import { INITIAL_EVALUATE, INITIAL_FINETUNE, INITIAL_PHRASES, INITIAL_WIZARD, type WizardState } from './wizard';
 
 const chosen: WizardState = {
@@ -161,6 +162,16 @@ describe('project state', () => {
     expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'corpus' }).step).toBe('phrases');
     expect(wizardOf({ ...projectStateOf(chosen, {}), step: 'phrases' }).step).toBe('phrases');
     expect(projectStateOf({ ...chosen, step: 'phrases', corpus: '/data/translated/corpus.tsv' }, {})).toMatchObject({ step: 'phrases', corpus: '/data/translated/corpus.tsv' });
+  });
+
+  it('exports a reopened run with the phrases.json its summary read (per-feature figures), and without one when it read none', () => {
+    const run = (extra: object) =>
+      ({
+        request: { model: '/m', saes: ['/s/a'], languages: ['en', 'hi'], corpus: '/d/corpus.tsv', limit: null, settings: {}, outDir: null },
+        summary: { settings: { reduction: 'mean', features: 'all', includeBos: false, bootstrap: 0, keepFeatures: 64 }, ...extra },
+      }) as unknown as AnalysisRunRecord;
+    expect(requestOfRun(run({ per_feature: [], per_feature_phrases: { file: '/d/phrases.json', phrases: 3, features: 1, warnings: [] } }))?.phrases).toBe('/d/phrases.json');
+    expect(requestOfRun(run({}))).not.toHaveProperty('phrases');
   });
 
   it('hashes a summary as the backend does (sha256 of its JSON as UTF-8)', async () => {
