@@ -217,7 +217,7 @@ export interface DisparitySettings {
   gateSegments?: number;
   /** Fast runs: largest |m_fast − m_exact| / |m_exact| over languages and layers (default 0.02). */
   gateMaxMeanDiff?: number;
-  /** Fast runs: largest |gap_fast − gap_exact| in percentage points over layers (default 1). */
+  /** Fast runs: largest |gap_fast − gap_exact| in percentage points over layers (default 2). */
   gateMaxGapDiff?: number;
   /** Fast runs: smallest Jaccard overlap of each language's top-20 features per layer (default 0.8). */
   gateMinTopOverlap?: number;

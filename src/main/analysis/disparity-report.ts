@@ -311,6 +311,7 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
       heading: 'Settings',
       definitions: Object.fromEntries(Object.entries(summary.settings).map(([k, v]) => [k, String(v)])),
     },
+    ...(summary.precision_gate ? [precisionGateSection(summary.precision_gate)] : []),
     {
       heading: 'Mean activation per layer',
       paragraphs: ['The same aligned text in every language: a line below English means the model\'s SAE features fire less on that language\'s version of the same content.'],
@@ -390,6 +391,25 @@ export function disparityReportHtml(summary: DisparitySummary, charts: { mean: s
     },
     sections,
   );
+}
+
+/** A fast run's fidelity gate: what the sample measured against the thresholds it passed. */
+function precisionGateSection(g: NonNullable<DisparitySummary['precision_gate']>): ReportSection {
+  return {
+    heading: 'Fast precision: fidelity gate',
+    paragraphs: [
+      `This run used int8 projections (precision fast). Before it, ${g.segments} segments (${g.phrases} phrases) ran in float32 and in fast; the run went on because every difference below stayed within its threshold.`,
+    ],
+    table: {
+      columns: ['figure', 'measured', 'threshold', 'worst at'],
+      rows: [
+        ['mean activation, largest relative difference', g.max_mean_rel_diff, `≤ ${g.thresholds.max_mean_rel_diff}`, g.worst.mean ? `${g.worst.mean.language}, layer ${g.worst.mean.layer}` : ''],
+        ['gap, largest difference (points)', g.max_gap_diff_points, `≤ ${g.thresholds.max_gap_diff_points}`, g.worst.gap ? `layer ${g.worst.gap.layer}` : ''],
+        [`top-${g.top_k} features, smallest overlap (Jaccard)`, g.min_top_overlap, `≥ ${g.thresholds.min_top_overlap}`, g.worst.overlap ? `${g.worst.overlap.language}, layer ${g.worst.overlap.layer}` : ''],
+      ],
+      textColumns: [0, 2, 3],
+    },
+  };
 }
 
 export function disparityReportFiles(summary: DisparitySummary): ReportFile[] {

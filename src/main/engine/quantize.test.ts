@@ -75,12 +75,13 @@ describe('quantizeGraph on a random Gemma-2 (make-random-model)', () => {
       const c = folder.config;
       const outputs = { hooks: [hookName(c.numLayers - 1, 'resid_post'), hookName(1, 'resid_mid')], logits: true };
 
-      // The graph: every q/k/v/o/gate/up/down linear, nothing else (LM head = tied embeddings).
+      // The graph: every q/k/v/gate/up linear, nothing else (o/down, LM head = tied embeddings: float).
       const built = buildForwardGraph(c, out, folder.index, outputs);
       const gemmsBefore = built.graph.liveNodes().filter((n) => n.opType === 'Gemm').length;
       const report = quantizeGraph(built.graph, { root: out });
       const expected = [...folder.index.tensors.keys()].filter(decoderProjections);
-      expect(expected.length).toBe(7 * c.numLayers);
+      expect(expected.length).toBe(5 * c.numLayers);
+      expect(expected.filter((n) => /o_proj|down_proj/.test(n))).toEqual([]);
       expect([...report.replaced].sort()).toEqual([...expected].sort());
       const live = built.graph.liveNodes();
       expect(live.filter((n) => n.opType === 'DynamicQuantizeMatMul' && n.domain === 'com.microsoft').length).toBe(expected.length);
@@ -110,9 +111,9 @@ describe('quantizeGraph on a random Gemma-2 (make-random-model)', () => {
           }
           const rel = Math.sqrt(num / den);
           if (process.env.QUANT_DEBUG) console.log(dtype, name, rel);
-          // int8 weights + dynamic uint8 activations (one range per tensor): measured 1.9–2.9 %
+          // int8 weights + dynamic uint8 activations (one range per tensor): measured 1.1–1.8 %
           // RMS relative on this 4-layer random model (hidden 64, where one outlier sets the range).
-          expect(rel, name).toBeLessThan(0.05);
+          expect(rel, name).toBeLessThan(0.03);
           // Not the same computation (a transform that replaced nothing would give 0).
           expect(rel, name).toBeGreaterThan(1e-5);
         }

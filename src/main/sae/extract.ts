@@ -18,7 +18,7 @@ export interface ExtractionSettings {
   /** 'fast': the model's decoder projections run as int8 (engine/quantize.ts); the SAEs stay float32. */
   precision?: 'exact' | 'fast';
   /** With 'fast': where the int8 weights go and the test-only bit count (QuantizeOptions). */
-  quantize?: Omit<QuantizeOptions, 'root' | 'select'>;
+  quantize?: Omit<QuantizeOptions, 'root'>;
 }
 
 export const DEFAULT_EXTRACTION: ExtractionSettings = { includeBos: false };
