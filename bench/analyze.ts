@@ -16,8 +16,13 @@
 // (> 5 %, /proc/stat) is taken again (BENCH_TRIES, default 2) and the quietest is kept.
 // Knobs: BENCH_DIR, BENCH_PYTHON, BENCH_ANALYZE_REPEATS (5), BENCH_ANALYZE_LIMIT (4 segments),
 // BENCH_ANALYZE_KEEP_DB=1 keeps the analysis database (analyze-bench.db next to the model).
+// `-- analyze --precision fast [--saes DIR]`: instead, the fused extraction in both precisions
+// (float32, and int8 projections: engine/quantize.ts), fresh processes one after the other, on the
+// same batches: tokens/s of each, their ratio, how far fast's per-(phrase, SAE) sums are from
+// float32's, and the CPU's matrix flags. --saes: an existing folder of SAEs for this model (e.g.
+// a few layers) instead of the 26 made ones; the graph then runs up to its last SAE's layer.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createBackend } from '../src/main/backend/backend';
 import type { JobContext } from '../src/main/backend/handler';
@@ -227,8 +232,8 @@ async function analyzeChild(mode: string, args: string[]): Promise<void> {
     const m = await LoadedModel.load(folder, runtime, { hooks, logits: false });
     run = (ps) => m.run(ps);
     release = () => m.release();
-  } else if (mode === 'extract') {
-    extractor = await SaeExtractor.load(folder, await chooseSaes(saes), runtime);
+  } else if (mode === 'extract' || mode === 'extract-fast') {
+    extractor = await SaeExtractor.load(folder, await chooseSaes(saes), runtime, { includeBos: false, precision: mode === 'extract-fast' ? 'fast' : 'exact' });
     const x = extractor;
     run = (ps) => x.run(ps);
     release = () => x.release();
@@ -315,11 +320,74 @@ async function saeGemm(spec: SaeSpec): Promise<{ ms: number; gflops: number }> {
   return { ms: m, gflops };
 }
 
+/** The CPU flags that decide which matrix kernels run (onnxruntime's int8 GEMM uses VNNI/AMX). */
+function matrixFlags(): string {
+  try {
+    const flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(/\s+/) ?? [];
+    return flags.filter((f) => /^(avx512|amx|avx_vnni|avx2$|fma$)/.test(f)).sort().join(' ');
+  } catch {
+    return '';
+  }
+}
+
+function parseOptions(args: string[]): { precision: 'exact' | 'fast'; saes: string | null } {
+  const o = { precision: 'exact' as 'exact' | 'fast', saes: null as string | null };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--precision' && (args[i + 1] === 'fast' || args[i + 1] === 'exact')) o.precision = args[++i] as 'exact' | 'fast';
+    else if (args[i] === '--saes' && args[i + 1]) o.saes = args[++i];
+    else throw new Error(`unknown option ${JSON.stringify(args[i])}\nusage: npm run bench -- analyze [--precision fast [--saes DIR]]`);
+  }
+  return o;
+}
+
+/** `--precision fast`: the fused extraction in float32 and in fast, and how far apart they are. */
+async function benchPrecision(saesOption: string | null): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  const m = machine();
+  const flags = matrixFlags();
+  emit({ bench: 'analyze', precision: 'exact vs fast', machine: m, matrix_flags: flags });
+  const { folder } = await ensureModel();
+  const dir = saesOption ?? (await ensureSaes(folder)).dir;
+  const specs = await chooseSaes(dir);
+  const bs = batches(folder);
+  type Measured = { timings: Record<string, Timing>; check: PeerResult['check']; load_ms: number; max_rss_bytes: number };
+  const exact = await quietest('analyze', 'extract', () => runChild(['extract', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
+  const fast = await quietest('analyze', 'extract-fast', () => runChild(['extract-fast', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
+  const tps: Record<string, { exact: number; fast: number; others_cpu_pct: number }> = {};
+  for (const b of bs) {
+    const tokens = b.phrases.reduce((a, p) => a + p.length, 0);
+    const e = exact.timings[b.name];
+    const f = fast.timings[b.name];
+    tps[b.name] = { exact: round(tokens / (e.median_ms / 1000), 2), fast: round(tokens / (f.median_ms / 1000), 2), others_cpu_pct: Math.max(e.others_cpu_pct ?? 0, f.others_cpu_pct ?? 0) };
+    emit({ bench: 'analyze', step: 'precision', batch: b.name, tokens, exact_ms: e.ms, fast_ms: f.ms, ...tps[b.name] });
+  }
+  const agreement = compare(exact.check, fast.check);
+  const worst = Math.max(...Object.values(tps).map((t) => t.others_cpu_pct));
+  return {
+    machine: m.cpu,
+    cores: m.cores,
+    matrix_flags: flags,
+    model: `random Gemma-2-2B, f32; ${specs.length} random JumpReLU SAEs (${dir}) on ${specs.map((s) => s.hookName).join(', ')}`,
+    fast: 'q/k/v/gate/up as com.microsoft.DynamicQuantizeMatMul (int8 weights per column, uint8 activations per call); o/down, attention, SAEs float32',
+    tokens_per_s: tps,
+    fast_over_exact: Object.fromEntries(Object.entries(tps).map(([k, t]) => [k, round(t.fast / t.exact, 3)])),
+    load_ms: { exact: exact.load_ms, fast: fast.load_ms },
+    peak_rss_mb: { exact: mb(exact.max_rss_bytes), fast: mb(fast.max_rss_bytes) },
+    fast_vs_exact_8x32: agreement,
+    others_cpu_pct_max: worst,
+    ...(worst > CONTENDED_PCT ? { warning: `other processes kept up to ${worst}% of the cores busy during timed runs: these figures are not reliable, run again on a quiet machine` } : {}),
+    bench_s: Math.round((performance.now() - started) / 1000),
+  };
+}
+
 export async function benchAnalyze(): Promise<Record<string, unknown>> {
   if (process.argv[3] === ANALYZE_CHILD) {
     await analyzeChild(process.argv[4], process.argv.slice(5));
     process.exit(0);
   }
+  const options = parseOptions(process.argv.slice(3));
+  if (options.precision === 'fast') return benchPrecision(options.saes);
+  if (options.saes) throw new Error('--saes goes with --precision fast');
   const started = performance.now();
   const m = machine();
   emit({ bench: 'analyze', machine: m });

@@ -141,5 +141,8 @@ describe('quantizeGraph on a random Gemma-2 (make-random-model)', () => {
     }
     const g = buildForwardGraph(folder.config, out, folder.index, outputs).graph;
     expect(() => quantizeGraph(g, { root: out, sinkFile: join(dir, 'outside.bin') })).toThrow(/must lie under/);
+    // Past the in-model cap (protobuf's 2 GiB limit, lowered here) without a file: refused, typed.
+    const g2 = buildForwardGraph(folder.config, out, folder.index, outputs).graph;
+    expect(() => quantizeGraph(g2, { root: out, maxInModelBytes: 10_000 })).toThrow(expect.objectContaining({ code: 'GRAPH_ERROR', message: expect.stringMatching(/2 GiB model limit\); run this model in precision exact/) }));
   }, 120_000);
 });

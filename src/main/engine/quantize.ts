@@ -16,6 +16,9 @@ import { graphError, type Graph, type Node, type Value } from './graph';
 import type { ExternalData } from './onnx-proto';
 
 export const QUANT_DOMAIN = 'com.microsoft';
+/** int8 bytes the model itself may carry without `sinkFile`: protobuf caps a model at 2 GiB, and
+ * the rest of the graph needs room (Gemma-2-2B's 26 layers need 1.35 GB). */
+export const MAX_IN_MODEL_BYTES = 1.75 * 2 ** 30;
 
 export interface QuantizeOptions {
   /** The folder the graph's external-data locations are relative to. */
@@ -28,6 +31,8 @@ export interface QuantizeOptions {
   /** Test hook only: quantize to this many bits (levels ±(2^(bits−1) − 1)) to prove that the
    * fidelity gate catches a bad quantization. Default 8. */
   bits?: number;
+  /** Without `sinkFile`: the most int8 bytes the model may carry (default MAX_IN_MODEL_BYTES). */
+  maxInModelBytes?: number;
 }
 
 export interface QuantizeReport {
@@ -104,6 +109,10 @@ export function quantizeGraph(g: Graph, options: QuantizeOptions): QuantizeRepor
       const w = readFloats(options.root, init.value.name, init.value.dtype, init.data, rows * cols);
       const { q, scale } = quantizeColumns(w, K, N, gemm, bits);
       const qBytes = new Uint8Array(q.buffer);
+      const cap = options.maxInModelBytes ?? MAX_IN_MODEL_BYTES;
+      if (!sink && report.bytes + qBytes.length > cap) {
+        throw graphError(`the fast precision's int8 weights pass ${(cap / 2 ** 30).toFixed(2)} GiB at '${init.value.name}' (protobuf's 2 GiB model limit); run this model in precision exact`);
+      }
       const sBytes = new Uint8Array(scale.buffer);
       const qv = g.initializer(`${init.value.name}.int8`, 'int8', [K, N], sink ? sink.write(qBytes) : qBytes);
       const sv = g.initializer(`${init.value.name}.scale`, 'float32', [N], sink ? sink.write(sBytes) : sBytes);
