@@ -66,11 +66,23 @@ export function quantizeColumns(w: Float32Array, K: number, N: number, rowsAreOu
     scale[n] = m === 0 ? 1 : Math.fround(m / qmax);
   }
   const q = new Int8Array(K * N);
-  for (let k = 0; k < K; k++) {
-    for (let n = 0; n < N; n++) {
-      // Quotient of two float32s rounded once to float32 (what numpy's float32 division gives).
-      const r = rint(Math.fround(at(k, n) / scale[n]));
-      q[k * N + n] = r > qmax ? qmax : r < -qmax ? -qmax : r;
+  // 64 x 64 tiles: the (N, K) source is read along its rows and Wq written along its rows, instead
+  // of striding a whole matrix per element.
+  const T = 64;
+  for (let n0 = 0; n0 < N; n0 += T) {
+    const n1 = Math.min(n0 + T, N);
+    for (let k0 = 0; k0 < K; k0 += T) {
+      const k1 = Math.min(k0 + T, K);
+      for (let n = n0; n < n1; n++) {
+        const s = scale[n];
+        // W[n, k] at n·K + k (Gemm, transB) or k·N + n (MatMul).
+        const [base, step] = rowsAreOutputs ? [n * K, 1] : [n, N];
+        for (let k = k0; k < k1; k++) {
+          // Quotient of two float32s rounded once to float32 (what numpy's float32 division gives).
+          const r = rint(Math.fround(w[base + k * step] / s));
+          q[k * N + n] = r > qmax ? qmax : r < -qmax ? -qmax : r;
+        }
+      }
     }
   }
   return { q, scale };
