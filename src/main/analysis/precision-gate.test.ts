@@ -84,6 +84,17 @@ describe('the fidelity gate', () => {
   }, 300_000);
 });
 
+describe('the gate cancelled', () => {
+  it('stops with CANCELLED and no report, whether cancelled before or while it runs', async () => {
+    const before = new AbortController();
+    before.abort();
+    await expect(precisionGate({ ...input, settings: settings({ gateSegments: 2 }), signal: before.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    const during = new AbortController();
+    const run = precisionGate({ ...input, settings: settings({ gateSegments: 4 }), signal: during.signal, progress: () => during.abort() });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+  }, 300_000);
+});
+
 describe('gateSample', () => {
   it('spreads n segments over the corpus, every one when n ≥ S', () => {
     expect(gateSample(5, 16)).toEqual([0, 1, 2, 3, 4]);

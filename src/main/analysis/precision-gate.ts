@@ -192,7 +192,7 @@ async function runAll(input: GateInput, ids: number[], settings: ExtractionSetti
   const t0 = performance.now();
   try {
     for (const [b, batch] of batches.entries()) {
-      if (input.signal?.aborted) throw new ApiError('CANCELLED', 'cancelled');
+      if (input.signal?.aborted) throw new ApiError('CANCELLED', 'the job was cancelled');
       const res = await extractor.run(batch.map((k) => [...tokens(ids[k])]), input.signal);
       batch.forEach((k, j) => (out[k] = res[j]));
       input.progress?.(pass * batches.length + b + 1, 2 * batches.length);
