@@ -5,6 +5,7 @@
 import { backendContract, type Input } from '../../../../shared/contract';
 import type { Tier } from '../../../../shared/dto';
 import { defaultAdaptLayers, FINETUNE_DEFAULTS, finetuneSettings, type FinetuneSettings, type PartialFinetuneSettings } from '../../../../shared/finetune';
+import { proposeFolder } from '../../state/proposed-folder';
 
 export { defaultAdaptLayers };
 
@@ -77,19 +78,7 @@ export function defaultTargets(selected: readonly string[], tiers: Readonly<Reco
 /** A new run folder beside the app's database (the backend names no runs folder of its own):
  * `<database folder>/finetune/<project>-<yyyymmdd-hhmmss>`, in the database path's own separators. */
 export function proposeRunFolder(dbPath: string, projectName: string, now: Date): string {
-  const sep = dbPath.includes('\\') && !dbPath.includes('/') ? '\\' : '/';
-  const cut = dbPath.lastIndexOf(sep);
-  const base = cut > 0 ? dbPath.slice(0, cut) : cut === 0 ? '' : '.';
-  const slug =
-    projectName
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 40) || 'project';
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return `${base}${sep}finetune${sep}${slug}-${stamp}`;
+  return proposeFolder(dbPath, 'finetune', projectName, null, now);
 }
 
 export type FinetuneRequest = Omit<Input<'finetune.run'>, 'jobId'>;

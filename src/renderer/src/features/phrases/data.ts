@@ -5,6 +5,7 @@ import { backendContract, type Input } from '../../../../shared/contract';
 import type { DatasetImportResult, DatasetTranslateResult } from '../../../../shared/dataset';
 import type { ProjectPhrasesState } from '../../../../shared/dto';
 import type { NeuronpediaPhrasesResult } from '../../../../shared/neuronpedia';
+import { proposeFolder } from '../../state/proposed-folder';
 
 export type ImportRequest = Omit<Input<'dataset.import'>, 'jobId'>;
 export type TranslateRequest = Omit<Input<'dataset.translate'>, 'jobId'>;
@@ -252,17 +253,5 @@ export function previewLanguages(selected: readonly string[], dataset: Pick<Data
 
 /** The folder a new dataset is proposed in: `<database folder>/datasets/<project>-<what>-<stamp>`. */
 export function proposeDatasetFolder(dbPath: string, projectName: string, what: 'import' | 'translated' | 'phrases', now: Date): string {
-  const sep = dbPath.includes('\\') && !dbPath.includes('/') ? '\\' : '/';
-  const cut = dbPath.lastIndexOf(sep);
-  const base = cut > 0 ? dbPath.slice(0, cut) : cut === 0 ? '' : '.';
-  const slug =
-    projectName
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 40) || 'project';
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return `${base}${sep}datasets${sep}${slug}-${what}-${stamp}`;
+  return proposeFolder(dbPath, 'datasets', projectName, what, now);
 }
