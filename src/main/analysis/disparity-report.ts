@@ -4,7 +4,7 @@
 import type { DisparitySummary, Tier } from '../../shared/dto';
 import { toCsv } from '../../shared/csv';
 import { findings } from '../../shared/findings';
-import { FIDELITY_COLUMNS, fidelityRows } from '../../shared/summary-rows';
+import { FIDELITY_COLUMNS, fidelityRows, PER_FEATURE_COLUMNS, perFeatureRows } from '../../shared/summary-rows';
 import { languageStyles as paletteStyles, type LanguageStyle } from '../../shared/palette';
 import { TIER_COLORS, TIER_LABELS } from '../../shared/tiers';
 import { svgToPng } from '../io/png';
@@ -20,7 +20,6 @@ export interface ReportFile {
 export const MEAN_ACTIVATION_COLUMNS = ['language', 'tier', 'layer', 'mean_activation', 'ci_low', 'ci_high', 'deficit_vs_en'] as const;
 export const GAP_PERCENT_COLUMNS = ['layer', 'gap_percent', 'ci_low', 'ci_high'] as const;
 export const TOP_FEATURE_COLUMNS = ['layer', 'feature', 'en', 'medium_low', 'difference', 'top_segments'] as const;
-export const PER_FEATURE_COLUMNS = ['layer', 'feature', 'source', 'language', 'tier', 'segments', 'segments_dropped', 'mean_activation', 'deficit_vs_en', 'gap_percent'] as const;
 
 export { FIDELITY_COLUMNS, fidelityRows };
 
@@ -196,23 +195,6 @@ export function topFeatureRows(summary: DisparitySummary): Row<typeof TOP_FEATUR
   }));
 }
 
-/** One row per (feature, language) of the per-feature figures (issue 15); none without phrases. */
-export function perFeatureRows(summary: DisparitySummary): Row<typeof PER_FEATURE_COLUMNS>[] {
-  return (summary.per_feature ?? []).flatMap((f) =>
-    summary.languages.map((l) => ({
-      layer: f.layer,
-      feature: f.feature,
-      source: f.source,
-      language: l.code,
-      tier: l.tier,
-      segments: f.segments,
-      segments_dropped: f.segments_dropped,
-      mean_activation: f.mean_activation[l.code] ?? null,
-      deficit_vs_en: f.deficit_vs_en[l.code] ?? null,
-      gap_percent: f.gap_percent,
-    })),
-  );
-}
 
 /** The per-feature section: one row per feature, a column per language (m_f(L)), and the gap. */
 function perFeatureSection(summary: DisparitySummary, ordered: readonly Lang[], formulas: Record<string, string>): ReportSection {

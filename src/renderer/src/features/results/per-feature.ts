@@ -29,28 +29,8 @@ export function perFeatureTableRows(s: DisparitySummary): PerFeatureRow[] {
   }));
 }
 
-/** The CSV's columns: those of the exported report's per_feature.csv, so both files read alike. */
-export const PER_FEATURE_CSV_COLUMNS = ['layer', 'feature', 'source', 'language', 'tier', 'segments', 'segments_dropped', 'mean_activation', 'deficit_vs_en', 'gap_percent'] as const;
-
-export type PerFeatureCsvRow = Record<(typeof PER_FEATURE_CSV_COLUMNS)[number], string | number | null>;
-
-/** Long format: one row per feature and language. */
-export function perFeatureCsvRows(s: DisparitySummary): PerFeatureCsvRow[] {
-  return perFeatureTableRows(s).flatMap((f) =>
-    s.languages.map((l, i) => ({
-      layer: f.layer,
-      feature: f.feature,
-      source: f.source,
-      language: l.code,
-      tier: l.tier,
-      segments: f.segments,
-      segments_dropped: f.segments_dropped,
-      mean_activation: f.languages[i].mean_activation,
-      deficit_vs_en: f.languages[i].deficit_vs_en,
-      gap_percent: f.gap_percent,
-    })),
-  );
-}
+/** The CSV is the exported report's per_feature.csv, built by the same function, so both files read alike. */
+export { PER_FEATURE_COLUMNS as PER_FEATURE_CSV_COLUMNS, perFeatureRows as perFeatureCsvRows, type PerFeatureCsvRow } from '../../../../shared/summary-rows';
 
 /** The sort key of a table column: `layer`, `feature`, `segments`, `gap`, `mean_<code>`, `deficit_<code>`. */
 export function perFeatureSortValue(row: PerFeatureRow, column: string): number | null {
