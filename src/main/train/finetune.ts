@@ -13,7 +13,7 @@
 // `watchdog.steps` steps in a row above `watchdog.threshold`; early stopping stops it when the
 // held-out alignment loss has not improved for `patience` evaluations.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, truncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import { loadCheckpoint, saveCheckpoint } from '../engine/checkpoint';
 import { externalDataRoot } from '../engine/external-root';
@@ -21,7 +21,8 @@ import type { RuntimeHost } from '../engine/runtime-host';
 import type { HostTensor } from '../engine/session';
 import { Trainer } from '../engine/trainer';
 import { makeDirs } from '../io/fs';
-import { writeError } from '../io/output';
+import { checkOutputFile, writeError } from '../io/output';
+import { readSafetensorsHeader } from '../io/safetensors';
 import { loraTargets } from '../io/peft-adapter';
 import { peftConfigJson, writePeftAdapter, type PeftAdapterSpec } from '../io/peft-adapter-writer';
 import type { ModelConfig } from '../models/config';
@@ -276,6 +277,7 @@ export class FinetuneRun {
     forward.graph.output(forward.loss, 'loss');
     const checkpointsDir = join(dir, 'checkpoints');
     makeDirs(checkpointsDir);
+    removeDeadCheckpointTemporaries(checkpointsDir);
     this.writeConfig();
     this.args.onStage?.('loading the model and SAEs', 0, 1);
     const initial = initialFactors(layers.targets, settings.lora.rank, settings.data.seed);
@@ -371,7 +373,11 @@ export class FinetuneRun {
       const snapshot = trainer.snapshot();
       const adapterDir = join(dir, 'adapter');
       const factors = layers.targets.map((t) => ({ module: t.module, a: snapshot.tensors[loraParamName(t.module, 'A')].data as Float32Array, b: snapshot.tensors[loraParamName(t.module, 'B')].data as Float32Array }));
-      writePeftAdapter(adapterDir, adapterSpec(settings.lora, layers.adapt, folder.path, factors), folder.config);
+      try {
+        writePeftAdapter(adapterDir, adapterSpec(settings.lora, layers.adapt, folder.path, factors), folder.config);
+      } catch (error) {
+        throw this.diskFull(error, adapterDir);
+      }
       const report = beforeAfterReport({ before: frozen.before, after: last.after, targets: this.args.targets, tiers: this.args.tiers ?? {}, bootstrap: this.args.bootstrap ?? 1000, seed: settings.data.seed });
       return { outcome, reason, steps: trainer.step, stepsPlanned: this.stepsPlanned, adapterDir, checkpoints: this.checkpoints(), config: this.config, final: last.record, report, seconds: round((now() - t0) / 1000, 4) };
     } finally {
@@ -397,7 +403,7 @@ export class FinetuneRun {
     try {
       appendFileSync(join(this.args.dir, STEP_LOG_FILE), `${JSON.stringify(record)}\n`);
     } catch (error) {
-      throw writeError(this.args.dir, error, `cannot append to the step log in ${this.args.dir}`);
+      throw this.diskFull(writeError(this.args.dir, error, `cannot append to the step log in ${this.args.dir}`), join(this.args.dir, STEP_LOG_FILE));
     }
     this.args.onEvent?.({ record, steps: this.stepsPlanned });
   }
@@ -422,6 +428,15 @@ export class FinetuneRun {
     if (keep.length) appendFileSync(file, `${keep.join('\n')}\n`);
   }
 
+  /** A full disk stops the run: the error names the whole path that did not fit (which disk) and
+   * what to resume from (the latest checkpoint, whole: checkpoints are written atomically). */
+  private diskFull(error: unknown, path: string): unknown {
+    if (!(error instanceof ApiError) || error.code !== 'DISK_FULL') return error;
+    const kept = this.latestCheckpoint();
+    const resume = kept ? `resume the run: its checkpoint ${basename(kept)} is kept` : 'start the run again: it has no checkpoint yet';
+    return new ApiError('DISK_FULL', `${path}: the disk is full; free some space and ${resume}`, { ...error.details, path, file: path, checkpoint: kept });
+  }
+
   checkpoints(): string[] {
     const dir = join(this.args.dir, 'checkpoints');
     if (!existsSync(dir)) return [];
@@ -437,7 +452,7 @@ export class FinetuneRun {
     try {
       saveCheckpoint(file, trainer.snapshot(), { loop: JSON.stringify({ ...loop, best: Number.isFinite(loop.best) ? loop.best : null }), run: 'linguascope-finetune' });
     } catch (error) {
-      throw writeError(file, error, `cannot write the checkpoint ${file}`);
+      throw this.diskFull(writeError(file, error, `cannot write the checkpoint ${file}`), file);
     }
     const all = this.checkpoints();
     for (const old of all.slice(0, Math.max(0, all.length - this.args.settings.monitor.keepCheckpoints))) rmSync(old, { force: true });
@@ -546,6 +561,21 @@ export class FinetuneRun {
     this.log(record);
     return { record, after };
   }
+}
+
+/** A process killed inside a checkpoint write leaves `step-N.safetensors.tmp-<pid>` (a partial
+ * file, ignored by resume); the next run in the folder removes those of dead writers, whichever step
+ * they were for (a resumed run may stop before it writes that step again). */
+function removeDeadCheckpointTemporaries(dir: string): void {
+  const isCheckpoint = (path: string) => {
+    try {
+      return readSafetensorsHeader(path).metadata.format === 'linguascope-trainer';
+    } catch {
+      return false;
+    }
+  };
+  const targets = new Set(readdirSync(dir).flatMap((f) => /^(step-\d+\.safetensors)\.tmp-\d+$/.exec(f)?.[1] ?? []));
+  for (const target of targets) checkOutputFile(join(dir, target), isCheckpoint);
 }
 
 /** Linear warmup over `warmup` steps, then cosine decay to minLrRatio·lr at the last step. */
