@@ -40,3 +40,15 @@ it('reaches explained variance >= 0.9 on held-out toy data and writes a loadable
   const spec = await loadSae(file);
   expect(spec).toMatchObject({ format: 'linguascope', architecture: 'topk', k: 4, dIn: 16, dSae: 48, applyBDecToInput: true });
 }, 120_000);
+
+// The settings check is shared with JumpReLU training (train-jumprelu.test.ts covers its classes);
+// TopK's own setting, k, and data that are not finite numbers are refused by name before any work.
+it.each([
+  ['k', { k: 0 }, toy(300, 1)],
+  ['k', { k: 49 }, toy(300, 1)],
+  ['k', { k: 2.5 }, toy(300, 1)],
+  ['width', { width: 0 }, toy(300, 1)],
+  ['activations', {}, Float32Array.from(toy(300, 1), (v, i) => (i === 40 ? Number.NaN : v))],
+])('TopK: bad %s (%o) is INVALID_ARGUMENT naming it', async (setting, change, x) => {
+  await expect(trainTopKSae(x, 16, { width: 48, k: 4, steps: 10, batch: 128, lr: 1e-2, seed: 3, ...change }, runtime, toy(100, 2))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { setting } });
+});
