@@ -83,6 +83,8 @@ export const OPTIONS = {
   split: { type: 'string' },
   in: { type: 'string' },
   target: { type: 'string', multiple: true },
+  targets: { type: 'string' },
+  choices: { type: 'string' },
   'source-language': { type: 'string' },
   'target-token': { type: 'string' },
   beams: { type: 'string' },

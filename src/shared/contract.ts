@@ -7,6 +7,7 @@ import type { TranslateResult } from './translate';
 import { CORRELATION_MEASURES, CORRELATION_METRICS, EVAL_PRESET_NAMES, EVAL_TASKS, type CorrelationResult, type EvalResult, type SweepResult } from './eval';
 import { DIRECTIONS, LORA_MODULES, LOSS_FEATURES, LOSS_SPACES, NORMALISATIONS, REDUCTIONS, type FinetuneResult, type FinetuneStatus } from './finetune';
 import { MAXIMUM_SOURCES, THRESHOLD_RULES, type NeuronpediaPhrasesResult } from './neuronpedia';
+import type { StudyResult } from './study';
 import type {
   ActivationsExport,
   AnalysisExport,
@@ -266,6 +267,27 @@ const correlateInput = z
     bootstrap: z.number().int().min(0).max(100_000).optional(),
     seed: z.number().int().min(0).max(2 ** 31).optional(),
     outDir: localPath.optional(),
+  })
+  .strict();
+// The whole study (measure, fine-tune, re-measure, evaluate, correlate) in one folder.
+const studyRunInput = z
+  .object({
+    model: localPath,
+    saes: z.union([localPath, z.array(localPath).min(1).max(1000)]),
+    /** Every language measured and evaluated; English and at least one target among them. */
+    languages: languageList,
+    /** The fine-tune's targets (default: the chosen languages of the medium/low tier). */
+    targets: languageList.optional(),
+    corpus: z.union([z.literal('udhr'), localPath]).optional(),
+    /** Aligned segments of the first measurement (default all). */
+    limit: z.number().int().min(2).max(1_000_000).optional(),
+    analysis: disparitySettings.optional(),
+    finetune: finetuneSettingsInput.optional(),
+    /** The multiple-choice task cut from the held-out segments. */
+    task: z.object({ choices: z.number().int().min(2).max(10), seed: z.number().int().min(0).max(2 ** 31) }).partial().strict().optional(),
+    bootstrap: z.number().int().min(0).max(100_000).optional(),
+    outDir: localPath,
+    jobId,
   })
   .strict();
 const sweepRunInput = z
@@ -586,6 +608,7 @@ export const backendContract = {
   // A grid of fine-tunes (α × adapted layers × loss space), each evaluated when evalData is given,
   // and one comparison; resumable (finished points are read back, an interrupted one resumes).
   'sweep.run': method<typeof sweepRunInput, SweepResult>(sweepRunInput),
+  'study.run': method<typeof studyRunInput, StudyResult>(studyRunInput),
   // English phrases per feature from a downloaded Neuronpedia export (>= threshold of the feature's
   // maximum, cut around the peak, detokenised with the model's tokenizer) into a phrases JSONL.
   'phrases.neuronpedia': method<typeof neuronpediaPhrasesInput, NeuronpediaPhrasesResult>(neuronpediaPhrasesInput),
@@ -622,7 +645,7 @@ export type Output<M extends Method> = (typeof contract)[M]['output'];
  * can be cancelled with `jobs.cancel({jobId})`. They run as backend jobs (listed by `jobs.list`,
  * outliving their connection); a request identical to a running one (same method, same argument
  * but for jobId) joins it and gets the same progress and result. */
-export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'dataset.import', 'dataset.translate', 'translate.run', 'phrases.neuronpedia'];
+export const jobMethods: readonly BackendMethod[] = ['fertility.run', 'fertility.export', 'model.activations', 'model.makeRandom', 'sae.makeRandom', 'analysis.run', 'analysis.export', 'demo.build', 'finetune.run', 'model.merge', 'eval.run', 'sweep.run', 'study.run', 'dataset.import', 'dataset.translate', 'translate.run', 'phrases.neuronpedia'];
 
 export const backendMethods = Object.keys(backendContract) as BackendMethod[];
 export const shellMethods = Object.keys(shellContract) as ShellMethod[];

@@ -367,6 +367,8 @@ export interface DemoInfo {
   settings: Partial<DisparitySettings>;
   /** Why these settings. */
   settingsReason: string;
+  /** The fine-tune the main job runs on the medium/low tier (the rest: the defaults). */
+  finetune: PartialFinetuneSettings;
 }
 
 export interface AnalysisExport {

@@ -16,8 +16,9 @@ import { makeRandomSaes } from './make-random-saes';
 import { model } from './model';
 import { phrases } from './phrases';
 import { serve } from './serve';
+import { study } from './study';
 import { sweep } from './sweep';
 import { system } from './system';
 import { translate } from './translate';
 
-export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, dataset, system, model, activations, analyze, finetune, evaluate, correlate, sweep, translate, phrases, makeRandomSaes, makeRandomModel, serve];
+export const COMMANDS: CliCommand[] = [demo, buildDemo, fertility, languages, corpus, dataset, system, model, activations, analyze, finetune, evaluate, correlate, study, sweep, translate, phrases, makeRandomSaes, makeRandomModel, serve];

@@ -122,6 +122,28 @@ export class AnalysisService {
 
   /** Languages, model, SAEs and the tokenized aligned segments an analysis (or a fine-tune) reads,
    * every check on user input done. */
+  /** The aligned segments of a corpus ('udhr' or a corpus file) in these languages, English
+   * first: texts by language code, and (a file's) segments that lack one of the languages. */
+  segmentTexts(corpus: string | undefined, languages: readonly Language[]): { segments: { key: string; text: Record<string, string> }[]; incomplete: string[] } {
+    const codes = languages.map((l) => l.code);
+    const source = corpus ?? 'udhr';
+    if (source === 'udhr') {
+      const docs = Object.fromEntries(languages.map((l) => [l.code, loadUdhr(l.corpusCode)]));
+      const segments = alignDocuments(docs).segments.map((s) => ({ key: s.key, text: Object.fromEntries(codes.map((c) => [c, s.paragraphs[c].join('\n')])) }));
+      if (segments.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
+      return { segments, incomplete: [] };
+    }
+    // Registered languages, and any language of the UDHR collection (by BCP 47 tag or corpus code).
+    const known = new Set([...this.registry.list().map((l) => l.code), ...this.registry.corpusLanguages().flatMap((l) => [l.bcp47, l.corpusCode])]);
+    return readCorpusFile(source, codes, (c) => known.has(c));
+  }
+
+  /** segmentTexts for language codes in any spelling (English added first). */
+  segmentTextsOf(corpus: string | undefined, codes: readonly string[]) {
+    const chosen = this.registry.canonicalCodes([...codes]);
+    return this.segmentTexts(corpus, this.registry.resolve([REFERENCE_LANGUAGE, ...chosen.filter((c) => c !== REFERENCE_LANGUAGE)]));
+  }
+
   async prepare(request: AnalysisRequest, ctx: JobContext) {
     const settings: DisparitySettings = { ...DEFAULT_DISPARITY, ...request.settings };
     // Codes in any spelling ("EN", "zh_hans") name the registered language; unknown ones fail together.
@@ -134,18 +156,10 @@ export class AnalysisService {
     if (!folder.info.tokenizer) throw new ApiError('TOKENIZER_NOT_FOUND', `${folder.path} has no tokenizer.json; the analysis tokenizes the corpus with the model's tokenizer`, { file: folder.path });
     const saes = await chooseSaes(request.saes);
     for (const s of saes) checkSaeFitsModel(s, folder.info);
-    let segments: { key: string; text: Record<string, string> }[];
-    let incomplete: string[] = [];
     const source = request.corpus ?? 'udhr';
-    if (source === 'udhr') {
-      const docs = Object.fromEntries(languages.map((l) => [l.code, loadUdhr(l.corpusCode)]));
-      segments = alignDocuments(docs).segments.map((s) => ({ key: s.key, text: Object.fromEntries(codes.map((c) => [c, s.paragraphs[c].join('\n')])) }));
-      if (segments.length === 0) throw new ApiError('LANGUAGE_NOT_IN_CORPUS', 'the chosen languages share no aligned UDHR segment');
-    } else {
-      // Registered languages, and any language of the UDHR collection (by BCP 47 tag or corpus code).
-      const known = new Set([...this.registry.list().map((l) => l.code), ...this.registry.corpusLanguages().flatMap((l) => [l.bcp47, l.corpusCode])]);
-      ({ segments, incomplete } = readCorpusFile(source, codes, (c) => known.has(c)));
-    }
+    const read = this.segmentTexts(source, languages);
+    let segments = read.segments;
+    const incomplete = read.incomplete;
     // Read before any tokenizing, so a damaged phrases.json fails fast; planned once the kept
     // segments are known.
     const featurePhrases = request.phrases !== undefined ? readFeaturePhrases(request.phrases) : null;

