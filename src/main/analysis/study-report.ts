@@ -55,8 +55,11 @@ export function studyFindings(r: StudyResult): string[] {
       (notGained.length === 0 ? 'every target language gained.' : `not every target gained (${notGained.join(', ')} did not).`),
   );
   const ret = rep.retention_percent.value;
+  // Undefined (no English activation before, on the loss layers) is neither met nor missed.
   out.push(
-    `English retention ${fmt(ret)} % ${ci(rep.retention_percent.ci)} (cosine ${fmt(rep.retention_cosine.value, 3)}): ${ret !== null && ret >= RETENTION_TARGET ? `at least the ${RETENTION_TARGET} % aimed for` : `below the ${RETENTION_TARGET} % aimed for`}.`,
+    ret === null
+      ? `English retention could not be computed (the English activation before the fine-tune sums to 0 on the loss layers; cosine ${fmt(rep.retention_cosine.value, 3)}): the ${RETENTION_TARGET} % target is not judged.`
+      : `English retention ${fmt(ret)} % ${ci(rep.retention_percent.ci)} (cosine ${fmt(rep.retention_cosine.value, 3)}): ${ret >= RETENTION_TARGET ? `at least the ${RETENTION_TARGET} % aimed for` : `below the ${RETENTION_TARGET} % aimed for`}.`,
   );
   const mc = mcResults(r);
   if (mc.length) {
@@ -124,6 +127,8 @@ export function studyReportHtml(r: StudyResult, charts: { gap: string; activatio
         columns: ['layer', 'gap %', '95 % interval', ...s.languages.map((l) => `m(${l.code})`)],
         rows: s.layers.map((layer, i) => [layer, s.gap_percent[i], ci(s.gap_percent_ci[i], 2), ...s.languages.map((l) => s.mean_activation[l.code][i])]),
       },
+      // figures.csv's mean-activation intervals, so the report holds every figure it lists.
+      tables: [{ columns: ['language', ...s.layers.map((l) => `m, layer ${l}: 95 % interval`)], rows: s.languages.map((l) => [l.code, ...s.layers.map((_, i) => ci(s.mean_activation_ci[l.code]?.[i] ?? null, 2))]) }],
       ...(s.gap_reason ? { warnings: [s.gap_reason] } : {}),
       definitions: s.formulas,
       paragraphs: [`The full analysis report: ${r.analysis.outDir}/report.html`],
@@ -165,8 +170,11 @@ export function studyReportHtml(r: StudyResult, charts: { gap: string; activatio
     {
       heading: '4. The deficit against English and the accuracy, across languages',
       table: {
-        columns: ['layer', 'n', 'Pearson r (base)', '95 % interval', 'Spearman ρ (base)', '95 % interval', 'Pearson r (adapted)', 'Spearman ρ (adapted)'],
-        rows: r.correlation.base.per_layer.map((l, i) => [l.layer, l.n, l.pearson.value, ci(l.pearson.ci, 2), l.spearman.value, ci(l.spearman.ci, 2), r.correlation.adapted.per_layer[i]?.pearson.value ?? null, r.correlation.adapted.per_layer[i]?.spearman.value ?? null]),
+        columns: ['layer', 'n', 'Pearson r (base)', '95 % interval', 'Spearman ρ (base)', '95 % interval', 'Pearson r (adapted)', '95 % interval', 'Spearman ρ (adapted)', '95 % interval'],
+        rows: r.correlation.base.per_layer.map((l, i) => {
+          const a = r.correlation.adapted.per_layer[i];
+          return [l.layer, l.n, l.pearson.value, ci(l.pearson.ci, 2), l.spearman.value, ci(l.spearman.ci, 2), a?.pearson.value ?? null, ci(a?.pearson.ci, 2), a?.spearman.value ?? null, ci(a?.spearman.ci, 2)];
+        }),
       },
       warnings: r.correlation.base.warnings,
       definitions: r.correlation.base.formulas,
