@@ -165,28 +165,42 @@ describe('JumpReLU training on a known sparse dictionary', () => {
     expect(spec).toMatchObject({ format: 'linguascope', architecture: 'jumprelu', k: null, dIn: 16, dSae: 48, applyBDecToInput: false, normalize: 'none', averageL0: metrics.l0 });
 
     // The analysis's encoder on raw activations vs the training graph's f on s·x with the
-    // parameters as trained: f_train = s · acts_file, the same features active.
-    const rows = 200;
-    const raw = held.x.subarray(0, rows * 16);
+    // parameters as trained: f_train = s · acts_file, the same features active; and the reported
+    // metrics recomputed from the analysis encoder's own reconstruction.
+    const rows = 1000;
+    const raw = held.x;
     const ge = new Graph('encode');
     const root = join(file, '..');
-    ge.output(saeGraph(ge.input('x', 'float32', [rows, 16]), spec, root, 'sae').acts, 'acts');
+    const encoded = saeGraph(ge.input('x', 'float32', [rows, 16]), spec, root, 'sae');
+    ge.output(encoded.acts, 'acts');
+    ge.output(encoded.recon, 'recon');
     const enc = await EngineSession.create(ge.toModel(), { provider: 'cpu', externalDataFolder: root });
     const gt = new Graph('train-forward');
     const p = jumpReluParams(gt, 16, 48);
     gt.output(jumpReluLoss(gt.input('x', 'float32', [rows, 16]), p, gt.input('l0_coefficient', 'float32', []), TOY.bandwidth).features, 'features');
     const fwd = await EngineSession.create(gt.toModel(), { provider: 'cpu' });
     try {
-      const acts = (await enc.run({ x: { dtype: 'float32', dims: [rows, 16], data: raw } })).acts.data as Float32Array;
+      const out = await enc.run({ x: { dtype: 'float32', dims: [rows, 16], data: raw } });
+      const acts = out.acts.data as Float32Array;
+      const recon = out.recon.data as Float32Array;
       const f = (await fwd.run({ x: { dtype: 'float32', dims: [rows, 16], data: raw.map((v) => v * scale) }, l0_coefficient: scalar('float32', 0), ...trained })).features.data as Float32Array;
       const peak = f.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       let active = 0;
       for (let i = 0; i < f.length; i++) {
-        expect(acts[i] > 0, `feature ${i % 48} of row ${Math.floor(i / 48)}`).toBe(f[i] > 0);
-        expect(Math.abs(acts[i] * scale - f[i])).toBeLessThanOrEqual(1e-5 * peak);
+        if (acts[i] > 0 !== f[i] > 0) expect.fail(`feature ${i % 48} of row ${Math.floor(i / 48)}: file ${acts[i]}, training graph ${f[i]}`);
+        if (Math.abs(acts[i] * scale - f[i]) > 1e-5 * peak) expect.fail(`feature ${i % 48} of row ${Math.floor(i / 48)}: file ${acts[i]} · s, training graph ${f[i]}`);
         if (f[i] > 0) active++;
       }
-      expect(active / rows).toBeCloseTo(metrics.l0, 0);
+      expect(active / rows).toBeCloseTo(metrics.l0, 2);
+      const mean = new Float64Array(16);
+      for (let i = 0; i < raw.length; i++) mean[i % 16] += raw[i] / rows;
+      let sse = 0;
+      let variance = 0;
+      for (let i = 0; i < raw.length; i++) {
+        sse += (raw[i] - recon[i]) ** 2;
+        variance += (raw[i] - mean[i % 16]) ** 2;
+      }
+      expect(1 - sse / variance).toBeCloseTo(metrics.explained_variance, 3);
     } finally {
       await enc.release();
       await fwd.release();
@@ -205,6 +219,11 @@ describe('JumpReLU training on a known sparse dictionary', () => {
 
 describe('bad settings are refused by name before any work', () => {
   const x = sparseToy(300, 1).x;
+  it('a cancelled run ends with CANCELLED', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    await expect(trainJumpReluSae(x, 16, TOY, runtime, x, undefined, abort.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
   const cases: [string, Partial<JumpReluTrainingOptions>][] = [
     ['l0Coefficient', { l0Coefficient: -0.1 }],
     ['l0Coefficient', { l0Coefficient: Number.NaN }],
