@@ -14,7 +14,8 @@ import { ApiError } from '../../shared/errors';
 import { STUDY_FILES, STUDY_PARTS, STUDY_PLAN_FILE, STUDY_STAGES, type StudyResult, type StudyStage } from '../../shared/study';
 import { studyFindings, studyReportFiles } from '../analysis/study-report';
 import { makeDirs } from '../io/fs';
-import { OUTPUT_MARKER, writeError, writeFileSynced } from '../io/output';
+import { checkOutputFolder, OUTPUT_MARKER, writeError, writeFileSynced } from '../io/output';
+import { FINETUNE_CONFIG_FILE, STEP_LOG_FILE } from '../train/finetune';
 import { buildContinuationTask, writeContinuationTask } from '../data/continuation-task';
 import { CUT_RULE } from '../data/continuation-cut';
 import type { AnalysisService } from './analysis-service';
@@ -28,6 +29,61 @@ export type StudyHandlers = Pick<HandlerMap, 'analysis.export' | 'finetune.run' 
 
 const PLAN_PRODUCER = 'linguascope study';
 const KNOWN_ENTRIES = new Set<string>([...Object.values(STUDY_PARTS), ...STUDY_FILES, STUDY_PLAN_FILE, OUTPUT_MARKER, 'charts']);
+const CHART_FILES = ['gap.svg', 'activation.svg', 'accuracy.svg'];
+/** A checkpoint, or one a killed run was writing (finetune.ts removes those on resume). */
+const CHECKPOINT = /^step-\d+\.safetensors(\.tmp-\d+)?$/;
+
+type EntryKind = 'file' | 'dir' | 'link' | 'other';
+function kindOf(path: string): EntryKind {
+  const s = lstatSync(path);
+  return s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+}
+
+/** An output folder written through io/output.ts (its marker lists what it holds), or empty. */
+function markedFolderIsOurs(path: string): boolean {
+  try {
+    checkOutputFolder(path);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'OUTPUT_EXISTS') return false;
+    throw error;
+  }
+}
+
+/** The first entry of a study folder of ours that the study did not write, or null. Removing the
+ * parts removes everything under them, so each is checked by the rules of the step that wrote it:
+ * marked output folders (analysis, task, eval, correlation, the adapter, the fine-tune's report),
+ * the fine-tune run's own files, the charts and report files as plain files, never a link.
+ * Hidden entries (a step's staging leftovers) are neither checked nor removed. */
+function foreignEntry(dir: string, entries: readonly string[]): string | null {
+  for (const e of entries) {
+    if (e.startsWith('.')) continue;
+    const path = join(dir, e);
+    const kind = kindOf(path);
+    if (!KNOWN_ENTRIES.has(e)) return e;
+    if ((STUDY_FILES as readonly string[]).includes(e) || e === STUDY_PLAN_FILE) {
+      if (kind !== 'file') return e;
+    } else if (kind !== 'dir') return e;
+    else if (e === 'charts') {
+      const odd = readdirSync(path).find((f) => !CHART_FILES.includes(f) || kindOf(join(path, f)) !== 'file');
+      if (odd !== undefined) return `charts/${odd}`;
+    } else if (e === STUDY_PARTS.finetune) {
+      for (const f of readdirSync(path)) {
+        if (f.startsWith('.')) continue;
+        const p = join(path, f);
+        const k = kindOf(p);
+        const ok =
+          f === FINETUNE_CONFIG_FILE || f === STEP_LOG_FILE
+            ? k === 'file'
+            : f === 'checkpoints'
+              ? k === 'dir' && readdirSync(p).every((c) => CHECKPOINT.test(c) && kindOf(join(p, c)) === 'file')
+              : (f === 'adapter' || f === 'report') && k === 'dir' && markedFolderIsOurs(p);
+        if (!ok) return `${e}/${f}`;
+      }
+    } else if (!markedFolderIsOurs(path)) return e;
+  }
+  return null;
+}
 
 /** Checked before any work: DIR missing or empty ('new'), or a study of ours (its parts are
  * removed, nothing else is there to lose). Anything else is refused with OUTPUT_EXISTS. */
@@ -44,16 +100,17 @@ export function prepareStudyFolder(dir: string): 'new' | 'replaced' {
   if (entries.length === 0) return 'new';
   let plan: { producer?: unknown } | null = null;
   try {
-    plan = JSON.parse(readFileSync(join(dir, STUDY_PLAN_FILE), 'utf8')) as { producer?: unknown };
+    // A plan that is a link could be anyone's file: only a plain file of ours counts.
+    if (kindOf(join(dir, STUDY_PLAN_FILE)) === 'file') plan = JSON.parse(readFileSync(join(dir, STUDY_PLAN_FILE), 'utf8')) as { producer?: unknown };
   } catch {
     plan = null;
   }
   if (plan?.producer !== PLAN_PRODUCER) {
     throw new ApiError('OUTPUT_EXISTS', `${dir} is not empty and is not a study of LinguaScope (no ${STUDY_PLAN_FILE} of ours); choose a new or empty folder`, { path: dir });
   }
-  const foreign = entries.filter((e) => !KNOWN_ENTRIES.has(e) && !e.startsWith('.'));
-  if (foreign.length) {
-    throw new ApiError('OUTPUT_EXISTS', `${dir} holds a study and also ${foreign.length} entr${foreign.length > 1 ? 'ies' : 'y'} it did not write (${foreign.slice(0, 3).join(', ')}); choose a new or empty folder`, { path: dir });
+  const foreign = foreignEntry(dir, entries);
+  if (foreign !== null) {
+    throw new ApiError('OUTPUT_EXISTS', `${dir} holds a study and also ${foreign}, which the study did not write; choose a new or empty folder`, { path: dir });
   }
   for (const e of entries) if (KNOWN_ENTRIES.has(e)) rmSync(join(dir, e), { recursive: true, force: true });
   return 'replaced';
@@ -69,8 +126,10 @@ export class StudyService {
     const t0 = performance.now();
     const dir = resolve(request.outDir);
     const languages = [...new Set(request.languages)];
-    if (request.targets?.includes('en')) throw new ApiError('INVALID_ARGUMENT', 'English is the reference the targets are pulled towards; it cannot be a target', { setting: 'targets' });
-    const missing = (request.targets ?? []).filter((t) => !languages.includes(t));
+    // Codes are compared as the registry reads them: case-insensitively, English in any region.
+    if (request.targets?.some(isEnglish)) throw new ApiError('INVALID_ARGUMENT', 'English is the reference the targets are pulled towards; it cannot be a target', { setting: 'targets' });
+    const measured = new Set(languages.map((l) => l.toLowerCase()));
+    const missing = (request.targets ?? []).filter((t) => !measured.has(t.toLowerCase()));
     if (missing.length) throw new ApiError('INVALID_ARGUMENT', `target${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among the languages measured (${languages.join(', ')})`, { setting: 'targets' });
     prepareStudyFolder(dir);
     try {
@@ -168,3 +227,4 @@ export class StudyService {
 }
 
 const round = (v: number) => Number(v.toFixed(2));
+const isEnglish = (code: string) => /^en([-_]|$)/i.test(code);
