@@ -4,6 +4,7 @@
 // holds the loss, its terms, f and every gradient at one point, and two AdamW steps. Then a run on
 // data made from a known sparse dictionary, the file it writes read back by loadSae and encoded by
 // the analysis's own graph, and every class of bad setting refused by name.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
@@ -248,6 +249,15 @@ describe('bad settings are refused by name before any work', () => {
   ];
   it.each(cases)('%s = %o', async (setting, change) => {
     await expect(trainJumpReluSae(x, 16, { ...TOY, ...change }, runtime, x)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { setting } });
+  });
+
+  it('writeSae of a jumprelu SAE without its threshold is refused, and writes nothing', () => {
+    const file = join(tmp.dir, 'no-threshold.safetensors');
+    const t = (dims: number[]): HostTensor => ({ dtype: 'float32', dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)) });
+    const weights = { W_enc: t([16, 4]), W_dec: t([4, 16]), b_enc: t([4]), b_dec: t([16]) };
+    const metrics = { explained_variance: 0, l0: 0, dead_features: 4, final_loss: 0 };
+    expect(() => writeSae(file, weights, { architecture: 'jumprelu', hook_name: 'blocks.0.hook_resid_post', model_name: 'toy', metrics, seed: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { setting: 'weights', missing: ['threshold'] } }));
+    expect(existsSync(file)).toBe(false);
   });
 
   const poisoned = (v: number, at: number) => {

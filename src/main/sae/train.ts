@@ -3,7 +3,8 @@
 // step). Loss: normalized MSE, Σ‖x − x̂‖² / Σ‖x − x̄‖² over the batch (x̄: the batch mean).
 // Init: decoder rows random unit vectors, encoder = decoder transposed, b_dec = the data mean,
 // b_enc = 0. Reports explained variance, L0 and dead features (never active on the evaluation
-// set) and writes our SAE format (loadable by loadSae).
+// set) and writes our SAE format (loadable by loadSae). The loop, init, checks, evaluation and
+// writer here are shared with JumpReLU training (train-jumprelu.ts).
 import { ApiError } from '../../shared/errors';
 import { Graph, type Value } from '../engine/graph';
 import { add, div, greater, mul, relu, sub, where, cast } from '../engine/ops/elementwise';
@@ -32,6 +33,7 @@ export interface SaeMetrics {
   explained_variance: number;
   l0: number;
   dead_features: number;
+  /** The last step's training loss (TopK: normalized MSE; JumpReLU: MSE + λ·L0 at E‖x‖² = 1). */
   final_loss: number;
 }
 
@@ -255,6 +257,8 @@ export function writeSae(
   const [d, w] = weights.W_enc.dims;
   const jumprelu = cfg.architecture === 'jumprelu';
   const names = ['W_enc', 'W_dec', 'b_enc', 'b_dec', ...(jumprelu ? ['threshold'] : [])];
+  const missing = names.filter((name) => !weights[name]);
+  if (missing.length > 0) throw new ApiError('INVALID_ARGUMENT', `a ${jumprelu ? 'jumprelu' : 'topk'} SAE needs ${missing.join(', ')} to be written`, { setting: 'weights', missing });
   writeSafetensors(
     file,
     names.map((name) => ({ name, dtype: 'F32' as const, shape: [...weights[name].dims], data: weights[name].data as Float32Array })),
