@@ -127,9 +127,13 @@ export function parseIntList(value: string, flag: string): number[] {
   });
 }
 
-/** One non-negative integer, or undefined when the flag is absent. */
+/** One non-negative integer, or undefined when the flag is absent (a list is refused: taking its
+ * first item would run with a number the user did not mean). */
 export function optionalInt(value: string | undefined, flag: string): number | undefined {
-  return value === undefined ? undefined : parseIntList(value, flag)[0];
+  if (value === undefined) return undefined;
+  const items = parseIntList(value, flag);
+  if (items.length > 1) throw new UsageError(`${flag} takes one whole number, not a list ("${value}")`);
+  return items[0];
 }
 
 export function requireOptions(values: CliValues, command: string, flags: (keyof CliValues)[]): void {
