@@ -95,6 +95,17 @@ describe('linguascope study: usage errors', () => {
     expect(performance.now() - started).toBeLessThan(60_000);
   });
 
+  it.each([
+    ['a fine-tune setting', ['--steps', '2']],
+    ['a study flag', ['--targets', 'hi']],
+    ['another command\'s boolean', ['--resume']],
+  ])('demo with %s: exit 2, one line, before any work', (_, extra) => {
+    const r = cli('demo', ...extra, '--out', out);
+    expect(r.stderr).toMatch(new RegExp(`^linguascope: demo takes only --out .*\\(got ${extra[0]}\\)$`));
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a --out that is a folder of the user: exit 2 naming it, the folder left as it was', () => {
     const mine = join(tmp.dir, 'mine');
     const r0 = cli('fertility', '--languages', 'en,hi', '--out', mine);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ApiError } from '../../shared/errors';
+import { UsageError } from '../args';
 import type { CliCommand } from '../command';
 import { printStudy, studyProgress } from '../study-print';
 
@@ -8,6 +9,11 @@ export const demo: CliCommand = {
   usage: `  demo [--out DIR]                          the main job: the whole study on the bundled demo model and SAEs —
                                             the gap of the ten paper languages, a LoRA fine-tune of the
                                             medium/low tier, re-measured and evaluated before/after; one report`,
+  check(values) {
+    // The demo's settings are the bundled recipe's: a flag of another command would be ignored.
+    const other = Object.entries(values).find(([flag, v]) => v !== undefined && v !== false && !['out', 'json', 'db', 'help'].includes(flag));
+    if (other) throw new UsageError(`demo takes only --out (and --json, --db); for other settings run \`linguascope study\` on the demo's model and SAEs (got --${other[0]})`);
+  },
   async run({ api, values }) {
     const info = await api.demo.info({});
     if (!info.ok) throw new ApiError('WEIGHTS_NOT_FOUND', info.problem ?? 'the bundled demo is missing; rebuild it with `npm run build:demo`');
