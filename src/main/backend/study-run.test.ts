@@ -3,11 +3,13 @@
 // compute and tokenizer workers (`npx electron-vite build` first), two fine-tune steps. Checks the
 // stage order, that every stage left its own run and folder, that the continuation task was cut
 // from exactly the fine-tune's held-out segments, and that study.json's figures are the stages' own
-// result files (nothing recomputed or altered on the way into the report).
+// result files (nothing recomputed or altered on the way into the report); a cancelled study
+// leaves a folder the next study replaces.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAIRS_EN, PAIRS_HI } from '../../../test/helpers/pairs-corpus';
+import { rejection } from '../../../test/helpers/rejection';
 import { tempDir } from '../../../test/helpers/temp';
 import { createApi } from '../../shared/client';
 import type { Input } from '../../shared/contract';
@@ -125,6 +127,22 @@ describe('study.run on the demo', () => {
     expect(study.correlation.adapted.points).toEqual(adapted.points);
     expect(study.correlation.base.per_layer.map((l: { n: number }) => l.n)).toEqual(study.analysis.summary.layers.map(() => 3));
   });
+
+  it('cancelled during the fine-tune: CANCELLED, and the folder stays a study of ours', async () => {
+    let cancelled = false;
+    const stop = api.on('progress', (p) => {
+      if (!cancelled && p.stage.startsWith('2/5 fine-tune: ')) {
+        cancelled = true;
+        void api.jobs.cancel({ jobId: 'study-to-cancel' });
+      }
+    });
+    const error = await rejection(api.study.run({ ...request, jobId: 'study-to-cancel' })).finally(stop);
+    expect(error.code).toBe('CANCELLED');
+    expect(cancelled).toBe(true);
+    // The first study's report was removed before the new one started; no report claims to be whole.
+    expect(readdirSync(dir)).not.toContain('report.html');
+    expect(readdirSync(dir)).toContain('study-plan.json');
+  }, 300_000);
 
   it('a second study into the same folder replaces the first one\'s parts', async () => {
     const again = await api.study.run({ ...request, task: { choices: 2 } });
