@@ -446,6 +446,7 @@ const projectEvaluateFields = {
   adapterPath: pathOrEmpty,
   outDir: pathOrEmpty,
   jobId: z.string().min(1).max(64).nullable(),
+  runId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
 };
 // The Phrases step's choices (ProjectPhrasesState): the same rule (strict when saved, dropped when
 // damaged on read). Fields hold what the user typed; the requests are checked when sent.

@@ -561,6 +561,9 @@ export interface ProjectEvaluateState {
   outDir: string;
   /** The last evaluation's backend job (running or ended): a reload follows it or reads its value. */
   jobId: string | null;
+  /** A stored evaluation run shown when no job is (one made elsewhere, e.g. by `linguascope demo`,
+   * whose job ended with its process); absent or null = none. */
+  runId?: number | null;
 }
 
 /** The Fine-tune step as a project keeps it. The run folder is the run's own record (finetune.status

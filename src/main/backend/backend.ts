@@ -99,7 +99,7 @@ export function createBackend(options: BackendOptions): Backend {
     ...jobHandlers(jobs),
   };
   // The study composes the other steps' handlers, so each stage is stored and checked as its own.
-  const handlers: HandlerMap = { ...base, ...studyHandlers(new StudyService(base, analysis), new RunsRepo(db)) };
+  const handlers: HandlerMap = { ...base, ...studyHandlers(new StudyService(base, analysis), new RunsRepo(db), { projects: new ProjectsRepo(db), runs: new RunsRepo(db), registry }) };
   return {
     handlers,
     jobs,

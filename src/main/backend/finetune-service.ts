@@ -121,7 +121,11 @@ export class FinetuneService {
     const base = { model: request.model, saes: request.saes, languages: codes, corpus: request.corpus, segments: heldOut, settings: { reduction: request.reduction ?? settings.loss.reduction } };
     ctx.progress('analysing the held-out segments', 0, 2);
     // Stored in the run history like any analysis (the fine-tune job itself owns no analysis run).
-    const analyse = (arg: typeof base & { adapter?: string }) => recordAnalysis(this.runs, 'analysis.run', arg, { ...ctx, setOwnerRun: undefined }, () => this.analysis.run(arg, ctx), (s) => s);
+    const analyse = (arg: typeof base & { adapter?: string }) => {
+      const stage = `held-out segments ${arg.adapter ? 'after' : 'before'} the fine-tune`;
+      const label = ctx.runLabel ? `${ctx.runLabel}, ${stage}` : stage;
+      return recordAnalysis(this.runs, 'analysis.run', arg, { ...ctx, setOwnerRun: undefined, runLabel: label }, () => this.analysis.run(arg, ctx), (s) => s);
+    };
     const before: DisparitySummary = await analyse(base);
     ctx.progress('analysing the held-out segments', 1, 2);
     const after: DisparitySummary = await analyse({ ...base, adapter: result.adapterDir });

@@ -11,6 +11,9 @@ export interface JobContext {
   /** Names the stored run this job produces, for `jobs.list` (a value with a string `runId` says
    * it too). Absent for quick calls that are not jobs. */
   setOwnerRun?(runId: string): void;
+  /** Put before the default name of each run this job stores (e.g. "demo study"): the run history
+   * then says which larger job a stage's run belongs to. */
+  runLabel?: string;
 }
 
 export type Handler<M extends BackendMethod> = (arg: ParsedInput<M>, ctx: JobContext) => Promise<Output<M>>;

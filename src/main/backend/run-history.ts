@@ -22,8 +22,13 @@ export interface AnalysisArg {
 }
 
 export function defaultRunName(summary: DisparitySummary): string {
-  return `${basename(summary.model.path)}, ${summary.languages.length} languages, ${summary.segments} segments, ${summary.settings.reduction}`;
+  // The adapter is named: a fine-tune's held-out analyses before and after it differ only by it.
+  const model = `${basename(summary.model.path)}${summary.adapter ? ` + ${basename(summary.adapter.path)}` : ''}`;
+  return `${model}, ${summary.languages.length} languages, ${summary.segments} segments, ${summary.settings.reduction}`;
 }
+
+/** The stored name: the job's label (the larger job it belongs to) before the default name. */
+export const labelledRunName = (ctx: Pick<JobContext, 'runLabel'>, name: string): string => (ctx.runLabel ? `${ctx.runLabel}: ${name}` : name);
 
 export async function recordAnalysis<T>(
   runs: RunsRepo,
@@ -40,7 +45,7 @@ export async function recordAnalysis<T>(
   try {
     const run = runs.add({
       method,
-      name: defaultRunName(summary),
+      name: labelledRunName(ctx, defaultRunName(summary)),
       jobId: ctx.jobId,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -110,7 +115,7 @@ export async function recordResult<K extends NewResultRun['kind']>(
     const run = { kind, request: withoutJobId(arg), result } as unknown as NewResultRun;
     const stored = runs.addResult({
       ...run,
-      name: defaultResultRunName(run as KindResult),
+      name: labelledRunName(ctx, defaultResultRunName(run as KindResult)),
       jobId: ctx.jobId,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),

@@ -239,12 +239,13 @@ export class RunsRepo {
   }
 
   /** Newest first; `summarySha256` keeps the runs whose stored summary (or result) has that hash,
-   * `kind` the runs of that kind. */
-  list(options: { limit?: number; summarySha256?: string; kind?: RunKind } = {}): RunListItem[] {
+   * `kind` the runs of that kind, `jobId` the runs that job stored (a study's stages). */
+  list(options: { limit?: number; summarySha256?: string; kind?: RunKind; jobId?: string } = {}): RunListItem[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (options.summarySha256) (where.push('summary_sha256 = ?'), params.push(options.summarySha256));
     if (options.kind) (where.push('kind = ?'), params.push(options.kind));
+    if (options.jobId) (where.push('job_id = ?'), params.push(options.jobId));
     const sql = `SELECT ${LIST_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY finished_at DESC, id DESC LIMIT ?`;
     const rows = storeCall('list the runs', () => this.db.prepare(sql).all(...params, options.limit ?? -1)) as Row[];
     return rows.map(listItem);

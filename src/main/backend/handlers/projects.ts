@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { DEFAULT_DISPARITY } from '../../analysis/disparity';
 import type { LanguageRegistry } from '../../data/registry';
-import type { OpenedProject, PathCheck, ProjectState, ProjectStatus, Tier } from '../../../shared/dto';
+import type { OpenedProject, PathCheck, ProjectListItem, ProjectState, ProjectStatus, Tier } from '../../../shared/dto';
 import { ApiError } from '../../../shared/errors';
 import { openModelFolder } from '../../models/model';
 import { findSaes, loadSae, saeInfo } from '../../sae/sae';
@@ -79,6 +79,12 @@ async function demoState(registry: LanguageRegistry): Promise<ProjectState> {
   };
 }
 
+/** The demo project, created with the bundled demo's state when the database has none (a fresh
+ * one, or its demo project was deleted). */
+export async function ensureDemoProject(repo: ProjectsRepo, registry: LanguageRegistry): Promise<ProjectListItem> {
+  return repo.demo() ?? repo.create('LinguaScope demo', 'demo', await demoState(registry));
+}
+
 export function projectHandlers(
   repo: ProjectsRepo,
   registry: LanguageRegistry,
@@ -86,9 +92,7 @@ export function projectHandlers(
   'projects.list' | 'projects.last' | 'projects.open' | 'projects.create' | 'projects.save' | 'projects.rename' | 'projects.duplicate' | 'projects.delete' | 'projects.relocate'
 > {
   // A fresh database (or one whose demo project was deleted) gets the demo project back.
-  const ensureDemo = async () => {
-    if (!repo.demo()) repo.create('LinguaScope demo', 'demo', await demoState(registry));
-  };
+  const ensureDemo = () => ensureDemoProject(repo, registry);
 
   const open = (id: number): OpenedProject => {
     let project = repo.get(id);

@@ -92,6 +92,13 @@ describe('eval.run and finetune.run become stored runs', () => {
     // The kind filter, and each job names the run it produced.
     expect((await api.runs.list({ kind: 'evaluation' })).map((r) => r.id)).toEqual([e.id]);
     expect((await api.runs.list({ kind: 'analysis' })).map((r) => r.kind)).toEqual(['analysis', 'analysis']);
+    // The held-out analyses say which they are, the one with the adapter names it.
+    const segments = ft.analysis.before.segments;
+    const reduction = ft.analysis.before.settings.reduction;
+    expect((await api.runs.list({ kind: 'analysis' })).map((r) => r.name)).toEqual([
+      `held-out segments after the fine-tune: model + adapter, 2 languages, ${segments} segments, ${reduction}`,
+      `held-out segments before the fine-tune: model, 2 languages, ${segments} segments, ${reduction}`,
+    ]);
     const jobs = await api.jobs.list({});
     expect(jobs.find((j) => j.jobId === 'ft-job')?.ownerRun).toBe(String(f.id));
     expect(jobs.find((j) => j.jobId === 'ev-job')?.ownerRun).toBe(String(e.id));

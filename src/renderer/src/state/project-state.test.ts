@@ -174,6 +174,20 @@ describe('project state', () => {
     expect(requestOfRun(run({}))).not.toHaveProperty('phrases');
   });
 
+  it('reopens a run that named its SAEs by folder (the CLI, the demo study) with the SAE files its summary read; none named: null', () => {
+    const run = (saes: unknown, summarySaes: unknown) =>
+      ({
+        request: { model: '/m', saes, languages: ['en', 'hi'], corpus: 'udhr', limit: 40, settings: {}, outDir: '/out/analysis' },
+        summary: { settings: { reduction: 'mean', features: 'all', includeBos: false, bootstrap: 0, keepFeatures: 64 }, saes: summarySaes },
+      }) as unknown as AnalysisRunRecord;
+    const read = [{ layer: 0, source: '/s/blocks.0.safetensors' }, { layer: 3, source: '/s/blocks.3.safetensors' }];
+    expect(requestOfRun(run('/s', read))).toMatchObject({ model: '/m', saes: ['/s/blocks.0.safetensors', '/s/blocks.3.safetensors'], languages: ['en', 'hi'], corpus: 'udhr', limit: 40 });
+    // Named file by file: the request's own list, as before.
+    expect(requestOfRun(run(['/s/blocks.3.safetensors'], read))?.saes).toEqual(['/s/blocks.3.safetensors']);
+    expect(requestOfRun(run('/s', []))).toBeNull();
+    expect(requestOfRun(run('/s', undefined))).toBeNull();
+  });
+
   it('hashes a summary as the backend does (sha256 of its JSON as UTF-8)', async () => {
     // printf '%s' '{"layers":[0,1],"gap_percent":[1.5,null],"name":"é"}' | sha256sum
     expect(await summarySha256({ layers: [0, 1], gap_percent: [1.5, null], name: 'é' })).toBe('47e907732802242f3bafd6bf64c47353926fd9ca29cb4a3c7ccb66ce73a934f0');

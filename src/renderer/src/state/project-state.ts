@@ -66,15 +66,17 @@ export function wizardOf(state: ProjectState): Partial<WizardState> {
   };
 }
 
-/** The request the Results step exports with, for a stored run: null when the run cannot be
- * exported again as the Results step asks (SAEs named by folder). */
+/** The request the Results step exports with, for a stored run. A run that named its SAEs by
+ * folder (the CLI's analyze, the demo study) exports with the SAE files its summary says it read,
+ * layer by layer; null when the summary names none. */
 export function requestOfRun(run: AnalysisRunRecord): AnalysisRequest | null {
   const r = run.request;
-  if (!Array.isArray(r.saes)) return null;
+  const saes = Array.isArray(r.saes) ? r.saes : (run.summary.saes ?? []).map((s) => s.source);
+  if (saes.length === 0) return null;
   const { reduction, features, includeBos, bootstrap, keepFeatures } = run.summary.settings;
   return {
     model: r.model,
-    saes: r.saes,
+    saes,
     languages: r.languages,
     corpus: r.corpus,
     ...(r.limit !== null ? { limit: r.limit } : {}),

@@ -38,7 +38,22 @@ let leaving = false;
 addEventListener('pagehide', () => (leaving = true));
 addEventListener('pageshow', () => (leaving = false));
 
-const setProjectJob = (jobId: string | null) => wizard.set((s) => ({ evaluate: { ...s.evaluate, jobId } }));
+// A newer job replaces the stored run the project showed.
+const setProjectJob = (jobId: string | null) => wizard.set((s) => ({ evaluate: { ...s.evaluate, jobId, ...(jobId && s.evaluate.runId ? { runId: null } : {}) } }));
+
+/** The project's stored evaluation run (runs.get: the stored result, nothing recomputed), shown when
+ * no job of the project's is there to follow. */
+async function showStoredRun(runId: number): Promise<void> {
+  try {
+    const run = await api.runs.get({ id: runId });
+    if (evaluation.get().jobId || wizard.get().evaluate.runId !== runId) return;
+    if (run.kind !== 'evaluation') return evaluation.set({ ...IDLE, note: `The project's last evaluation (run ${runId}) is a stored ${run.kind}, not an evaluation. Evaluate again to see results here.` });
+    evaluation.set({ ...IDLE, result: run.result });
+  } catch (e) {
+    if (evaluation.get().jobId || wizard.get().evaluate.runId !== runId) return;
+    evaluation.set({ ...IDLE, note: `The project's last evaluation (run ${runId}) cannot be shown: ${errorMessage(e).replace(/\.?$/, '.')} Evaluate again: every item already scored is read from the cache.` });
+  }
+}
 
 /** Why a stored job shows nothing, in the user's terms (the backend's message follows). */
 function goneNote(e: ApiError): string {
@@ -83,11 +98,11 @@ export async function cancelEvaluation(): Promise<void> {
 /** After a reload or a reopened project: follows the project's last evaluation (its progress, then
  * its value), or a running one writing the project's output folder. */
 export async function restoreEvaluation(): Promise<void> {
-  const { jobId: projectJob, outDir } = wizard.get().evaluate;
+  const { jobId: projectJob, outDir, runId } = wizard.get().evaluate;
   if (evaluation.get().jobId) return;
   let jobId = projectJob;
   if (!jobId) {
-    if (!outDir.trim()) return evaluation.set(IDLE);
+    if (!outDir.trim()) return runId ? showStoredRun(runId) : evaluation.set(IDLE);
     let jobs;
     try {
       jobs = await api.jobs.list({});
@@ -95,7 +110,8 @@ export async function restoreEvaluation(): Promise<void> {
       return;
     }
     const job = jobToFollow(jobs, null, outDir);
-    if (!job || evaluation.get().jobId) return;
+    if (evaluation.get().jobId) return;
+    if (!job) return runId ? showStoredRun(runId) : undefined;
     jobId = job.jobId;
     setProjectJob(jobId);
   }
@@ -109,8 +125,8 @@ export async function restoreEvaluation(): Promise<void> {
 let timer: ReturnType<typeof setTimeout> | null = null;
 let lastKey: string | null = null;
 wizard.subscribe(() => {
-  const { jobId, outDir } = wizard.get().evaluate;
-  const key = `${jobId ?? ''}\n${jobId ? '' : outDir.trim()}`;
+  const { jobId, outDir, runId } = wizard.get().evaluate;
+  const key = `${jobId ?? ''}\n${jobId ? '' : `${outDir.trim()}\n${runId ?? ''}`}`;
   if (key === lastKey) return;
   lastKey = key;
   const { jobId: following, shownJob } = evaluation.get();
