@@ -39,10 +39,30 @@ function useNamedChartSurfaces(body: React.RefObject<HTMLDivElement | null>, tit
   }, [body, title]);
 }
 
+/** Whether the chart is wider than its frame (a chart of many languages has a fixed width per
+ * language): the frame then scrolls sideways, and a scrollable region must be reachable and
+ * scrollable from the keyboard, so it becomes a named tab stop (arrow keys scroll it). Measured
+ * after each render and whenever the frame or the chart changes size. */
+function useScrollsSideways(body: React.RefObject<HTMLDivElement | null>): boolean {
+  const [scrolls, setScrolls] = useState(false);
+  useLayoutEffect(() => {
+    const element = body.current;
+    if (!element) return;
+    const measure = () => setScrolls(element.scrollWidth > element.clientWidth + 1);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    for (const child of element.children) observer.observe(child);
+    return () => observer.disconnect();
+  });
+  return scrolls;
+}
+
 /** A chart with its formula and PNG / SVG / CSV export buttons. */
 export function ChartFrame<T extends object>({ title, basename, rows, columns, formula, legend, children }: Props<T>) {
   const ref = useRef<HTMLDivElement>(null);
   useNamedChartSurfaces(ref, title);
+  const scrolls = useScrollsSideways(ref);
   const [error, setError] = useState<string | null>(null);
   const run = (action: () => void | Promise<void>) => {
     setError(null);
@@ -60,7 +80,7 @@ export function ChartFrame<T extends object>({ title, basename, rows, columns, f
           <button type="button" onClick={() => run(() => exportCsv(rows, columns, basename))}>CSV</button>
         </span>
       </figcaption>
-      <div ref={ref} className="chart-body">
+      <div ref={ref} className="chart-body" {...(scrolls ? { tabIndex: 0, role: 'region', 'aria-label': `${title} (scrolls sideways)` } : {})}>
         {children}
       </div>
       <p className="formula">{formula}</p>
