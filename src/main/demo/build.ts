@@ -1,7 +1,7 @@
 // The bundled demo, trained by LinguaScope itself: a subword (BPE) tokenizer learned from the
 // demo's unequal training data, a small Gemma-2-architecture model trained on the same UDHR text
-// (recipe.ts: the tiers get deliberately unequal data), then one SAE per layer trained on its
-// residual stream. Seeded and deterministic on one machine (onnxruntime's CPU kernels are
+// (recipe.ts: the tiers get deliberately unequal data), then one JumpReLU SAE per layer (as Gemma
+// Scope's) trained on its residual stream. Seeded and deterministic on one machine (onnxruntime's CPU kernels are
 // deterministic for a fixed thread count).
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -18,7 +18,8 @@ import { bpeTokenizerFiles } from '../models/bpe-tokenizer';
 import { parseModelConfig } from '../models/config';
 import { hookName } from '../models/forward';
 import { LoadedModel, openModelFolder } from '../models/model';
-import { trainTopKSae, writeSae, type SaeMetrics } from '../sae/train';
+import { writeSae, type SaeMetrics } from '../sae/train';
+import { trainJumpReluSae } from '../sae/train-jumprelu';
 import { trainLm, writeModelFolder } from '../train/lm';
 import { appVersion } from '../package-root';
 import { DEMO_CONFIG, DEMO_RECIPE, demoDocuments, RELATED_HIGH, type DemoRecipe, type DemoTier } from './recipe';
@@ -162,10 +163,11 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
   makeDirs(saeDir);
   const saeMetrics: Record<string, SaeMetrics> = {};
   for (const [l, hook] of hooks.entries()) {
-    const { weights: sae, metrics } = await trainTopKSae(
+    const { architecture: _arch, tokens: _tokens, ...plan } = recipe.sae;
+    const { weights: sae, metrics } = await trainJumpReluSae(
       perLayer[l],
       d,
-      { ...recipe.sae, seed: recipe.seed + l },
+      { ...plan, seed: recipe.seed + l },
       runtime,
       Float32Array.from(evalPerLayer[l]),
       (step) => {
@@ -173,7 +175,7 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
       },
       options.signal,
     );
-    writeSae(join(saeDir, `${hook}.safetensors`), sae, { hook_name: hook, model_name: 'linguascope-demo', k: recipe.sae.k, metrics, seed: recipe.seed + l });
+    writeSae(join(saeDir, `${hook}.safetensors`), sae, { architecture: 'jumprelu', hook_name: hook, model_name: 'linguascope-demo', metrics, seed: recipe.seed + l });
     saeMetrics[hook] = metrics;
   }
 
@@ -208,9 +210,10 @@ export async function buildDemo(outDir: string, runtime: RuntimeHost, options: {
       related_high_resource_documents: RELATED_HIGH,
       training_tokens: Object.fromEntries(data.map((c) => [c.group, c.train.length])),
     },
-    training: { ...recipe.lm, final_train_loss: Number(lm.lastLoss.toFixed(4)), seconds: lm.seconds },
+    // A resumed build whose model had finished trains nothing here: its loss is the checkpoint's run's.
+    training: { ...recipe.lm, final_train_loss: Number.isFinite(lm.lastLoss) ? Number(lm.lastLoss.toFixed(4)) : null, seconds: lm.seconds, ...(lm.losses.length < recipe.lm.steps ? { resumed_at_step: recipe.lm.steps - lm.losses.length } : {}) },
     eval_loss_per_language: lm.evalLoss,
-    saes: { architecture: 'topk', ...recipe.sae, metrics: saeMetrics },
+    saes: { ...recipe.sae, metrics: saeMetrics },
     build: { seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     files,
   };

@@ -55,7 +55,9 @@ export interface DemoRecipe {
   seed: number;
   tokenizer: { vocabSize: number };
   lm: LmTrainingOptions;
-  sae: { width: number; k: number; steps: number; batch: number; lr: number; tokens: number };
+  /** JumpReLU SAEs as Gemma Scope's (train-jumprelu.ts): λ the L0 coefficient, ε the kernel's
+   * bandwidth and θ₀ the initial threshold, all in units where E‖x‖² = 1. */
+  sae: { architecture: 'jumprelu'; width: number; steps: number; batch: number; lr: number; tokens: number; l0Coefficient: number; bandwidth: number; initialThreshold: number; l0WarmupSteps: number };
   weights: Record<DemoTier, number>;
   lowFraction: number;
 }
@@ -64,7 +66,7 @@ export const DEMO_RECIPE: DemoRecipe = {
   seed: 20261124,
   tokenizer: { vocabSize: BPE_DEMO_VOCAB },
   lm: { ...LM_DEFAULTS, steps: 1500, batch: 16, seqLen: 129, lr: 3e-3, warmup: 100, minLrRatio: 0.1, weightDecay: 0.01, clipNorm: 1, seed: 20261124, checkpointEvery: 250 },
-  sae: { width: 512, k: 16, steps: 1500, batch: 256, lr: 4e-3, tokens: 32768 },
+  sae: { architecture: 'jumprelu', width: 512, steps: 1500, batch: 256, lr: 1e-2, tokens: 32768, l0Coefficient: 0.003, bandwidth: 0.005, initialThreshold: 0.005, l0WarmupSteps: 150 },
   weights: { reference: 3, high: 2, related: 1, low: 0.25 },
   lowFraction: 0.25,
 };
