@@ -4,8 +4,9 @@
 // analyses and its evaluation, each named as the demo study's and listed as runs.list lists them;
 // the fine-tune opens with the gain and retention of study.json's fine-tune report and the
 // evaluation with study.json's accuracies; the project's Results, Fine-tune and Evaluate steps show
-// the same study; the Run step starts an analysis on the demo (cancelled at once). No demo figure is
-// pinned: the bundled demo is rebuilt from time to time. Needs `npx electron-vite build`.
+// the same study; the Run step starts an analysis on the demo (cancelled at once); the evaluation
+// deleted from the history, the Evaluate step says so. No demo figure is pinned: the bundled demo is
+// rebuilt from time to time. Needs `npx electron-vite build`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -173,6 +174,18 @@ describe('the demo study in the app (CLI demo, then serve on the same database)'
     await page.getByRole('group', { name: 'analysis progress' }).getByRole('button', { name: 'Cancel' }).click();
     await page.getByTestId('cancelled').waitFor({ timeout: 60_000 });
   }, 120_000);
+
+  it('a stored evaluation deleted from the history: the Evaluate step says so and how to get it back', async () => {
+    const [ev] = await call<RunListItem[]>('runs.list', { kind: 'evaluation' });
+    await call('runs.delete', { id: ev.id });
+    await page.reload();
+    await page.locator('.project-bar[data-project]').waitFor({ timeout: 60_000 });
+    await wizardStep(page, '9. Evaluate').click();
+    await expect
+      .poll(() => page.getByTestId('evaluate-note').textContent().catch(() => ''), { timeout: 30_000 })
+      .toMatch(new RegExp(`^The project's last evaluation \\(run ${ev.id}\\) cannot be shown: run ${ev.id} does not exist.*Evaluate again`));
+    expect(await page.locator('[data-testid=evaluate-step] [data-testid=eval-results]').count()).toBe(0);
+  });
 
   it('raised no console error or page error', () => {
     expect(problems).toEqual([]);

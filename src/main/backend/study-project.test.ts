@@ -3,7 +3,8 @@
 // evaluation (Evaluate) found among the study job's own runs, and opens first; the study's runs are
 // labelled. Classes that must leave projects alone: a study of another model, a demo project that
 // names other SAEs, another corpus or another model, a user project with the demo's model, a step
-// whose job the app still follows. A save that meets another window's is made on the newer state.
+// whose job the app still follows, a damaged demo row (PROJECT_CORRUPT, left as stored). A save
+// that meets another window's is made on the newer state.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
@@ -223,6 +224,15 @@ describe('showStudyInDemoProject on a real SQLite file', () => {
     expect(state.runId).toBeNull();
     expect(state.evaluate).toBeUndefined();
     expect(state.finetune?.outDir).toBe(FINETUNE.outDir);
+  });
+
+  it('a damaged demo project row is PROJECT_CORRUPT and stays exactly as stored (never overwritten)', async () => {
+    const { deps, db } = fresh();
+    const demo = deps.projects.create('LinguaScope demo', 'demo', DEMO_STATE);
+    db.prepare('UPDATE projects SET state_json = ? WHERE id = ?').run('{"step": 3', demo.id);
+    storeStudyRuns(deps.runs, 'job-damaged');
+    await expect(showStudyInDemoProject(deps, REQUEST, RESULT, 'job-damaged')).rejects.toMatchObject({ code: 'PROJECT_CORRUPT' });
+    expect(db.prepare('SELECT state_json, revision FROM projects WHERE id = ?').get(demo.id)).toEqual({ state_json: '{"step": 3', revision: demo.revision });
   });
 
   it('a window that saved meanwhile: the study is saved on that window\'s state, which is kept', async () => {

@@ -87,6 +87,12 @@ describe('project state', () => {
     const back = { ...INITIAL_WIZARD, ...wizardOf(state) };
     expect(back.evaluate).toEqual(evaluate);
     expect(back.step).toBe('evaluate');
+    // A stored run to show (the demo study's evaluation) round-trips; null and absent are allowed.
+    for (const runId of [12, null]) {
+      const withRun = projectStateOf({ ...chosen, evaluate: { ...evaluate, runId } }, {});
+      expect(projectStateInput.safeParse(withRun).success).toBe(true);
+      expect({ ...INITIAL_WIZARD, ...wizardOf(withRun) }.evaluate.runId).toBe(runId);
+    }
     expect(wizardOf(base).evaluate).toBe(INITIAL_EVALUATE);
     // Each field's classes of bad value: an unknown task/preset/adapter kind, a bad
     // language code or mode, numbers out of range or not whole, an empty job id, not an object.
@@ -104,6 +110,12 @@ describe('project state', () => {
       { ...evaluate, fewshot: '2' },
       { ...evaluate, adapter: 'merged' },
       { ...evaluate, jobId: '' },
+      // The stored evaluation run it shows (evaluate.runId): a run id or null, nothing else.
+      { ...evaluate, runId: 0 },
+      { ...evaluate, runId: -3 },
+      { ...evaluate, runId: 2.5 },
+      { ...evaluate, runId: '7' },
+      { ...evaluate, runId: Number.MAX_SAFE_INTEGER + 2 },
       'a string',
     ];
     for (const e of bad) {
