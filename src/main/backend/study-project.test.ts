@@ -172,6 +172,15 @@ describe('showStudyInDemoProject on a real SQLite file', () => {
     expect(deps.projects.get(id!).state).toMatchObject({ modelPath: DEMO.model, saesPath: DEMO.saes, runId: ids.measure.id, evaluate: { runId: ids.evaluation.id } });
   });
 
+  it('creates no demo project for a study of the demo model that a fresh demo project would not match (another corpus, other SAEs)', async () => {
+    for (const other of [{ corpus: join(tmp.dir, 'corpus.tsv') }, { saes: join(tmp.dir, 'my-saes') }]) {
+      const { deps } = fresh();
+      expect(await showStudyInDemoProject(deps, { ...REQUEST, ...other }, RESULT, 'job-other-corpus')).toBeNull();
+      expect(deps.projects.demo()).toBeNull();
+      expect(deps.projects.list()).toEqual([]);
+    }
+  });
+
   it('evaluates "only these" languages when the study measured others than the project has', async () => {
     const { deps } = fresh();
     const demo = deps.projects.create('LinguaScope demo', 'demo', { ...DEMO_STATE, languages: ['en', 'hi'] });

@@ -15,7 +15,7 @@ import type { ProjectsRepo } from '../store/projects-repo';
 import type { RunsRepo } from '../store/runs-repo';
 import type { StudyRequest } from './study-service';
 import { DEMO_DIR } from './handlers/demo';
-import { ensureDemoProject } from './handlers/projects';
+import { demoState, ensureDemoProject } from './handlers/projects';
 
 const same = (a: string, b: string) => resolve(a) === resolve(b);
 const isDemoModel = (model: string) => same(model, demoPaths(DEMO_DIR()).model);
@@ -94,6 +94,8 @@ export interface StudyProjectDeps {
  * window's (CONFLICT) is tried once more on the state that window saved. */
 export async function showStudyInDemoProject(deps: StudyProjectDeps, request: StudyRequest, result: StudyResult, jobId: string): Promise<number | null> {
   if (!isDemoModel(request.model)) return null;
+  // A database without a demo project gets one only for a study it would match.
+  if (!deps.projects.demo() && !projectMatchesStudy(await demoState(deps.registry), request)) return null;
   const { id } = await ensureDemoProject(deps.projects, deps.registry);
   const found = studyRuns(deps.runs, jobId, result);
   for (let attempt = 0; ; attempt++) {

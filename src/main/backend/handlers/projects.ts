@@ -58,7 +58,7 @@ function relocated(state: ProjectState, from: string, to: string): ProjectState 
 
 /** The bundled demo's project: its model and SAEs (one per layer, the backend's pick), the paper's
  * ten languages, and the main job's settings. */
-async function demoState(registry: LanguageRegistry): Promise<ProjectState> {
+export async function demoState(registry: LanguageRegistry): Promise<ProjectState> {
   const demo = demoInfo();
   const saeChoice: Record<string, string> = {};
   if (demo.ok) for (const spec of await chooseSaes(demo.saes)) saeChoice[String(saeInfo(spec).layer)] = spec.source;
