@@ -1,12 +1,13 @@
-// build-demo's output folder: the bundled demo (built before output markers existed) is recognised
-// as ours and may be rebuilt in place; any other non-empty folder, file or link is refused before
-// hours of training start, and nothing in it is touched.
-import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+// build-demo's output folder: the bundled demo carries LinguaScope's output marker and may be rebuilt
+// in place; a demo built before output markers existed is recognised as ours by its manifest; any
+// other non-empty folder, file or link is refused before hours of training start, and nothing in it
+// is touched.
+import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp';
 import { RuntimeHost } from '../engine/runtime-host';
-import { checkOutputFolder } from '../io/output';
+import { checkOutputFolder, OUTPUT_MARKER } from '../io/output';
 import { packageRoot } from '../package-root';
 import { buildDemo, isDemoFolder } from './build';
 
@@ -15,14 +16,21 @@ const BUNDLED = join(packageRoot(), 'resources', 'demo');
 afterAll(() => tmp.cleanup());
 
 describe('the demo output folder', () => {
-  it('recognises a demo folder by its manifest, and nothing with a file the manifest does not list', () => {
-    expect(isDemoFolder(BUNDLED)).toBe(true);
-    const copy = join(tmp.dir, 'demo-copy');
-    cpSync(BUNDLED, copy, { recursive: true });
-    expect(checkOutputFolder(copy, isDemoFolder)).toBe(copy);
-    writeFileSync(join(copy, 'notes.txt'), 'mine');
-    expect(isDemoFolder(copy)).toBe(false);
-    expect(() => checkOutputFolder(copy, isDemoFolder)).toThrow(expect.objectContaining({ code: 'OUTPUT_EXISTS' }));
+  it('accepts the bundled demo by its marker, a marker-less demo by its manifest, and neither with a file they do not list', () => {
+    expect(checkOutputFolder(BUNDLED, isDemoFolder)).toBe(BUNDLED);
+    const marked = join(tmp.dir, 'demo-marked');
+    cpSync(BUNDLED, marked, { recursive: true });
+    writeFileSync(join(marked, 'notes.txt'), 'mine');
+    expect(() => checkOutputFolder(marked, isDemoFolder)).toThrow(expect.objectContaining({ code: 'OUTPUT_EXISTS', message: expect.stringMatching(/"notes\.txt"/) }));
+    // A demo from before output markers: only its manifest says it is ours.
+    const legacy = join(tmp.dir, 'demo-legacy');
+    cpSync(BUNDLED, legacy, { recursive: true });
+    rmSync(join(legacy, OUTPUT_MARKER));
+    expect(isDemoFolder(legacy)).toBe(true);
+    expect(checkOutputFolder(legacy, isDemoFolder)).toBe(legacy);
+    writeFileSync(join(legacy, 'notes.txt'), 'mine');
+    expect(isDemoFolder(legacy)).toBe(false);
+    expect(() => checkOutputFolder(legacy, isDemoFolder)).toThrow(expect.objectContaining({ code: 'OUTPUT_EXISTS' }));
   });
 
   it('refuses a foreign folder, a file and a link before any training', async () => {
