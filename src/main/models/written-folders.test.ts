@@ -17,7 +17,9 @@ import { RuntimeHost } from '../engine/runtime-host';
 import { hfConfigJson, tokenizerConfigJson } from '../io/config-writer';
 import { readSafetensorsHeader, readTensorAsFloat32, readTensorBytes } from '../io/safetensors';
 import { loadTokenizer } from '../io/tokenizer';
-import { byteTokenizerFiles } from './byte-tokenizer';
+import { BPE_DEMO_VOCAB, demoTokenizerCorpus } from '../demo/tokenizer-corpus';
+import { bpeTokenizerFiles } from './bpe-tokenizer';
+import { trainBpe } from './bpe-train';
 import { hookName } from './forward';
 import { LoadedModel, openModelFolder } from './model';
 import { makeRandomModel, type RandomDtype } from './random-model';
@@ -90,8 +92,11 @@ describe('folders we write, loaded by transformers', () => {
 
   it('the demo folder holds exactly what our one writer writes for it', () => {
     const dir = join(root, 'resources/demo/model');
-    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(hfConfigJson(DEMO_CONFIG));
-    expect(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')).toBe(tokenizerConfigJson(byteTokenizerFiles().config));
-    expect(readFileSync(join(dir, 'tokenizer.json'), 'utf8')).toBe(JSON.stringify(byteTokenizerFiles().tokenizer));
-  });
+    // build-demo's tokenizer: BPE learned from the recipe's corpus (deterministic), its size the model's vocabulary.
+    const bpe = trainBpe(demoTokenizerCorpus(), { vocabSize: BPE_DEMO_VOCAB });
+    const files = bpeTokenizerFiles(bpe);
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(hfConfigJson({ ...DEMO_CONFIG, vocab_size: bpe.tokens.length }));
+    expect(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')).toBe(tokenizerConfigJson(files.config));
+    expect(readFileSync(join(dir, 'tokenizer.json'), 'utf8')).toBe(JSON.stringify(files.tokenizer));
+  }, 60_000);
 });
