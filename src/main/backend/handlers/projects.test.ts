@@ -10,7 +10,7 @@ import { backendContract, projectStateInput } from '../../../shared/contract';
 import type { DisparitySummary, OpenedProject, Project, ProjectListItem, ProjectState } from '../../../shared/dto';
 import { createBackend, type Backend } from '../backend';
 import type { JobContext } from '../handler';
-import { DEMO_DIR, DEMO_LIMIT } from './demo';
+import { DEMO_DIR, DEMO_LIMIT, DEMO_SETTINGS } from './demo';
 import { movedPath } from './projects';
 
 const tmp = tempDir();
@@ -30,7 +30,7 @@ describe('projects (handlers)', () => {
       expect(s.modelPath).toBe(join(DEMO_DIR(), 'model'));
       expect(Object.keys(s.saeChoice).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
       expect(Object.values(s.saeChoice).every((p) => p && existsSync(p))).toBe(true);
-      expect(s.runSettings).toMatchObject({ reduction: 'max', limit: DEMO_LIMIT });
+      expect(s.runSettings).toMatchObject({ reduction: DEMO_SETTINGS.reduction, limit: DEMO_LIMIT });
       expect(s.tiers.en).toBe('reference');
       expect(status).toMatchObject({ model: { state: 'ok' }, saes: { state: 'ok' }, corpus: { state: 'ok' }, missingSaes: [] });
       // The request the Run step builds from the stored state alone (segments cut to 1 here).
