@@ -1,6 +1,6 @@
 // The main job on the bundled demo, as the README's first command runs it (`linguascope demo`):
-// the committed demo files match their manifest, the analysis of the ten paper languages writes
-// its report, and a missing or corrupted demo file is a one-line error that says how to rebuild.
+// the committed demo files match their manifest, the whole study (measure, fine-tune, task,
+// evaluate, correlate) writes its report, and a missing or corrupted demo file is a one-line error that says how to rebuild.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,17 +32,33 @@ describe('the bundled demo', () => {
     expect(Object.keys(manifest.eval_loss_per_language).sort()).toEqual(['ca', 'en', 'es', 'hi', 'id', 'it', 'ml', 'mr', 'ru', 'zh']);
   });
 
-  it('`linguascope demo` runs the disparity analysis of the ten languages and writes the report', () => {
+  it('`linguascope demo` runs the whole study (measure, fine-tune, task, evaluate, correlate) and writes one report', () => {
     const out = join(tmp.dir, 'report');
     const run = cli({}, 'demo', '--out', out);
-    expect(run.stderr).toBe('');
+    expect(run.stderr.split('\n').filter((l) => l && !/^\d\/5 /.test(l))).toEqual([]);
     expect(run.code).toBe(0);
+    // Not a terminal: one line per stage, in order.
+    expect(run.stderr.match(/^\d\/5 [a-z-]+/gm)).toEqual(['1/5 measure', '2/5 fine-tune', '3/5 task', '4/5 evaluate', '5/5 correlate']);
     expect(run.stdout).toContain(`report: ${join(out, 'report.html')}`);
-    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const study = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8'));
+    const s = JSON.parse(readFileSync(join(out, 'analysis', 'summary.json'), 'utf8'));
     expect(s.languages.map((l: { code: string }) => l.code)).toEqual(['en', 'zh', 'ru', 'es', 'it', 'id', 'ca', 'mr', 'ml', 'hi']);
     expect(s.layers).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(s.settings.reduction).toBe('mean');
     expect(s.gap_percent.every((g: number | null) => typeof g === 'number')).toBe(true);
-    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    // The report is the stages' own figures, not a recomputation.
+    expect(study.analysis.summary.gap_percent).toEqual(s.gap_percent);
+    expect(study.finetune.report).toEqual(JSON.parse(readFileSync(join(out, 'finetune', 'report', 'result.json'), 'utf8')).report);
+    expect(study.evaluation.results).toEqual(JSON.parse(readFileSync(join(out, 'eval', 'results.json'), 'utf8')).results);
+    // The task is cut from the fine-tune's held-out segments only, the same items in every language.
+    const held = new Set(study.finetune.config.split.heldOutSegments);
+    expect(study.task.segments.length).toBeGreaterThanOrEqual(4);
+    expect(study.task.segments.every((k: string) => held.has(k))).toBe(true);
+    expect(study.evaluation.results.map((r: { n: number }) => r.n)).toEqual(Array(10).fill(study.task.items));
+    // Every finding is in the report and was printed.
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const f of study.findings) expect(run.stdout).toContain(f);
+    expect(html).toContain('Findings');
   });
 
   it.each([
