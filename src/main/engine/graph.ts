@@ -4,6 +4,7 @@
 // output as an ONNX ModelProto.
 import { ApiError } from '../../shared/errors';
 import { encodeAttribute, encodeTensor, encodeValueInfo, ProtoWriter, type AttrValue, type DType, type Dim, type ExternalData } from './onnx-proto';
+import { float32ToF16 } from '../io/safetensors';
 import { getOpDef } from './ops/registry';
 import './ops/all';
 
@@ -169,6 +170,9 @@ export function toBytes(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DT
       return new Uint8Array(Float32Array.from(values as ArrayLike<number>).buffer);
     case 'float64':
       return new Uint8Array(Float64Array.from(values as ArrayLike<number>).buffer);
+    case 'float16':
+      // Rounded to nearest even through float32 (io/safetensors.ts), as numpy/torch round.
+      return new Uint8Array(float32ToF16(Float32Array.from(values as ArrayLike<number>)).buffer);
     case 'int32':
       return new Uint8Array(Int32Array.from(values as ArrayLike<number>).buffer);
     case 'int64': {

@@ -89,9 +89,15 @@ export function attention(q: Value, k: Value, v: Value, options: AttentionOption
   const mask = grouped ? unsqueeze(options.mask, [2]) : options.mask;
   let scores = mul(matmul(qg, transposeLast(kg)), s(q, options.scale));
   if (options.softcap) scores = softcap(scores, options.softcap);
+  // float16 scores are masked and normalised in float32 (as transformers' eager attention does),
+  // then the probabilities are rounded back to float16 for the product with V.
+  const half = q.dtype === 'float16';
+  if (half) scores = cast(scores, 'float32');
   const lowest = q.dtype === 'float64' ? -1e300 : -3.4028234663852886e38;
   scores = where(mask, scores, s(scores, lowest));
-  const out = matmul(softmax(scores, -1), vg);
+  let probs = softmax(scores, -1);
+  if (half) probs = cast(probs, 'float16');
+  const out = matmul(probs, vg);
   return grouped ? reshapeTo(out, qShape) : out;
 }
 

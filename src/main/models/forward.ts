@@ -10,6 +10,11 @@
 //          with `guard`, guard.nonfinite (S) float32: how many NaN/±Inf values each site (the
 //          embeddings, each layer's attention and MLP sub-blocks, the logits) left in the real
 //          tokens' residual stream, so a broken model is named before anything reads its outputs.
+// Compute dtype (`ForwardOutputs.dtype`): float32 by default; float16 (for GPU providers) follows
+// transformers' float16 eager path: weights rounded to float16, activations, projections, rotary,
+// softcaps and residual adds in float16; RMSNorm and the attention softmax in float32 (HF upcasts
+// both), rounded back once. Inputs and every output stay float32 (cast at the boundary), so feeds,
+// readers and SAE extensions do not change.
 import { ApiError } from '../../shared/errors';
 import { Graph, type Value } from '../engine/graph';
 import { attention, rmsNorm, rotary, softcap } from '../engine/nn';
@@ -41,7 +46,11 @@ export interface ForwardOutputs {
   /** TransformerLens hook names, e.g. blocks.12.hook_resid_post. */
   hooks: readonly string[];
   logits: boolean;
+  /** The dtype the decoder computes in (default float32); see the header. */
+  dtype?: ComputeDtype;
 }
+
+export type ComputeDtype = 'float32' | 'float16';
 
 export const maskInput = (window: number | null) => (window === null ? 'mask_full' : `mask_w${window}`);
 
@@ -142,11 +151,20 @@ export function buildDecoder(
   const lastLayer = outputs.logits ? c.numLayers - 1 : Math.max(...[...wanted.values()].map((h) => h.layer), ...tapLayers);
 
   const tapped = new Map<string, Value>();
+  const dt = outputs.dtype ?? 'float32';
+  const half = dt === 'float16';
+  const toFloat32 = (x: Value) => (half ? cast(x, 'float32') : x);
+  const toCompute = (x: Value) => (half ? cast(x, 'float16') : x);
+  // A weight in the compute dtype: onnxruntime folds the Cast(s) once at load.
+  const weight = (name: string, shape: number[]) => toCompute(w.get(name, { shape }));
   const d = c.hiddenSize;
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const tokenIndex = g.input('token_index', 'int64', ['tokens']);
-  const cos = g.input('rope_cos', 'float32', ['seq', c.headDim]);
-  const sin = g.input('rope_sin', 'float32', ['seq', c.headDim]);
+  // HF computes cos/sin in float32 and casts them to the activations' dtype.
+  const cosIn = g.input('rope_cos', 'float32', ['seq', c.headDim]);
+  const sinIn = g.input('rope_sin', 'float32', ['seq', c.headDim]);
+  const cos = toCompute(cosIn);
+  const sin = toCompute(sinIn);
   const maskWindows = [...new Set(c.windows.slice(0, lastLayer + 1))];
   const masks = new Map(maskWindows.map((win) => [win, g.input(maskInput(win), 'bool', ['batch', 1, 'seq', 'seq'])]));
 
@@ -164,26 +182,29 @@ export function buildDecoder(
     if (guard) g.output(concat(guardCounts, 0), GUARD_OUTPUT);
   };
 
-  const embed = w.get('model.embed_tokens.weight', { shape: [c.vocabSize, d] });
+  const embed = weight('model.embed_tokens.weight', [c.vocabSize, d]);
   let h = reshape(gather(embed, ids), [-1, d]); // (N, d)
-  if (c.gemmaStyle) h = mul(h, g.scalar(Math.fround(Math.sqrt(d)), 'float32'));
+  // HF multiplies by sqrt(d) rounded to the activations' dtype.
+  if (c.gemmaStyle) h = mul(h, g.scalar(Math.fround(Math.sqrt(d)), dt));
   check(h, { label: 'the token embeddings', layer: null, tensors: () => ['model.embed_tokens.weight'] });
 
-  const norm = (x: Value, name: string) => rmsNorm(x, w.get(name, { shape: [d] }), c.rmsNormEps, c.gemmaStyle);
+  // float16: normalised in float32 from the float16-rounded weight, rounded once at the end.
+  const norm = (x: Value, name: string) =>
+    half ? cast(rmsNorm(cast(x, 'float32'), cast(weight(name, [d]), 'float32'), c.rmsNormEps, c.gemmaStyle), 'float16') : rmsNorm(x, w.get(name, { shape: [d] }), c.rmsNormEps, c.gemmaStyle);
   // PEFT's LoRA in factored form: y = x·Wᵀ (+ b) + s·(x·Aᵀ)·Bᵀ, x (N, in), A (r, in), B (out, r);
   // never W + s·B·A, so the (out, in) product is never formed.
   const proj = (x: Value, name: string, out: number, inp: number, bias = false) => {
-    const y = linear(x, w.get(`${name}.weight`, { shape: [out, inp] }), bias ? w.get(`${name}.bias`, { shape: [out] }) : undefined);
+    const y = linear(x, weight(`${name}.weight`, [out, inp]), bias ? weight(`${name}.bias`, [out]) : undefined);
     const f = lora?.factors(name);
-    return f ? add(y, mul(linear(linear(x, f.a), f.b), g.scalar(Math.fround(f.scale), 'float32'))) : y;
+    return f ? add(y, mul(linear(linear(x, toCompute(f.a)), toCompute(f.b)), g.scalar(Math.fround(f.scale), dt))) : y;
   };
   const idsShape = shapeOf(ids);
   // (N, H*Dh) -> (B, H, T, Dh)
   const heads = (x: Value, n: number) => transpose(reshapeTo(x, concat([idsShape, int64s(g, [n, c.headDim])], 0)), [0, 2, 1, 3]);
   const emit = (layer: number, kind: HookKind, value: Value) => {
     const name = hookName(layer, kind);
-    if (wanted.has(name)) g.output(gather(value, tokenIndex), name);
-    if (taps.has(name)) tapped.set(name, value);
+    if (wanted.has(name)) g.output(toFloat32(gather(value, tokenIndex)), name);
+    if (taps.has(name)) tapped.set(name, toFloat32(value));
   };
 
   for (let L = 0; L <= lastLayer; L++) {
@@ -212,9 +233,10 @@ export function buildDecoder(
   if (outputs.logits) {
     // Only the real tokens go through the final norm and the (large) unembedding.
     const last = norm(gather(h, tokenIndex), 'model.norm.weight');
-    const unembed = c.tieEmbeddings ? embed : w.get('lm_head.weight', { shape: [c.vocabSize, d] });
+    const unembed = c.tieEmbeddings ? embed : weight('lm_head.weight', [c.vocabSize, d]);
     let logits = linear(last, unembed);
     if (c.finalSoftcap !== null) logits = softcap(logits, c.finalSoftcap);
+    logits = toFloat32(logits);
     g.output(logits, 'logits');
     check(logits, { label: 'the final norm and unembedding', layer: null, tensors: (cc) => ['model.norm.weight', cc.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'] }, true);
     finishGuard();

@@ -243,7 +243,7 @@ export class LoadedModel {
     }
     return new ApiError(
       'WEIGHTS_INVALID',
-      `${path}: the model's forward pass produced ${count} NaN or infinite value(s) in ${site.label} from finite weights (an overflow: weights or activations too large for float32); the model is at fault, not the SAE`,
+      `${path}: the model's forward pass produced ${count} NaN or infinite value(s) in ${site.label} from finite weights (an overflow: weights or activations too large for ${this.outputs.dtype === 'float16' ? 'float16 (largest 65504); run it in float32' : 'float32'}); the model is at fault, not the SAE`,
       { file: path, layer: site.layer },
     );
   }
