@@ -5,7 +5,7 @@
 // gave, the log-likelihood, is_greedy and acc/acc_norm. Ours: the same prompt text (preset
 // lm-eval Okapi), the same ids through our tokenizer worker, log-likelihoods within 1e-4 and every
 // acc / acc_norm decision equal; the per-task figures equal the harness's summary. Measured (Intel
-// Xeon, AVX-512): log-likelihoods within 1.3e-6 (demo Gemma-2) and 1.1e-7 (Llama) relative.
+// Xeon, AVX-512): log-likelihoods within 8.4e-7 (demo Gemma-2, BPE demo) and 1.5e-7 (Llama) relative.
 // Needs the built workers (`npx electron-vite build`).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
