@@ -6,6 +6,7 @@ import { benchEval, EVAL_CHILD, evalChild } from './eval';
 import { benchFertility } from './fertility';
 import { benchFinetune, FINETUNE_CHILD, finetuneChild } from './finetune';
 import { benchForward, FORWARD_CHILD, forwardChild } from './forward';
+import { gpuCheck } from './gpu/check';
 import { benchTranslate } from './translate';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -39,9 +40,13 @@ if (name === EVAL_CHILD) {
   await evalChild(process.argv[3]);
   process.exit(0);
 }
+if (name === 'gpu') {
+  // The GPU check of issue 17 (bench/gpu/check.ts): its own exit codes and JSON file.
+  process.exit(await gpuCheck(process.argv.slice(3)));
+}
 const bench = name ? BENCHES[name] : undefined;
 if (!bench) {
-  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>`);
+  console.error(`usage: npm run bench -- <${[...Object.keys(BENCHES), 'gpu'].join('|')}>`);
   process.exit(2);
 }
 bench().then(
