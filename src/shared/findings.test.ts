@@ -25,7 +25,7 @@ function summary(over: Over = {}): DisparitySummary {
   } as unknown as DisparitySummary;
 }
 
-const DEMO = { model: '/demo/model', settings: { reduction: 'max' as const }, settingsReason: 'reduction = max: the demo model reads bytes' };
+const DEMO = { model: '/demo/model', settings: { reduction: 'max' as const }, settingsReason: 'reduction = max: a demo recipe that differs from the default' };
 
 describe('findings', () => {
   it('gives the gap range with its layers and how many intervals lie above 0', () => {

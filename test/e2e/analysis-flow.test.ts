@@ -133,7 +133,7 @@ describe('browser harness: SAEs -> Run -> Results', () => {
     await step('6. Run').click();
     await page.getByLabel('segment limit').fill('3');
     await page.getByLabel('bootstrap resamples').fill('50');
-    // The app opened on the bundled demo's settings (reduction max); this run uses the default.
+    // The app opened on the bundled demo's settings; this run names the default reduction itself.
     await page.getByLabel('reduction').selectOption('mean');
     expect(await page.locator('details.formulas').textContent()).toContain('gap(l) = 100 * (M_high(l) - M_medium-low(l)) / M_high(l)');
     // Record every progress text the page shows (the run is quick).

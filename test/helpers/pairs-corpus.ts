@@ -1,5 +1,5 @@
-// Ten short parallel phrases in English and Hindi as a corpus file (segment, language, text): the
-// demo model reads bytes, so short phrases keep fine-tune tests fast.
+// Ten short parallel phrases in English and Hindi as a corpus file (segment, language, text); short
+// phrases keep fine-tune tests fast.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
