@@ -14,6 +14,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { ApiError } from '../../shared/errors';
 import { graphError, type Graph, type Node, type Value } from './graph';
 import type { ExternalData } from './onnx-proto';
+import { openQuantCacheWriter, quantCacheFile, readQuantCache, type QuantCacheOptions } from './quant-cache';
 
 export const QUANT_DOMAIN = 'com.microsoft';
 /** int8 bytes the model itself may carry without `sinkFile`: protobuf caps a model at 2 GiB, and
@@ -33,6 +34,9 @@ export interface QuantizeOptions {
   bits?: number;
   /** Without `sinkFile`: the most int8 bytes the model may carry (default MAX_IN_MODEL_BYTES). */
   maxInModelBytes?: number;
+  /** Keep the int8 weights between runs (engine/quant-cache.ts): a file holding every weight this
+   * graph quantizes is used instead of reading and quantizing the float weights. */
+  cache?: QuantCacheOptions;
 }
 
 export interface QuantizeReport {
@@ -40,6 +44,8 @@ export interface QuantizeReport {
   replaced: string[];
   /** Bytes of int8 weights and float32 scales written. */
   bytes: number;
+  /** With `cache`: whether the weights came from it, were written to it, or could not be (why). */
+  cache?: { file: string; status: 'hit' | 'written' | 'not written'; detail?: string };
 }
 
 /** The decoder projections that read the RMS-normed residual stream: q, k, v, gate, up (2/3 of a
@@ -103,29 +109,71 @@ export function quantizeGraph(g: Graph, options: QuantizeOptions): QuantizeRepor
   const bits = options.bits ?? 8;
   if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw graphError(`quantization bits must be 2..8, got ${bits}`);
   const inits = new Map(g.initializers.map((i) => [i.value.id, i]));
-  const sink = options.sinkFile ? openSink(options.root, options.sinkFile) : null;
+  // The linears to replace, found first so a cache file is used only when it holds all of them.
+  const targets: { i: number; node: Node; gemm: boolean; init: (typeof g.initializers)[number]; K: number; N: number }[] = [];
+  for (let i = 0; i < g.nodes.length; i++) {
+    const node = g.nodes[i];
+    const gemm = node.opType === 'Gemm' && node.domain === '' && node.attrs.transB === 1;
+    const matmul = node.opType === 'MatMul' && node.domain === '';
+    if (!gemm && !matmul) continue;
+    const [x, b] = node.inputs;
+    // A weight read through a Cast (bf16/f16 storage) counts as the stored tensor.
+    const stored = b?.node?.opType === 'Cast' && b.node.inputs[0] && inits.has(b.node.inputs[0].id) ? b.node.inputs[0] : b;
+    const init = stored ? inits.get(stored.id) : undefined;
+    if (!x || !init || init.value.shape.length !== 2 || x.shape.length !== 2 || !select(init.value.name)) continue;
+    const [rows, cols] = init.value.shape as number[];
+    targets.push({ i, node, gemm, init, ...(gemm ? { K: cols, N: rows } : { K: rows, N: cols }) });
+  }
   const report: QuantizeReport = { replaced: [], bytes: 0 };
+  let hits: ReturnType<typeof readQuantCache> | undefined;
+  let writer: ReturnType<typeof openQuantCacheWriter> | null = null;
+  if (options.cache && targets.length) {
+    const file = quantCacheFile(options.cache, bits);
+    hits = readQuantCache(options.cache, bits);
+    const weights = 'weights' in hits ? hits.weights : undefined;
+    const complete = weights && targets.every((t) => weights.get(t.init.value.name)?.K === t.K && weights.get(t.init.value.name)?.N === t.N);
+    if (complete) report.cache = { file, status: 'hit' };
+    else {
+      hits = undefined;
+      try {
+        writer = openQuantCacheWriter(options.cache, bits);
+      } catch (error) {
+        report.cache = { file, status: 'not written', detail: (error as Error).message };
+      }
+    }
+  }
+  const cacheWrite = (name: string, K: number, N: number, q: Uint8Array, s: Uint8Array) => {
+    if (!writer) return;
+    try {
+      writer.add(name, K, N, q, s);
+    } catch (error) {
+      // A full disk or a vanished folder costs the cache, never the run.
+      writer.abort();
+      writer = null;
+      report.cache = { file: quantCacheFile(options.cache!, bits), status: 'not written', detail: (error as Error).message };
+    }
+  };
+  const sink = options.sinkFile ? openSink(options.root, options.sinkFile) : null;
   try {
-    for (let i = 0; i < g.nodes.length; i++) {
-      const node = g.nodes[i];
-      const gemm = node.opType === 'Gemm' && node.domain === '' && node.attrs.transB === 1;
-      const matmul = node.opType === 'MatMul' && node.domain === '';
-      if (!gemm && !matmul) continue;
-      const [x, b, bias] = node.inputs;
-      // A weight read through a Cast (bf16/f16 storage) counts as the stored tensor.
-      const stored = b?.node?.opType === 'Cast' && b.node.inputs[0] && inits.has(b.node.inputs[0].id) ? b.node.inputs[0] : b;
-      const init = stored ? inits.get(stored.id) : undefined;
-      if (!x || !init || init.value.shape.length !== 2 || x.shape.length !== 2 || !select(init.value.name)) continue;
-      const [rows, cols] = init.value.shape as number[];
-      const [K, N] = gemm ? [cols, rows] : [rows, cols];
-      const w = readFloats(options.root, init.value.name, init.value.dtype, init.data, rows * cols);
-      const { q, scale } = quantizeColumns(w, K, N, gemm, bits);
-      const qBytes = new Uint8Array(q.buffer);
+    for (const { i, node, gemm, init, K, N } of targets) {
+      const [x, , bias] = node.inputs;
+      const hit = hits && 'weights' in hits ? hits.weights.get(init.value.name) : undefined;
+      let qBytes: Uint8Array;
+      let sBytes: Uint8Array;
+      if (hit) {
+        qBytes = hit.q;
+        sBytes = hit.scale;
+      } else {
+        const w = readFloats(options.root, init.value.name, init.value.dtype, init.data, K * N);
+        const { q, scale } = quantizeColumns(w, K, N, gemm, bits);
+        qBytes = new Uint8Array(q.buffer);
+        sBytes = new Uint8Array(scale.buffer);
+        cacheWrite(init.value.name, K, N, qBytes, sBytes);
+      }
       const cap = options.maxInModelBytes ?? MAX_IN_MODEL_BYTES;
       if (!sink && report.bytes + qBytes.length > cap) {
         throw graphError(`the fast precision's int8 weights pass ${(cap / 2 ** 30).toFixed(2)} GiB at '${init.value.name}' (protobuf's 2 GiB model limit); run this model in precision exact`);
       }
-      const sBytes = new Uint8Array(scale.buffer);
       const qv = g.initializer(`${init.value.name}.int8`, 'int8', [K, N], sink ? sink.write(qBytes) : qBytes);
       const sv = g.initializer(`${init.value.name}.scale`, 'float32', [N], sink ? sink.write(sBytes) : sBytes);
       report.bytes += qBytes.length + sBytes.length;
@@ -136,8 +184,20 @@ export function quantizeGraph(g: Graph, options: QuantizeOptions): QuantizeRepor
       for (const o of node.outputs) (o as { node?: Node }).node = replacement;
       report.replaced.push(init.value.name);
     }
+    if (writer) {
+      const w = writer as ReturnType<typeof openQuantCacheWriter>;
+      writer = null;
+      try {
+        report.cache = { file: w.finish(), status: 'written' };
+      } catch (error) {
+        w.abort();
+        report.cache = { file: quantCacheFile(options.cache!, bits), status: 'not written', detail: (error as Error).message };
+      }
+    }
   } finally {
     sink?.close();
+    // Thrown out of the loop (e.g. the 2 GiB guard): no half cache file is left.
+    (writer as ReturnType<typeof openQuantCacheWriter> | null)?.abort();
   }
   if (report.replaced.length) g.opsets.set(QUANT_DOMAIN, 1);
   return report;
