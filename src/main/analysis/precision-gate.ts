@@ -48,6 +48,11 @@ export interface GateInput {
   settings: DisparitySettings;
   /** Passed to the fast extractor (the test hook for a deliberately bad quantization). */
   quantize?: ExtractionSettings['quantize'];
+  /** The run's own batching of phrase indices (into `phrases`). Fast figures depend on a phrase's
+   * batch-mates (onnxruntime quantizes each projection's input over one range per tensor), so the
+   * gate batches as the run will: with every segment sampled its fast figures are the run's.
+   * Without it: batches of GATE_BATCH phrases of one padded length. */
+  batches?: (phraseIds: number[]) => number[][];
   signal?: AbortSignal;
   progress?: (done: number, total: number) => void;
 }
@@ -186,7 +191,10 @@ async function runAll(input: GateInput, ids: number[], settings: ExtractionSetti
     if (group) group.push(k);
     else byLength.set(T, [k]);
   });
-  const batches = [...byLength.values()].flatMap((g) => Array.from({ length: Math.ceil(g.length / GATE_BATCH) }, (_, b) => g.slice(b * GATE_BATCH, (b + 1) * GATE_BATCH)));
+  const at = new Map(ids.map((id, k) => [id, k]));
+  const batches = input.batches
+    ? input.batches(ids).map((batch) => batch.map((id) => at.get(id)!))
+    : [...byLength.values()].flatMap((g) => Array.from({ length: Math.ceil(g.length / GATE_BATCH) }, (_, b) => g.slice(b * GATE_BATCH, (b + 1) * GATE_BATCH)));
   const out: PhraseSummary[][] = new Array(ids.length);
   const extractor = await SaeExtractor.load(input.folder, input.saes, input.runtime, settings, input.signal, input.adapter);
   const t0 = performance.now();

@@ -314,6 +314,7 @@ export class AnalysisService {
       ...p,
       runtime: this.runtime,
       layers: p.saes.map((s) => saeLayer(s)!),
+      batches: (ids) => this.extractionBatches(p, ids),
       signal: ctx.signal,
       progress: (done, total) => ctx.progress('fidelity gate (exact and fast)', done, total),
     });
@@ -321,8 +322,16 @@ export class AnalysisService {
     return report;
   }
 
-  /** Phrases in batches of one padded length (`paddedLength`), so a phrase's figures do not depend
-   * on its batch; within a length, split by `batchByLength`. */
+  /** The extraction's batches: English phrases first (every other row is summed over its English
+   * phrase's active set), then the rest. The fast precision's gate batches the same way. */
+  private extractionBatches(p: Prepared, phrases: number[]): number[][] {
+    const isEn = (i: number) => p.phrases[i].language === 0;
+    return [...this.batches(p, phrases.filter(isEn)), ...this.batches(p, phrases.filter((i) => !isEn(i)))];
+  }
+
+  /** Phrases in batches of one padded length (`paddedLength`), so a phrase's float32 figures do not
+   * depend on its batch (fast ones do: one quantization range per tensor); within a length, split
+   * by `batchByLength`. */
   private batches(p: Prepared, phrases: number[]): number[][] {
     const padded = (i: number) => paddedLength(p.phrases[i].tokens.length, p.folder.config.maxPositions);
     const byLength = new Map<number, number[]>();
@@ -449,7 +458,7 @@ export class AnalysisService {
   private async extract(p: Prepared, keys: string[][], missing: number[], ctx: JobContext, onPhrase?: (i: number, out: PhraseSummary[]) => void): Promise<void> {
     const { folder, saes, phrases, settings, languages } = p;
     const isEn = (i: number) => phrases[i].language === 0;
-    const batches = [...this.batches(p, missing.filter(isEn)), ...this.batches(p, missing.filter((i) => !isEn(i)))];
+    const batches = this.extractionBatches(p, missing);
     // The English phrases' active sets, read back from the cache for the segments of one batch
     // (English rows are all committed before any other batch runs; a bitmap is d_sae / 8 bytes per
     // SAE, so they are not all held at once).
