@@ -1,6 +1,6 @@
 // The Fine-tune step as a user runs it: the real renderer in real Chromium against the real backend
 // (browser harness, a SQLite file) on the bundled demo model and SAEs. A short fine-tune (en + hi,
-// 12 segments (those with a phrase over 512 byte tokens are left out; 2 held out), 6 steps of 2 pairs, an evaluation and a checkpoint every 3 steps) is started from the
+// 12 segments (those with a phrase over the fine-tune's token limit are left out; 2 held out), 6 steps of 8 pairs, an evaluation and a checkpoint every 3 steps) is started from the
 // step; the curves grow with every logged step; the page is reloaded mid-run and the monitor shows
 // the whole log again from the run folder and follows the same backend job to its end; the results
 // show the held-out gain and English retention with intervals; a second reload shows it all again
@@ -44,6 +44,8 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
   });
 
   it('comes after Results, proposes a run folder and shows each setting with its meaning, default and the loss formula', async () => {
+    // The demo project opens first; choices made before it lands are replaced by its state.
+    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 30_000 }).toBe('LinguaScope demo');
     await step('1. Languages').click();
     await page.waitForSelector('table.languages tbody tr');
     for (const code of await page.locator('table.languages tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-code')!))) {
@@ -60,7 +62,7 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
     await page.getByRole('heading', { name: 'Fine-tune', level: 2 }).waitFor();
     await expect.poll(() => page.getByLabel('run folder').inputValue()).toMatch(/[\\/]finetune[\\/][a-z0-9-]+-\d{8}-\d{6}$/);
     // hi is a medium/low-resource language: a target by default.
-    expect(await page.getByRole('checkbox', { name: 'hi' }).isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: 'hi (medium-low)', exact: true }).isChecked()).toBe(true);
     const text = await page.getByTestId('finetune-step').textContent();
     expect(text).toContain('(default: 16)');
     expect(text).toContain("(default: 0..4, the paper's 21 of 26 layers as a share of this model's 6)");
@@ -101,7 +103,9 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
   it('starts a short run and draws every logged step as it comes', async () => {
     await page.getByLabel('run folder').fill(RUN);
     await page.getByLabel('steps', { exact: true }).fill('6');
-    await page.getByLabel('batch pairs').fill('2');
+    // 8 pairs a step: on the demo's BPE ids (far fewer than bytes) steps of 2 pairs ended the run
+    // before the next test could reload the page mid-run.
+    await page.getByLabel('batch pairs').fill('8');
     await page.getByLabel('evaluate every').fill('3');
     await page.getByLabel('checkpoint every').fill('3');
     await page.getByRole('button', { name: 'Start fine-tune' }).click();
