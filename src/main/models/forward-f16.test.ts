@@ -19,6 +19,7 @@ import { RuntimeHost } from '../engine/runtime-host';
 import { hfConfigJson } from '../io/config-writer';
 import { readSafetensorsHeader, readTensorAsFloat32, readTensorBytes, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Graph } from '../engine/graph';
 import { buildForwardGraph, hookName, HOOK_KINDS } from './forward';
 import { LoadedModel, openModelFolder } from './model';
 
@@ -126,6 +127,16 @@ describe('float16 graph structure', () => {
     }
     expect(graph.inputs.filter((v) => v.name.startsWith('rope_')).map((v) => v.dtype)).toEqual(['float32', 'float32']);
     expect(graph.outputs.map((v) => v.dtype)).toEqual(graph.outputs.map(() => 'float32'));
+  });
+});
+
+describe('float16 graph constants', () => {
+  it('round to nearest even as numpy does: 1, 65504, 65520 -> inf, -0.1, 2^-25 -> 0, 3·2^-25 -> 2^-23', () => {
+    const g = new Graph('c');
+    const v = g.constant([1, 65504, 65520, -0.1, 2 ** -25, 3 * 2 ** -25], 'float16');
+    const bytes = g.initializers.find((i) => i.value.id === v.id)!.data as Uint8Array;
+    // numpy.float16([...]).view(numpy.uint16)
+    expect(Array.from(new Uint16Array(bytes.slice().buffer))).toEqual([0x3c00, 0x7bff, 0x7c00, 0xae66, 0x0000, 0x0002]);
   });
 });
 
