@@ -7,7 +7,9 @@
 // 2. the analysis itself (`analysis.run`, en/hi/ml UDHR, a few segments) on a fresh database:
 //    the cache's bytes per phrase for 26 layers and the identical re-run's speed-up;
 // 3. the peer (bench/peer/sae_extract.py): HF transformers + torch doing the same extraction
-//    (same folder, same SAE files, same batches), run after ours, in its own process.
+//    (same folder, same SAE files, same batches), run after ours, in its own process, in float32
+//    and again with the model in bfloat16 (issue 17), beside our fused extraction in float32 and
+//    in the fast precision (int8 projections); the summary names the CPU's matrix features.
 // Every measurement of ours runs in a fresh child process (clean peak RSS; the compute worker is
 // a thread of it), one after the other, so the machine's memory holds one of them at a time.
 // Two GEMM references, measured in the same run: gemmRoofline (bench/engine.ts, prepacked) and
@@ -43,7 +45,7 @@ import { EngineSession } from '../src/main/engine/session';
 import { externalWeight } from '../src/main/engine/weights';
 import { gemmRoofline } from './engine';
 import { ensureModel, FLOP_FORMULA, forwardFlops, modelDir, peerPython, phrases, residentKinds } from './forward';
-import { CONTENDED_PCT, cpuSnapshot, emit, machine, othersCpuPct, quietest } from './machine';
+import { CONTENDED_PCT, cpuSnapshot, emit, machine, matrixFeatures, othersCpuPct, quietest } from './machine';
 
 const ANALYZE_CHILD = '__child';
 const WIDTH = 16384;
@@ -268,6 +270,7 @@ async function analyzeChild(mode: string, args: string[]): Promise<void> {
 interface PeerResult {
   torch: string;
   transformers: string;
+  dtype: 'float32' | 'bfloat16';
   threads: number;
   load_ms: number;
   timings: Record<string, Timing>;
@@ -275,12 +278,12 @@ interface PeerResult {
   check: { nnz: number[][]; mean_sum: number[][]; max_sum: number[][]; l0: number[][] };
 }
 
-function runPeer(dir: string, saeFiles: string[], bs: Batch[], bosId: number | null, work: string): { result: PeerResult | null; skipped?: string } {
+function runPeer(dir: string, saeFiles: string[], bs: Batch[], bosId: number | null, work: string, dtype: PeerResult['dtype']): { result: PeerResult | null; skipped?: string } {
   const python = peerPython();
   if (!python) return { result: null, skipped: 'no Python with torch and transformers (set BENCH_PYTHON)' };
   const input = join(work, 'peer-input.json');
   writeFileSync(input, JSON.stringify({ model: dir, saes: saeFiles, bos_id: bosId, repeats: REPEATS, batches: Object.fromEntries(bs.map((b) => [b.name, b.phrases])) }));
-  const peer = spawnSync(python, [join(packageRoot(), 'bench', 'peer', 'sae_extract.py'), input], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  const peer = spawnSync(python, [join(packageRoot(), 'bench', 'peer', 'sae_extract.py'), input, '--dtype', dtype], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
   if (peer.status !== 0) return { result: null, skipped: `peer failed (${peer.status ?? peer.signal}): ${peer.stderr.trim().split('\n').at(-1) ?? ''}` };
   return { result: JSON.parse(peer.stdout.trim().split('\n').at(-1)!) as PeerResult };
 }
@@ -366,6 +369,7 @@ async function benchPrecision(saesOption: string | null): Promise<Record<string,
   return {
     machine: m.cpu,
     cores: m.cores,
+    matrix_features: matrixFeatures().features,
     matrix_flags: flags,
     model: `random Gemma-2-2B, f32; ${specs.length} random JumpReLU SAEs (${dir}) on ${specs.map((s) => s.hookName).join(', ')}`,
     fast: 'q/k/v/gate/up as com.microsoft.DynamicQuantizeMatMul (int8 weights per column, uint8 activations per call); o/down, attention, SAEs float32',
@@ -390,7 +394,8 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   if (options.saes) throw new Error('--saes goes with --precision fast');
   const started = performance.now();
   const m = machine();
-  emit({ bench: 'analyze', machine: m });
+  const cpu = matrixFeatures();
+  emit({ bench: 'analyze', machine: m, matrix_features: cpu.features, matrix_flags: cpu.flags });
   const { folder } = await ensureModel();
   const { dir, files, madeS } = await ensureSaes(folder);
   const c = folder.config;
@@ -444,6 +449,11 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   const exChild = await quietest('analyze', 'extract', () => runChild(['extract', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
   const ex = report('ours: fused extraction (SaeExtractor, 26 SAEs)', exChild, true);
   const exPeak = memory('ours: fused extraction', exChild, weightBytes + saeBytes);
+  const fxChild = await quietest('analyze', 'extract-fast', () => runChild(['extract-fast', folder.path, dir]) as Measured, (r) => worstOthers(r.timings));
+  const fx = report('ours: fused extraction, fast precision (q/k/v/gate/up int8)', fxChild, true);
+  const fxPeak = memory('ours: fused extraction, fast', fxChild, weightBytes + saeBytes);
+  const fastAgreement = compare(exChild.check, fxChild.check);
+  emit({ bench: 'analyze', step: 'agreement', of: 'fast vs float32', batch: '8x32', ...fastAgreement });
 
   // 2. The analysis on a fresh database, then the identical run again (all cached).
   const dbPath = join(dirname(dir), 'analyze-bench.db');
@@ -491,7 +501,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   if (process.env.BENCH_ANALYZE_KEEP_DB !== '1') for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
 
   // 3. The peer, after ours have exited.
-  const peer = await quietest('analyze', 'peer', () => runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir)), (r) => (r.result ? worstOthers(r.result.timings) : 0));
+  const peer = await quietest('analyze', 'peer', () => runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir), 'float32'), (r) => (r.result ? worstOthers(r.result.timings) : 0));
   let hf: Figures | null = null;
   let agreement: ReturnType<typeof compare> | null = null;
   if (peer.result) {
@@ -503,14 +513,31 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   } else {
     emit({ bench: 'analyze', step: 'run', impl: 'peer', skipped: peer.skipped });
   }
+  const peerBf16 = await quietest('analyze', 'peer-bf16', () => runPeer(folder.path, files, bs, c.bosTokenId, dirname(dir), 'bfloat16'), (r) => (r.result ? worstOthers(r.result.timings) : 0));
+  let hfBf16: Figures | null = null;
+  let bf16Agreement: ReturnType<typeof compare> | null = null;
+  if (peerBf16.result) {
+    const r = peerBf16.result;
+    hfBf16 = report(`peer bfloat16 (transformers ${r.transformers}, torch ${r.torch}, eager, ${r.threads} threads; SAEs float32, memory-mapped)`, r, true);
+    emit({ bench: 'analyze', step: 'memory', impl: 'peer bfloat16', load_ms: r.load_ms, peak_rss_mb: mb(r.max_rss_bytes) });
+    bf16Agreement = compare(exChild.check, r.check);
+    emit({ bench: 'analyze', step: 'agreement', of: 'peer bfloat16 vs ours float32', batch: '8x32', ...bf16Agreement });
+  } else {
+    emit({ bench: 'analyze', step: 'run', impl: 'peer bfloat16', skipped: peerBf16.skipped });
+  }
+  const rows: [string, Figures | null][] = [['ours float32', ex], ['ours fast (int8)', fx], ['HF float32', hf], ['HF bfloat16', hfBf16]];
+  const width = Math.max(...rows.map(([n]) => n.length));
+  process.stderr.write(`${['extraction tokens/s'.padEnd(width) + bs.map((b) => b.name.padStart(12)).join(''), ...rows.map(([n, f]) => n.padEnd(width) + bs.map((b) => (f ? f[b.name].tps.toFixed(2) : '-').padStart(12)).join(''))].join('\n')}\n`);
 
   const main = '8x32';
-  const others = [gemmOthers, an.first.others_cpu_pct, ...Object.values(fwd).map((f) => f.others), ...Object.values(ex).map((f) => f.others), ...(hf ? Object.values(hf).map((f) => f.others) : [])];
+  const others = [gemmOthers, an.first.others_cpu_pct, ...[fwd, ex, fx, hf, hfBf16].flatMap((fs) => (fs ? Object.values(fs).map((f) => f.others) : []))];
   const worst = Math.max(...others.map((o) => o ?? 0));
   return {
     machine: m.cpu,
     cores: m.cores,
     memory_gib: m.memory_gib,
+    matrix_features: cpu.features,
+    matrix_flags: cpu.flags,
     model: 'random Gemma-2-2B, f32; 26 random JumpReLU SAEs of width 16384 on blocks.L.hook_resid_post',
     batch: `${main}: 8 phrases x 32 random ids; also udhr-en-8: 8 English UDHR paragraphs (tokenizer, BOS, <= 128 tokens, right-padded)`,
     flops_formula: EXTRACT_FLOP_FORMULA,
@@ -542,15 +569,28 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     speedup_vs_peer_udhr: hf && round(ex['udhr-en-8'].tps / hf['udhr-en-8'].tps, 3),
     peer_agreement: agreement,
     ...(peer.skipped ? { peer_skipped: peer.skipped } : {}),
+    fast_extract_tokens_per_s: round(fx[main].tps, 2),
+    fast_extract_tokens_per_s_udhr: round(fx['udhr-en-8'].tps, 2),
+    fast_over_float32: round(fx[main].tps / ex[main].tps, 3),
+    fast_extract_peak_rss_mb: mb(fxPeak),
+    fast_load_ms: fxChild.load_ms,
+    fast_vs_float32_agreement: fastAgreement,
+    peer_bf16_tokens_per_s: hfBf16 && round(hfBf16[main].tps, 2),
+    peer_bf16_tokens_per_s_udhr: hfBf16 && round(hfBf16['udhr-en-8'].tps, 2),
+    fast_vs_peer_bf16: hfBf16 && round(fx[main].tps / hfBf16[main].tps, 3),
+    fast_vs_peer_bf16_udhr: hfBf16 && round(fx['udhr-en-8'].tps / hfBf16['udhr-en-8'].tps, 3),
+    peer_bf16_agreement: bf16Agreement,
+    ...(peerBf16.skipped ? { peer_bf16_skipped: peerBf16.skipped } : {}),
     others_cpu_pct_max: worst,
     ...(worst > CONTENDED_PCT ? { warning: `other processes kept up to ${worst}% of the cores busy during timed runs: these figures are not reliable, run again on a quiet machine` } : {}),
     bench_s: Math.round((performance.now() - started) / 1000),
-    targets: { roofline_ratio: '>= 0.5', cache_bytes_per_phrase: '<= 65536', cached_rerun_speedup: '>= 100', speedup_vs_peer: '> 1' },
+    targets: { roofline_ratio: '>= 0.5', cache_bytes_per_phrase: '<= 65536', cached_rerun_speedup: '>= 100', speedup_vs_peer: '> 1', fast_vs_peer_bf16: '> 1' },
     targets_met: {
       roofline_ratio: ex[main].roofline >= 0.5,
       cache_bytes_per_phrase: an.first.cache.bytes_per_phrase <= 65536,
       cached_rerun_speedup: speedup >= 100,
       speedup_vs_peer: hf ? ex[main].tps / hf[main].tps > 1 : null,
+      fast_vs_peer_bf16: hfBf16 ? fx[main].tps / hfBf16[main].tps > 1 : null,
     },
   };
 }

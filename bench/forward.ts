@@ -9,6 +9,11 @@
 // the compute worker thread) is the model's alone, not the folder generation's or the roofline's.
 // BENCH_FORWARD_PREPACKED=1 adds a second child that loads the same graph with prepacking on
 // (what LoadedModel.load turns off for zero-copy loads), to weigh its speed against its memory.
+// The fast precision (issue 17: q/k/v/gate/up as int8, engine/quantize.ts, what `precision:
+// 'fast'` runs) is a third child, and the peer runs twice: float32 and bfloat16 (torch's bf16
+// GEMM, oneDNN, uses AVX512-BF16 / AMX where the CPU has them; the summary names the CPU and its
+// matrix features). Options after the name: --repeats N (timed runs per shape, default 5),
+// --no-fast, --no-peer, --no-bf16 (the float32 peer only).
 //
 // The model folder is $BENCH_DIR/gemma-2-2b-f32 (default: <tmpdir>/linguascope-bench/...), made
 // once (~10.5 GB, under a minute) and reused. The peer needs a Python with torch and transformers:
@@ -26,7 +31,7 @@ import { LoadedModel, openModelFolder, type ModelFolder } from '../src/main/mode
 import { makeRandomModel } from '../src/main/models/random-model';
 import { packageRoot } from '../src/main/package-root';
 import { gemmRoofline } from './engine';
-import { cpuSnapshot, emit, machine, othersCpuPct } from './machine';
+import { cpuSnapshot, emit, machine, matrixFeatures, othersCpuPct } from './machine';
 
 export const FORWARD_CHILD = '__forward-child';
 
@@ -35,7 +40,7 @@ const SHAPES = [
   { name: '1x128', batch: 1, seq: 128 },
 ] as const;
 type ShapeName = (typeof SHAPES)[number]['name'];
-/** Timed runs per shape after one warm-up; the median is reported. */
+/** Timed runs per shape after one warm-up (default; --repeats): the median is reported. */
 const REPEATS = 5;
 const SEED = 0;
 /** Above this share of the cores taken by other processes during timed runs, the summary warns. */
@@ -114,8 +119,10 @@ interface ShapeTiming {
   others_cpu_pct?: number | null;
 }
 
+type ChildMode = 'mapped' | 'prepacked' | 'fast';
+
 interface ChildResult {
-  mode: 'mapped' | 'prepacked';
+  mode: ChildMode;
   load_ms: number;
   shapes: Record<ShapeName, ShapeTiming>;
   max_rss_bytes: number;
@@ -139,10 +146,12 @@ export function residentKinds(): { rss_anon_bytes?: number; rss_file_bytes?: num
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** In a fresh process: load the folder (as the product does, or with prepacking on), time both
- * shapes, print one JSON line with the timings and this process's peak RSS. */
-export async function forwardChild(dir: string, mode: string): Promise<void> {
-  if (mode !== 'mapped' && mode !== 'prepacked') throw new Error(`forward child: unknown mode ${mode}`);
+/** In a fresh process: load the folder (as the product does, with prepacking on, or in the fast
+ * precision), time both shapes `repeats` times, print one JSON line with the timings and this
+ * process's peak RSS. */
+export async function forwardChild(dir: string, mode: string, repeatsArg?: string): Promise<void> {
+  if (mode !== 'mapped' && mode !== 'prepacked' && mode !== 'fast') throw new Error(`forward child: unknown mode ${mode}`);
+  const repeats = repeatsArg === undefined ? REPEATS : Number(repeatsArg);
   const folder = openModelFolder(dir);
   const outputs = { hooks: Array.from({ length: folder.config.numLayers }, (_, L) => hookName(L, 'resid_post')), logits: false };
   const runtime = new RuntimeHost();
@@ -158,7 +167,9 @@ export async function forwardChild(dir: string, mode: string): Promise<void> {
     run = (ps) => session.run(feeder.feeds(ps));
     release = () => session.release();
   } else {
-    const model = await LoadedModel.load(folder, runtime, outputs);
+    // fast: the product's int8 projections, their int8 weights in the model bytes (1.35 GB for
+    // Gemma-2-2B's 26 layers, under quantize.ts's in-model limit), as SaeExtractor's fast precision.
+    const model = await LoadedModel.load(folder, runtime, outputs, undefined, undefined, undefined, mode === 'fast' ? {} : undefined);
     run = async (ps) => Object.fromEntries(Object.entries((await model.run(ps)).outputs).map(([k, v]) => [k, { dims: [v.data.length / v.width, v.width] }]));
     release = () => model.release();
   }
@@ -174,7 +185,7 @@ export async function forwardChild(dir: string, mode: string): Promise<void> {
     hooksReturned = Object.keys(first).length;
     const ms: number[] = [];
     const before = cpuSnapshot();
-    for (let r = 0; r < REPEATS; r++) {
+    for (let r = 0; r < repeats; r++) {
       t = performance.now();
       await run(ps);
       ms.push(performance.now() - t);
@@ -189,8 +200,8 @@ export async function forwardChild(dir: string, mode: string): Promise<void> {
   console.log(JSON.stringify({ mode, load_ms: Math.round(loadMs), shapes, max_rss_bytes: maxRss, rss_after_load_bytes: rssAfterLoad, ...rssKinds, hooks_returned: hooksReturned } satisfies ChildResult));
 }
 
-function runChild(dir: string, mode: 'mapped' | 'prepacked'): ChildResult {
-  const child = spawnSync(process.execPath, [process.argv[1], FORWARD_CHILD, dir, mode], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+function runChild(dir: string, mode: ChildMode, repeats: number): ChildResult {
+  const child = spawnSync(process.execPath, [process.argv[1], FORWARD_CHILD, dir, mode, String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.status !== 0) throw new Error(`forward child (${mode}) exited with ${child.status ?? child.signal}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ChildResult;
 }
@@ -208,6 +219,7 @@ export function peerPython(): string | null {
 interface PeerResult {
   torch: string;
   transformers: string;
+  dtype: PeerDtype;
   threads: number;
   config_ints_widened: string[];
   load_ms: number;
@@ -215,10 +227,12 @@ interface PeerResult {
   max_rss_bytes: number;
 }
 
-function runPeer(dir: string): { result: PeerResult | null; skipped?: string } {
+type PeerDtype = 'float32' | 'bfloat16';
+
+function runPeer(dir: string, dtype: PeerDtype, repeats: number): { result: PeerResult | null; skipped?: string } {
   const python = peerPython();
   if (!python) return { result: null, skipped: 'no Python with torch and transformers (set BENCH_PYTHON)' };
-  const peer = spawnSync(python, [join(packageRoot(), 'bench', 'peer', 'hf_forward.py'), dir, String(REPEATS)], {
+  const peer = spawnSync(python, [join(packageRoot(), 'bench', 'peer', 'hf_forward.py'), dir, String(repeats), '--dtype', dtype], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -229,10 +243,40 @@ function runPeer(dir: string): { result: PeerResult | null; skipped?: string } {
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
+export interface ForwardOptions {
+  repeats: number;
+  fast: boolean;
+  peer: boolean;
+  bf16: boolean;
+}
+
+export function parseForwardOptions(args: readonly string[]): ForwardOptions {
+  const o: ForwardOptions = { repeats: REPEATS, fast: true, peer: true, bf16: true };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--repeats' && /^[1-9]\d{0,2}$/.test(args[i + 1] ?? '')) o.repeats = Number(args[++i]);
+    else if (a === '--no-fast') o.fast = false;
+    else if (a === '--no-peer') o.peer = false;
+    else if (a === '--no-bf16') o.bf16 = false;
+    else throw new Error(`unknown option ${JSON.stringify(a)}\nusage: npm run bench -- forward [--repeats N (1-999)] [--no-fast] [--no-peer] [--no-bf16]`);
+  }
+  return o;
+}
+
+/** One line per implementation and shape, for people; stdout stays JSON lines. */
+function printTable(rows: { impl: string; tps: Partial<Record<ShapeName, number>> }[]): void {
+  const cell = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2)).padStart(10);
+  const width = Math.max(...rows.map((r) => r.impl.length));
+  const lines = [`${'tokens/s'.padEnd(width)} ${SHAPES.map((s) => s.name.padStart(10)).join(' ')}`, ...rows.map((r) => `${r.impl.padEnd(width)} ${SHAPES.map((s) => cell(r.tps[s.name])).join(' ')}`)];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
 export async function benchForward(): Promise<Record<string, unknown>> {
+  const options = parseForwardOptions(process.argv.slice(3));
   const started = performance.now();
   const m = machine();
-  emit({ bench: 'forward', machine: m });
+  const cpu = matrixFeatures();
+  emit({ bench: 'forward', machine: m, matrix_features: cpu.features, matrix_flags: cpu.flags, options });
   const { folder, madeS } = await ensureModel();
   const weightBytes = folder.info.weightBytes;
   const c = folder.config;
@@ -289,46 +333,71 @@ export async function benchForward(): Promise<Record<string, unknown>> {
     return { tps, roofline, rssRatio, rssOverMatmul: r.max_rss_bytes / matmulBytes, loadMs: r.load_ms };
   };
 
-  const oursChild = runChild(folder.path, 'mapped');
+  const oursChild = runChild(folder.path, 'mapped', options.repeats);
   const gemmAfter = await measureRoofline();
   if (gemmAfter.gflops > gemm.gflops) gemm = gemmAfter;
   const ours = report('ours (LoadedModel, worker, prepacking off)', oursChild);
   let prepacked: ReturnType<typeof report> | null = null;
   let prepackedOthers: number | null = null;
   if (process.env.BENCH_FORWARD_PREPACKED === '1') {
-    const r = runChild(folder.path, 'prepacked');
+    const r = runChild(folder.path, 'prepacked', options.repeats);
     prepacked = report('ours, prepacking on (experiment)', r);
     prepackedOthers = Math.max(...SHAPES.map((s) => r.shapes[s.name].others_cpu_pct ?? 0));
   }
-
-  // Our child has exited and its memory is free: the peer loads its own copy now.
-  const peer = runPeer(folder.path);
-  let hf: Record<ShapeName, number> | null = null;
-  let hfRss: number | null = null;
-  if (peer.result) {
-    const r = peer.result;
-    hf = {} as Record<ShapeName, number>;
-    for (const s of SHAPES) {
-      const t = r.shapes[s.name];
-      hf[s.name] = tokens[s.name] / (t.median_ms / 1000);
-      emit({ bench: 'forward', step: 'run', impl: `peer (transformers ${r.transformers}, torch ${r.torch}, eager, ${r.threads} threads)`, shape: s.name, others_cpu_pct: t.others_cpu_pct, warmup_ms: t.warmup_ms, ms: t.ms, median_ms: Math.round(t.median_ms), tokens_per_s: round(hf[s.name], 2), gflops: round(flops[s.name] / (t.median_ms * 1e6), 1) });
-    }
-    hfRss = r.max_rss_bytes / weightBytes;
-    emit({ bench: 'forward', step: 'memory', impl: 'peer', config_ints_widened: r.config_ints_widened, load_ms: r.load_ms, peak_rss_mb: Math.round(r.max_rss_bytes / 2 ** 20), peak_rss_over_weights: round(hfRss, 3) });
-  } else {
-    emit({ bench: 'forward', step: 'run', impl: 'peer', skipped: peer.skipped });
+  let fast: ReturnType<typeof report> | null = null;
+  let fastOthers: number | null = null;
+  if (options.fast) {
+    const r = runChild(folder.path, 'fast', options.repeats);
+    fast = report('ours, fast precision (q/k/v/gate/up int8)', r);
+    fastOthers = Math.max(...SHAPES.map((s) => r.shapes[s.name].others_cpu_pct ?? 0));
   }
 
+  // Our children have exited and their memory is free: each peer loads its own copy now.
+  const peerRun = (dtype: PeerDtype) => {
+    const peer = runPeer(folder.path, dtype, options.repeats);
+    if (!peer.result) {
+      emit({ bench: 'forward', step: 'run', impl: `peer ${dtype}`, skipped: peer.skipped });
+      return { skipped: peer.skipped, tps: null, rss: null, others: null };
+    }
+    const r = peer.result;
+    const tps = {} as Record<ShapeName, number>;
+    for (const s of SHAPES) {
+      const t = r.shapes[s.name];
+      tps[s.name] = tokens[s.name] / (t.median_ms / 1000);
+      emit({ bench: 'forward', step: 'run', impl: `peer ${r.dtype} (transformers ${r.transformers}, torch ${r.torch}, eager, ${r.threads} threads)`, shape: s.name, others_cpu_pct: t.others_cpu_pct, warmup_ms: t.warmup_ms, ms: t.ms, median_ms: Math.round(t.median_ms), tokens_per_s: round(tps[s.name], 2), gflops: round(flops[s.name] / (t.median_ms * 1e6), 1) });
+    }
+    const rss = r.max_rss_bytes / weightBytes;
+    emit({ bench: 'forward', step: 'memory', impl: `peer ${r.dtype}`, config_ints_widened: r.config_ints_widened, load_ms: r.load_ms, peak_rss_mb: Math.round(r.max_rss_bytes / 2 ** 20), peak_rss_over_weights: round(rss, 3) });
+    return { skipped: undefined, tps, rss, others: Math.max(...SHAPES.map((s) => r.shapes[s.name].others_cpu_pct ?? 0)) };
+  };
+  const notRun = (why: string) => ({ skipped: why, tps: null, rss: null, others: null });
+  const peer = options.peer ? peerRun('float32') : notRun('--no-peer');
+  const peerBf16 = options.peer && options.bf16 ? peerRun('bfloat16') : notRun(options.peer ? '--no-bf16' : '--no-peer');
+  const hf = peer.tps;
+  const hfBf16 = peerBf16.tps;
+
+  printTable([
+    { impl: 'ours float32', tps: ours.tps },
+    ...(prepacked ? [{ impl: 'ours float32, prepacked', tps: prepacked.tps }] : []),
+    ...(fast ? [{ impl: 'ours fast (int8)', tps: fast.tps }] : []),
+    ...(hf ? [{ impl: 'HF float32', tps: hf }] : []),
+    ...(hfBf16 ? [{ impl: 'HF bfloat16', tps: hfBf16 }] : []),
+  ]);
+
   const othersMax = Math.max(...SHAPES.map((s) => oursChild.shapes[s.name].others_cpu_pct ?? 0));
-  const hfOthersMax = peer.result && Math.max(...SHAPES.map((s) => peer.result!.shapes[s.name].others_cpu_pct ?? 0));
+  const hfOthersMax = peer.others;
   const gemmOthers = gemm.others;
-  const worst = Math.max(othersMax, hfOthersMax ?? 0, gemmOthers ?? 0, prepackedOthers ?? 0);
+  const worst = Math.max(othersMax, hfOthersMax ?? 0, peerBf16.others ?? 0, gemmOthers ?? 0, prepackedOthers ?? 0, fastOthers ?? 0);
   const contended = worst > CONTENDED_PCT;
+  const ratio = (a: Record<ShapeName, number> | null, b: Record<ShapeName, number> | null, shape: ShapeName) => (a && b ? round(a[shape] / b[shape], 3) : null);
   return {
     machine: m.cpu,
     cores: m.cores,
     memory_gib: m.memory_gib,
+    matrix_features: cpu.features,
+    matrix_flags: cpu.flags,
     model: 'random Gemma-2-2B, f32, 26 x blocks.L.hook_resid_post, no logits',
+    repeats: options.repeats,
     flops_formula: FLOP_FORMULA,
     gemm_gflops: round(gemm.gflops, 1),
     gemm_gflops_before_after: [round(gemmBefore.gflops, 1), round(gemmAfter.gflops, 1)],
@@ -339,12 +408,29 @@ export async function benchForward(): Promise<Record<string, unknown>> {
     peak_rss_over_weights: round(ours.rssRatio, 3),
     peak_rss_over_matmul_weights: round(ours.rssOverMatmul, 3),
     load_ms: ours.loadMs,
+    ...(fast
+      ? {
+          fast: 'q/k/v/gate/up as com.microsoft.DynamicQuantizeMatMul (int8 weights per column, uint8 activations per call); o/down, attention float32',
+          fast_tokens_per_s_8x32: round(fast.tps['8x32'], 2),
+          fast_tokens_per_s_1x128: round(fast.tps['1x128'], 2),
+          fast_peak_rss_over_weights: round(fast.rssRatio, 3),
+          fast_load_ms: fast.loadMs,
+          fast_over_float32_8x32: ratio(fast.tps, ours.tps, '8x32'),
+          fast_over_float32_1x128: ratio(fast.tps, ours.tps, '1x128'),
+        }
+      : { fast_skipped: '--no-fast' }),
     hf_tokens_per_s_8x32: hf && round(hf['8x32'], 2),
     hf_tokens_per_s_1x128: hf && round(hf['1x128'], 2),
-    hf_peak_rss_over_weights: hfRss && round(hfRss, 3),
-    speedup_vs_hf_8x32: hf && round(ours.tps['8x32'] / hf['8x32'], 3),
-    speedup_vs_hf_1x128: hf && round(ours.tps['1x128'] / hf['1x128'], 3),
+    hf_peak_rss_over_weights: peer.rss && round(peer.rss, 3),
+    speedup_vs_hf_8x32: ratio(ours.tps, hf, '8x32'),
+    speedup_vs_hf_1x128: ratio(ours.tps, hf, '1x128'),
     ...(peer.skipped ? { hf_skipped: peer.skipped } : {}),
+    hf_bf16_tokens_per_s_8x32: hfBf16 && round(hfBf16['8x32'], 2),
+    hf_bf16_tokens_per_s_1x128: hfBf16 && round(hfBf16['1x128'], 2),
+    hf_bf16_peak_rss_over_weights: peerBf16.rss && round(peerBf16.rss, 3),
+    fast_vs_hf_bf16_8x32: ratio(fast?.tps ?? null, hfBf16, '8x32'),
+    fast_vs_hf_bf16_1x128: ratio(fast?.tps ?? null, hfBf16, '1x128'),
+    ...(peerBf16.skipped ? { hf_bf16_skipped: peerBf16.skipped } : {}),
     ...(prepacked
       ? {
           prepacked_tokens_per_s_8x32: round(prepacked.tps['8x32'], 2),
@@ -355,12 +441,14 @@ export async function benchForward(): Promise<Record<string, unknown>> {
           prepacked_speedup_1x128: round(prepacked.tps['1x128'] / ours.tps['1x128'], 3),
         }
       : {}),
-    // Other processes' share of the cores during the timed runs (worst shape; ours, then HF's).
+    // Other processes' share of the cores during the timed runs (worst shape of each).
     gemm_others_cpu_pct: gemmOthers,
     others_cpu_pct_max: othersMax,
+    fast_others_cpu_pct_max: fastOthers,
     hf_others_cpu_pct_max: hfOthersMax,
+    hf_bf16_others_cpu_pct_max: peerBf16.others,
     ...(contended ? { warning: `other processes kept up to ${worst}% of the cores busy during timed runs: these figures are not reliable, run again on a quiet machine` } : {}),
     bench_s: Math.round((performance.now() - started) / 1000),
-    targets: { roofline_ratio: '>= 0.6', peak_rss_over_weights: '<= 1.3', speedup_vs_hf: '> 1' },
+    targets: { roofline_ratio: '>= 0.6', peak_rss_over_weights: '<= 1.3', speedup_vs_hf: '> 1', fast_vs_hf_bf16: '> 1' },
   };
 }

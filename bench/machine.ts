@@ -12,6 +12,26 @@ export function machine() {
   };
 }
 
+/** The /proc/cpuinfo flags that decide which matrix kernels run: onnxruntime's int8 GEMM uses
+ * AVX512-VNNI (AMX-INT8 where present); oneDNN's bfloat16 GEMM under torch uses AVX512-BF16 or
+ * AMX-BF16. Every feature is false where /proc/cpuinfo cannot be read (not Linux). */
+export const MATRIX_FEATURES = ['avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_int8', 'amx_bf16'] as const;
+
+export function matrixFeatures(): { model: string; features: Record<(typeof MATRIX_FEATURES)[number], boolean>; flags: string } {
+  let flags: string[] = [];
+  try {
+    flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? [];
+  } catch {
+    // not Linux: no flags to report
+  }
+  const have = new Set(flags);
+  return {
+    model: cpus()[0]?.model ?? 'unknown',
+    features: Object.fromEntries(MATRIX_FEATURES.map((f) => [f, have.has(f)])) as Record<(typeof MATRIX_FEATURES)[number], boolean>,
+    flags: flags.filter((f) => /^(avx512|amx|avx_vnni|avx2$|fma$)/.test(f)).sort().join(' '),
+  };
+}
+
 export function emit(record: Record<string, unknown>): void {
   console.log(JSON.stringify(record));
 }

@@ -15,7 +15,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   eval: benchEval, // options after the name: --items, --model full|tiny, --batch-size, --no-peer (see bench/eval.ts)
   fertility: benchFertility,
   finetune: benchFinetune, // options after the name: --layers, --adapt, --steps, --no-peer (see bench/finetune.ts)
-  forward: benchForward,
+  forward: benchForward, // options after the name: --repeats, --no-fast, --no-peer, --no-bf16 (see bench/forward.ts)
   translate: benchTranslate, // options after the name: --sentences, --batch, --new-tokens, --no-peer (see bench/translate.ts)
 };
 
@@ -27,7 +27,7 @@ if (name === ZERO_COPY_CHILD) {
 }
 if (name === FORWARD_CHILD) {
   // A fresh process for the forward timings and their peak memory (see bench/forward.ts).
-  await forwardChild(process.argv[3], process.argv[4]);
+  await forwardChild(process.argv[3], process.argv[4], process.argv[5]);
   process.exit(0);
 }
 if (name === FINETUNE_CHILD) {

@@ -1,11 +1,13 @@
 """Peer for `npm run bench -- forward`: HF transformers runs the same random Gemma-2-2B folder.
 
-argv: model folder, repeats. Loads Gemma2ForCausalLM in float32 with eager attention, one torch
-thread per core, and times the decoder stack (model.model: no lm_head, like ours without logits)
+argv: model folder, repeats, then optionally `--dtype bfloat16` (default float32). Loads
+Gemma2ForCausalLM in that dtype (bfloat16: the float32 weights rounded by from_pretrained; torch's
+CPU matmuls then go through oneDNN, which uses AVX512-BF16 / AMX-BF16 where the CPU has them)
+with eager attention, one torch thread per core, and times the decoder stack (model.model: no lm_head, like ours without logits)
 under torch.inference_mode with forward hooks keeping the 26 decoder layers' outputs
 (blocks.L.hook_resid_post), on the same shapes and token ids as ours (8 x 32, 1 x 128; one
 warm-up, then the median of the repeats). Prints one JSON line:
-{"torch", "transformers", "threads", "config_ints_widened", "load_ms",
+{"torch", "transformers", "dtype", "threads", "config_ints_widened", "load_ms",
  "shapes": {name: {ms, median_ms, warmup_ms, others_cpu_pct}}, "max_rss_bytes"}.
 """
 import json
@@ -71,13 +73,26 @@ def load_config(path: str) -> tuple[transformers.Gemma2Config, list[str]]:
     return transformers.Gemma2Config(**raw), widened
 
 
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def dtype_option(args: list[str]) -> str:
+    """`--dtype NAME` among the trailing arguments; float32 when absent."""
+    if not args:
+        return "float32"
+    if len(args) != 2 or args[0] != "--dtype" or args[1] not in DTYPES:
+        raise SystemExit(f"expected nothing or --dtype {'|'.join(DTYPES)} after the positional arguments; got {args}")
+    return args[1]
+
+
 def main() -> None:
     path, repeats = sys.argv[1], int(sys.argv[2])
+    dtype = dtype_option(sys.argv[3:])
     threads = os.cpu_count() or 1
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
     config, widened = load_config(path)
-    model = transformers.Gemma2ForCausalLM.from_pretrained(path, config=config, dtype=torch.float32, attn_implementation="eager")
+    model = transformers.Gemma2ForCausalLM.from_pretrained(path, config=config, dtype=DTYPES[dtype], attn_implementation="eager")
     model.eval()
     load_ms = (time.perf_counter() - t0) * 1000
     decoder = model.model
@@ -121,6 +136,7 @@ def main() -> None:
             {
                 "torch": torch.__version__,
                 "transformers": transformers.__version__,
+                "dtype": dtype,
                 "threads": threads,
                 "config_ints_widened": widened,
                 "load_ms": round(load_ms),

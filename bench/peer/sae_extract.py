@@ -1,7 +1,9 @@
 """Peer for `npm run bench -- analyze`: the same SAE extraction with HF transformers + torch.
 
 argv: one JSON file {"model": folder, "saes": [26 .safetensors, layer order], "bos_id", "repeats",
-"batches": {name: [[token ids], ...]}}. Loads Gemma2ForCausalLM in float32 (eager attention, one
+"batches": {name: [[token ids], ...]}}, then optionally `--dtype bfloat16` (default float32: the
+model in bfloat16, its layer outputs widened to float32 for the SAEs, which stay float32 as in our
+fast precision). Loads Gemma2ForCausalLM in that dtype (eager attention, one
 torch thread per core, the config as bench/peer/hf_forward.py reads it) and our SAE files
 memory-mapped (numpy memmap over the safetensors data, zero-copy into torch, as ours maps them).
 Each decoder layer's output (blocks.L.hook_resid_post) goes through its JumpReLU SAE inside a
@@ -13,7 +15,7 @@ forward hook (so no layer's activations are kept), computing what our fused grap
   Σ cos, Σ L0, ‖Σx‖²), plus a NaN count.
 Batches are right-padded with attention_mask, like ours. Timing: the whole decoder call with the
 SAE hooks, one warm-up then the median of the repeats. Prints one JSON line:
-{"torch", "transformers", "threads", "load_ms", "timings": {name: {ms, median_ms, warmup_ms,
+{"torch", "transformers", "dtype", "threads", "load_ms", "timings": {name: {ms, median_ms, warmup_ms,
  others_cpu_pct}}, "max_rss_bytes", "check": {"nnz", "mean_sum", "max_sum", "l0"} (first batch,
  per phrase then SAE)}.
 """
@@ -31,7 +33,7 @@ import torch
 import transformers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_forward import cpu_snapshot, load_config, others_cpu_pct  # noqa: E402
+from hf_forward import DTYPES as MODEL_DTYPES, cpu_snapshot, dtype_option, load_config, others_cpu_pct  # noqa: E402
 
 DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64}
 
@@ -90,11 +92,12 @@ def summaries(x: torch.Tensor, sae: dict, m3: torch.Tensor) -> dict:
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         job = json.load(f)
+    dtype = dtype_option(sys.argv[2:])
     threads = os.cpu_count() or 1
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
     config, _ = load_config(job["model"])
-    model = transformers.Gemma2ForCausalLM.from_pretrained(job["model"], config=config, dtype=torch.float32, attn_implementation="eager")
+    model = transformers.Gemma2ForCausalLM.from_pretrained(job["model"], config=config, dtype=MODEL_DTYPES[dtype], attn_implementation="eager")
     model.eval()
     saes = [load_sae(p) for p in job["saes"]]
     load_ms = (time.perf_counter() - t0) * 1000
@@ -105,6 +108,7 @@ def main() -> None:
     def hook(layer: int):
         def run_sae(_module, _inputs, output):
             h = output[0] if isinstance(output, tuple) else output
+            h = h.float()  # the SAEs are float32 (a no-op for the float32 model)
             state["out"][layer] = summaries(h, saes[layer], state["m3"])
 
         return run_sae
@@ -162,6 +166,7 @@ def main() -> None:
             {
                 "torch": torch.__version__,
                 "transformers": transformers.__version__,
+                "dtype": dtype,
                 "threads": threads,
                 "load_ms": round(load_ms),
                 "timings": timings,
