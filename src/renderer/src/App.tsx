@@ -17,7 +17,7 @@ import { ProjectBar } from './features/projects/ProjectBar';
 import { ProjectsPanel } from './features/projects/ProjectsPanel';
 import { RunsPanel } from './features/runs/RunsPanel';
 import { panel } from './state/panel';
-import { startProjects } from './state/project-sync';
+import { project, startProjects } from './state/project-sync';
 import { useStepFocus } from './components/focus';
 import { useStore } from './state/store';
 import { STEPS, wizard, type StepId } from './state/wizard';
@@ -39,6 +39,10 @@ export function App() {
   const stepView = useStepFocus(step);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const openPanel = useStore(panel, (s) => s.open);
+  // While a project opens its state is about to replace the wizard's: the steps (and moving
+  // between them, the step is a saved choice too) take no input until it lands, so no early
+  // choice is silently lost. The project bar and the panels stay usable.
+  const opening = useStore(project, (s) => s.opening);
   // The last project (the bundled demo's on a fresh database) reopens where the user left it.
   useEffect(() => void startProjects(), []);
   const busy = useBusySteps();
@@ -66,7 +70,7 @@ export function App() {
     <div className="app">
       <header>
         <h1>LinguaScope</h1>
-        <nav aria-label="wizard steps">
+        <nav aria-label="wizard steps" inert={opening}>
           <ol>
             {STEPS.map((s, i) => (
               <li key={s.id}>
@@ -89,10 +93,10 @@ export function App() {
       <main>
         {openPanel === 'projects' && <ProjectsPanel />}
         {openPanel === 'runs' && <RunsPanel />}
-        <div ref={stepView}>
+        <div ref={stepView} inert={opening} aria-busy={opening} data-testid="wizard-step" className={opening ? 'wizard-opening' : undefined}>
           <View />
         </div>
-        <div className="wizard-nav">
+        <div className="wizard-nav" inert={opening}>
           {index > 0 && <button type="button" onClick={() => wizard.set({ step: STEPS[index - 1].id })}>Back</button>}
           {index < STEPS.length - 1 && (
             <button type="button" className="primary" onClick={() => wizard.set({ step: STEPS[index + 1].id })}>

@@ -20,6 +20,9 @@ export interface ProjectSyncState {
   notice: string | null;
   error: { code?: string; message: string } | null;
   saving: boolean;
+  /** A project is being opened: its state will replace the wizard's when it lands, so the wizard
+   * is not editable meanwhile (App makes the steps inert and the bar says "opening project…"). */
+  opening: boolean;
 }
 
 export const project = createStore<ProjectSyncState>({
@@ -31,7 +34,28 @@ export const project = createStore<ProjectSyncState>({
   notice: null,
   error: null,
   saving: false,
+  // True from the first render: App calls startProjects in an effect, after that render, and an
+  // edit made in between would be replaced by the project's state all the same.
+  opening: true,
 });
+
+/** Opens in progress (the start may try two projects; a Projects-panel open may overlap it). */
+let openings = 0;
+
+/** Runs an open with the wizard locked. Why lock rather than merge: apply() replaces every choice
+ * with the project's, and an edit made before it lands was made on choices that were never the
+ * project's (the initial ten languages, not the project's list), so keeping it would save a
+ * change the user never saw applied to what they were editing; waiting is simple and loses nothing. */
+async function whileOpening<T>(open: () => Promise<T>): Promise<T> {
+  openings += 1;
+  project.set({ opening: true });
+  try {
+    return await open();
+  } finally {
+    openings -= 1;
+    project.set({ opening: openings > 0 });
+  }
+}
 
 const SAVE_DELAY_MS = 250;
 /** Set while a project's state is put into the wizard: those changes are not the user's. */
@@ -108,28 +132,34 @@ function apply(opened: OpenedProject, notice: string | null = null): void {
   hydrate(opened);
 }
 
-export async function openProject(id: number, notice: string | null = null): Promise<boolean> {
-  try {
-    apply(await api.projects.open({ id }), notice);
-    return true;
-  } catch (e) {
-    project.set({ error: failure(e) });
-    return false;
-  }
+export function openProject(id: number, notice: string | null = null): Promise<boolean> {
+  return whileOpening(async () => {
+    try {
+      apply(await api.projects.open({ id }), notice);
+      return true;
+    } catch (e) {
+      project.set({ error: failure(e) });
+      return false;
+    }
+  });
 }
 
 /** The app's start: the project opened last; if that one cannot be opened (damaged, deleted by
  * another window), the bundled demo's, with the error shown. */
-export async function startProjects(): Promise<void> {
-  try {
-    const last = await api.projects.last({});
-    if (await openProject(last.id)) return;
-    const error = project.get().error;
-    const demo = (await api.projects.list({})).find((p) => p.kind === 'demo');
-    if (demo && demo.id !== last.id && (await openProject(demo.id))) project.set({ error });
-  } catch (e) {
-    project.set({ error: failure(e) });
-  }
+export function startProjects(): Promise<void> {
+  // When no project can be opened the wizard is unlocked all the same (with the error shown): the
+  // user can still work, unsaved, rather than face a wizard that never answers.
+  return whileOpening(async () => {
+    try {
+      const last = await api.projects.last({});
+      if (await openProject(last.id)) return;
+      const error = project.get().error;
+      const demo = (await api.projects.list({})).find((p) => p.kind === 'demo');
+      if (demo && demo.id !== last.id && (await openProject(demo.id))) project.set({ error });
+    } catch (e) {
+      project.set({ error: failure(e) });
+    }
+  });
 }
 
 async function save(): Promise<void> {
@@ -193,5 +223,5 @@ export async function relocateProject(paths: { model?: string; saes?: string }):
   const { id, revision } = project.get();
   if (id === null) return;
   await flushSave();
-  apply(await api.projects.relocate({ id, revision: project.get().revision || revision, ...paths }));
+  await whileOpening(async () => apply(await api.projects.relocate({ id, revision: project.get().revision || revision, ...paths })));
 }

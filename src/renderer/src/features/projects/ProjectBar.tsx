@@ -47,7 +47,13 @@ export function ProjectBar() {
       <p>
         Project: <strong data-testid="project-name">{p.name || '…'}</strong>
         {p.kind === 'demo' && <span className="hint"> (the bundled demo)</span>}
-        {p.saving && <span className="hint"> saving…</span>}{' '}
+        {p.saving && <span className="hint"> saving…</span>}
+        {p.opening && (
+          <span className="hint" role="status" data-testid="project-opening">
+            {' '}
+            opening project… (the steps take input once it is open)
+          </span>
+        )}{' '}
         <button type="button" aria-expanded={open === 'projects'} onClick={() => togglePanel('projects')}>
           Projects
         </button>{' '}
