@@ -2,7 +2,7 @@
 // gate's figures land in summary.json and the report; fast rows never share the float32 cache; a
 // gate the user's tolerance makes fail exits 2 with one line naming the figures and writes
 // nothing; bad precision and gate flags (each class) exit 2 with one line.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DisparitySummary } from '../../src/shared/dto';
@@ -52,6 +52,26 @@ describe('analyze --precision fast', () => {
     expect(worst.at).toBe(`${g.worst.mean!.language} ${g.worst.mean!.layer}`);
     const html = readFileSync(join(fastOut, 'report.html'), 'utf8');
     expect(html).toContain('Fast precision: fidelity gate');
+  }, 600_000);
+
+  it('keeps the int8 weights beside the database: a second database in the same folder reads them and gets the same figures', () => {
+    // The first test's fast run wrote the cache; a fresh database recomputes every phrase, now from the cached int8 weights.
+    const cacheDir = join(tmp.dir, 'quant-cache');
+    const files = readdirSync(cacheDir);
+    expect(files).toHaveLength(1);
+    const before = statSync(join(cacheDir, files[0])).mtimeMs;
+    const out = join(tmp.dir, 'fast-again');
+    const r = runCli(join(tmp.dir, 'other.sqlite'), [...base, '--precision', 'fast', '--out', out]);
+    expect(r.stderr, r.stdout).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(cacheDir)).toEqual(files);
+    // Read, not rewritten.
+    expect(statSync(join(cacheDir, files[0])).mtimeMs).toBe(before);
+    const again = summaryOf(out);
+    const first = summaryOf(join(tmp.dir, 'fast'));
+    expect(again.cache.phrases_computed).toBe(48);
+    expect(again.mean_activation).toEqual(first.mean_activation);
+    expect({ ...again.precision_gate, seconds: null }).toEqual({ ...first.precision_gate, seconds: null });
   }, 600_000);
 
   it('a gate past the user tolerance exits 2 with the figures on one line and writes nothing', () => {

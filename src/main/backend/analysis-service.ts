@@ -20,7 +20,7 @@ import { checkOutputFolder, writeOutputFolder } from '../io/output';
 import type { TokenizerHost } from '../io/tokenizer-host';
 import { adapterInfo, openPeftAdapter, type PeftAdapter } from '../io/peft-adapter';
 import { openModelFolder, type ModelFolder } from '../models/model';
-import { paddedLength, SaeExtractor, type PhraseSummary } from '../sae/extract';
+import { paddedLength, SaeExtractor, type ExtractionSettings, type PhraseSummary } from '../sae/extract';
 import { checkSaeFitsModel, findSaes, loadSae, saeInfo, saeLayer, type SaeSpec } from '../sae/sae';
 import { TopFeatureSums } from '../analysis/top-features';
 import { cacheKey, cacheRow, exactValues, featureValue, SaeCacheRepo, type CachedSummary, type ExactValues } from '../store/sae-cache-repo';
@@ -92,7 +92,18 @@ export class AnalysisService {
     private readonly runtime: RuntimeHost,
     private readonly fileHashes: FileHashRepo,
     private readonly tokenizers: TokenizerHost,
+    /** Where a fast run keeps its int8 weights between runs (engine/quant-cache.ts); none: no cache. */
+    private readonly quantCacheDir?: string,
   ) {}
+
+  /** The extractor's settings for a prepared run. A fast run's int8 weights are cached under the
+   * model's content fingerprint (the adapter's files included), so a changed file is a new entry. */
+  private async extraction(p: Prepared, ctx: JobContext): Promise<ExtractionSettings> {
+    const base = { includeBos: p.settings.includeBos, precision: p.settings.precision };
+    if (p.settings.precision !== 'fast' || !this.quantCacheDir) return base;
+    const fp = await this.fingerprints(p.folder, p.saes, ctx, p.adapter);
+    return { ...base, quantize: { cache: { dir: this.quantCacheDir, key: fp.model } } };
+  }
 
   /** Content fingerprints of the model (config.json, tokenizer.json and every weight file) and of
    * each SAE (its settings and shapes, and its files' bytes): the cache keys' model and SAE parts.
@@ -312,6 +323,7 @@ export class AnalysisService {
   private async precisionGate(p: Prepared, ctx: JobContext) {
     const report = await precisionGate({
       ...p,
+      quantize: (await this.extraction(p, ctx)).quantize,
       runtime: this.runtime,
       layers: p.saes.map((s) => saeLayer(s)!),
       batches: (ids) => this.extractionBatches(p, ids),
@@ -381,7 +393,7 @@ export class AnalysisService {
     const runAgain = async (stage: string, which: number[], each: (i: number, out: PhraseSummary[]) => void) => {
       const batches = this.batches(p, which);
       ctx.progress(stage, 0, batches.length);
-      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos, precision: settings.precision }, ctx.signal, p.adapter);
+      extractor ??= await SaeExtractor.load(folder, saes, this.runtime, await this.extraction(p, ctx), ctx.signal, p.adapter);
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
         const out = await extractor.run(batch.map((i) => phrases[i].tokens), ctx.signal);
@@ -438,7 +450,7 @@ export class AnalysisService {
     if (lacking.size === 0) return 0;
     const batches = this.batches(p, [...lacking.keys()]);
     ctx.progress('exact values of the phrases\' features', 0, batches.length);
-    const extractor = await SaeExtractor.load(p.folder, p.saes, this.runtime, { includeBos: p.settings.includeBos, precision: p.settings.precision }, ctx.signal, p.adapter);
+    const extractor = await SaeExtractor.load(p.folder, p.saes, this.runtime, await this.extraction(p, ctx), ctx.signal, p.adapter);
     try {
       for (const [b, batch] of batches.entries()) {
         throwIfCancelled(ctx.signal);
@@ -479,7 +491,7 @@ export class AnalysisService {
       return sets;
     };
     ctx.progress('loading model and SAEs', 0, batches.length);
-    const extractor = await SaeExtractor.load(folder, saes, this.runtime, { includeBos: settings.includeBos, precision: settings.precision }, ctx.signal, p.adapter);
+    const extractor = await SaeExtractor.load(folder, saes, this.runtime, await this.extraction(p, ctx), ctx.signal, p.adapter);
     try {
       const t0 = performance.now();
       let tokensDone = 0;

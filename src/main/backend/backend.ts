@@ -1,4 +1,5 @@
 // The backend: the store, the services and the handler map served by every front door.
+import { dirname, join, resolve } from 'node:path';
 import { LanguageRegistry } from '../data/registry';
 import { UDHR_VERSION } from '../data/udhr';
 import { openDatabase, type Db } from '../store/db';
@@ -66,7 +67,9 @@ export function createBackend(options: BackendOptions): Backend {
   const tokenizers = new TokenizerHost();
   const models = new ModelService(runtime, tokenizers);
   const fertility = new FertilityService(registry, new FertilityRepo(db), new RunsRepo(db), tokenizers);
-  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db), tokenizers);
+  // A fast run's int8 weights are kept beside the database (the app's own data), not with a file database in memory.
+  const quantCache = options.dbPath === ':memory:' ? undefined : join(dirname(resolve(options.dbPath)), 'quant-cache');
+  const analysis = new AnalysisService(registry, new SaeCacheRepo(db), new RunsRepo(db), runtime, new FileHashRepo(db), tokenizers, quantCache);
   const finetune = new FinetuneService(analysis, runtime, new RunsRepo(db));
   const translator = new TranslateService(runtime, new FileHashRepo(db), new TranslationCacheRepo(db));
   const evals = new EvalService(runtime, tokenizers, new EvalCacheRepo(db), new FileHashRepo(db));
