@@ -44,7 +44,7 @@ describe('browser harness: the Fine-tune step, its live monitor, a reload, the r
   });
 
   it('comes after Results, proposes a run folder and shows each setting with its meaning, default and the loss formula', async () => {
-    // The demo project opens first; choices made before it lands are replaced by its state.
+    // The demo project opens first (the steps take no input until it has landed).
     await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 30_000 }).toBe('LinguaScope demo');
     await step('1. Languages').click();
     await page.waitForSelector('table.languages tbody tr');
