@@ -7,6 +7,7 @@ import type { OpenedProject, ProjectStatus, Tier } from '../../../shared/dto';
 import { ApiError } from '../../../shared/errors';
 import { api, errorMessage } from '../api';
 import { choicesOf, projectStateOf, requestOfRun, summarySha256, wizardOf } from './project-state';
+import { createOpeningLock } from './opening-lock';
 import { createStore } from './store';
 import { wizard } from './wizard';
 
@@ -39,23 +40,11 @@ export const project = createStore<ProjectSyncState>({
   opening: true,
 });
 
-/** Opens in progress (the start may try two projects; a Projects-panel open may overlap it). */
-let openings = 0;
-
 /** Runs an open with the wizard locked. Why lock rather than merge: apply() replaces every choice
  * with the project's, and an edit made before it lands was made on choices that were never the
  * project's (the initial ten languages, not the project's list), so keeping it would save a
  * change the user never saw applied to what they were editing; waiting is simple and loses nothing. */
-async function whileOpening<T>(open: () => Promise<T>): Promise<T> {
-  openings += 1;
-  project.set({ opening: true });
-  try {
-    return await open();
-  } finally {
-    openings -= 1;
-    project.set({ opening: openings > 0 });
-  }
-}
+const whileOpening = createOpeningLock((opening) => project.set({ opening }));
 
 const SAVE_DELAY_MS = 250;
 /** Set while a project's state is put into the wizard: those changes are not the user's. */
