@@ -189,6 +189,8 @@ describe('README: every npx linguascope line, as printed', () => {
       encoding: 'utf8',
       env: { ...process.env, LINGUASCOPE_DB: join(tmp.dir, 'readme.db') },
       timeout: 300_000,
+      // `demo --json` prints the whole study (about 1.5 MB): past spawnSync's 1 MiB default.
+      maxBuffer: 64 * 2 ** 20,
     });
     expect(run.status, run.stderr).toBe(0);
     CHECKS[line]!({ code: run.status, stdout: run.stdout, stderr: run.stderr });
