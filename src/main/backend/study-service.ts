@@ -159,6 +159,7 @@ export class StudyService {
       this.handlers['analysis.export']({ ...common, languages, limit: request.limit, settings: request.analysis, outDir: join(dir, STUDY_PARTS.analysis) }, sub),
     );
     const summary = analysis.summary;
+    const codes = summary.languages.map((l) => l.code);
     const targets = request.targets ?? summary.languages.filter((l) => l.tier === 'medium-low').map((l) => l.code);
     if (!summary.languages.some((l) => l.code === 'en')) throw new ApiError('INVALID_ARGUMENT', 'the study needs English among the languages (the reference)', { setting: 'languages' });
     if (targets.length === 0) {
@@ -173,10 +174,10 @@ export class StudyService {
     );
     const task = await stage('task', async (sub) => {
       sub.progress('cutting the held-out segments into items', 0, 1);
-      const codes = summary.languages.map((l) => l.code);
       const heldOut = finetune.config.split.heldOutSegments;
+      const held = new Set(heldOut);
       const { segments } = this.source.segmentTextsOf(request.corpus, codes);
-      const built = buildContinuationTask(segments.filter((x) => heldOut.includes(x.key)), heldOut, codes, request.task?.seed ?? 0, { choices: request.task?.choices });
+      const built = buildContinuationTask(segments.filter((x) => held.has(x.key)), heldOut, codes, request.task?.seed ?? 0, { choices: request.task?.choices });
       const written = writeContinuationTask(join(dir, STUDY_PARTS.task), built);
       const summaryOfTask = { dir: written.dir, segments: built.items.map((i) => i.segment), items: written.items, choices: built.settings.choices, rule: `Each item: the first part of a held-out paragraph and its true continuation among ${built.settings.choices - 1} continuations of other held-out paragraphs. The cut: ${CUT_RULE}.` };
       sub.progress('cutting the held-out segments into items', 1, 1);
@@ -184,7 +185,7 @@ export class StudyService {
     });
     const evaluation = await stage('evaluate', (sub) =>
       this.handlers['eval.run'](
-        { model: request.model, adapter: finetune.adapterDir, data: task.dir, task: 'mc', languages: summary.languages.map((l) => l.code), bootstrap: request.bootstrap, outDir: join(dir, STUDY_PARTS.eval) },
+        { model: request.model, adapter: finetune.adapterDir, data: task.dir, task: 'mc', languages: codes, bootstrap: request.bootstrap, outDir: join(dir, STUDY_PARTS.eval) },
         sub,
       ),
     );
@@ -199,7 +200,7 @@ export class StudyService {
       outDir: dir,
       report: join(dir, 'report.html'),
       files: [],
-      languages: summary.languages.map((l) => l.code),
+      languages: codes,
       targets,
       stages,
       seconds: round((performance.now() - t0) / 1000),
